@@ -1,0 +1,1 @@
+"""The engine: config, checks, verdicts, storage, alerts, incidents, the Monitor. No UI."""

@@ -1,0 +1,314 @@
+"""The product's vocabulary as plain typed data: configuration, verdicts and run results.
+
+Everything here is frozen and free of I/O so every front end (TUI, `check`, a future
+service) can share it. Times are epoch seconds (float); durations and latencies are
+seconds (float) unless a name says `_ms`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Literal
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Verdict(StrEnum):
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    DOWN = "DOWN"
+    UNKNOWN = "UNKNOWN"
+    REACHABLE = "REACHABLE"  # UP, but the agent has no gold prompts (no semantic check)
+
+    @property
+    def is_up(self) -> bool:
+        return self in (Verdict.UP, Verdict.REACHABLE)
+
+    @property
+    def is_known(self) -> bool:
+        return self is not Verdict.UNKNOWN
+
+
+# Nagios / monitoring-plugins exit codes, and the "most urgent wins" order (max_state_alt).
+EXIT_CODES: Mapping[Verdict, int] = MappingProxyType(
+    {Verdict.UP: 0, Verdict.REACHABLE: 0, Verdict.DEGRADED: 1, Verdict.DOWN: 2, Verdict.UNKNOWN: 3}
+)
+URGENCY: Mapping[Verdict, int] = MappingProxyType(
+    {Verdict.UP: 0, Verdict.REACHABLE: 0, Verdict.UNKNOWN: 1, Verdict.DEGRADED: 2, Verdict.DOWN: 3}
+)
+
+
+def most_urgent(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    """DOWN > DEGRADED > UNKNOWN > UP (monitoring-plugins' max_state_alt); none → UNKNOWN."""
+    if not verdicts:
+        return Verdict.UNKNOWN
+    return max(verdicts, key=lambda v: URGENCY[v])
+
+
+class ErrorCode(StrEnum):
+    """Error codes of DESIGN §2. HTTP errors are `HTTP_<status>`, see `http_error`."""
+
+    TIMEOUT = "TIMEOUT"
+    DNS = "DNS"
+    CONNECT = "CONNECT"
+    TLS = "TLS"
+    PROTOCOL = "PROTOCOL"
+    BAD_BODY = "BAD_BODY"
+    TOO_LARGE = "TOO_LARGE"
+    EVAL_FAIL = "EVAL_FAIL"
+    CANARY = "CANARY"  # the region's canary failed: results discarded, region UNKNOWN
+
+
+def http_error(status: int) -> str:
+    return f"HTTP_{status}"
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    down_below: float = 0.20
+    degraded_below: float = 0.95
+    eval_pass_min: float = 0.80
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    proxy: str | None = None  # http://… or socks5://…
+    canary: str | None = None  # URL; if it fails during a run the region is UNKNOWN
+
+
+ExpectKind = Literal["contains", "icontains", "not_contains", "equals", "regex", "json", "max_ttfb"]
+EXPECT_KINDS: tuple[str, ...] = (
+    "contains",
+    "icontains",
+    "not_contains",
+    "equals",
+    "regex",
+    "json",
+    "max_ttfb",
+)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One check on a gold prompt's answer. `value` is a str for text checks, a compiled
+    pattern for `regex`, True for `json`, seconds (float) for `max_ttfb`."""
+
+    kind: ExpectKind
+    value: Any
+
+    def describe(self) -> str:
+        v = self.value.pattern if isinstance(self.value, re.Pattern) else self.value
+        return f"{self.kind}: {v!r}" if self.kind != "json" else "json"
+
+
+@dataclass(frozen=True)
+class GoldPrompt:
+    prompt: str
+    expect: tuple[Expectation, ...]
+    name: str = ""  # shown in the UI; defaults to the prompt's first words
+
+    @property
+    def label(self) -> str:
+        return self.name or (self.prompt[:40] + ("…" if len(self.prompt) > 40 else ""))
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    channels: tuple[str, ...] = ()
+    on_down: bool = True
+    on_recovery: bool = True
+    on_degraded: bool = False
+
+
+@dataclass(frozen=True)
+class Runbook:
+    contacts: tuple[str, ...] = ()
+    links: Mapping[str, str] = EMPTY
+    rollback: str | None = None
+    common_issues: Mapping[str, str] = EMPTY
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    id: str  # [a-z0-9-], unique
+    name: str
+    url: str
+    headers: Mapping[str, str] = EMPTY  # resolved values (may hold secrets: never display)
+    # The same headers as written in the config, `${VAR}` kept, for display (curl, UI).
+    header_templates: Mapping[str, str] = EMPTY
+    model: str | None = None
+    stream: bool = False
+    regions: tuple[str, ...] = ()  # resolved: never empty after config loading
+    interval: float = 60.0
+    timeout: float = 10.0  # per request
+    validations: int = 10  # per run, spread round-robin over regions, ≥ 1 per region
+    retries: int = 2  # for 5xx / connection reset
+    ttfb_sla: float = 2.0
+    max_tokens: int = 16  # for validation probes
+    probe_messages: tuple[Mapping[str, str], ...] = (
+        MappingProxyType({"role": "user", "content": "Hello"}),
+    )
+    gold_prompts: tuple[GoldPrompt, ...] = ()
+    alerts: AlertRules = field(default_factory=AlertRules)
+    runbook: Runbook = field(default_factory=Runbook)
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    name: str
+    to: tuple[str, ...]
+    from_addr: str
+    host: str
+    port: int = 587
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+    type: Literal["email"] = "email"
+
+
+@dataclass(frozen=True)
+class PagerDutyChannel:
+    name: str
+    routing_key: str
+    url: str = "https://events.pagerduty.com/v2/enqueue"
+    type: Literal["pagerduty"] = "pagerduty"
+
+
+@dataclass(frozen=True)
+class SlackChannel:
+    name: str
+    url: str
+    type: Literal["slack"] = "slack"
+
+
+@dataclass(frozen=True)
+class WebhookChannel:
+    name: str
+    url: str
+    secret: str | None = None
+    headers: Mapping[str, str] = EMPTY
+    type: Literal["webhook"] = "webhook"
+
+
+@dataclass(frozen=True)
+class StatuspageChannel:
+    name: str
+    api_key: str
+    page_id: str
+    components: Mapping[str, str] = EMPTY  # agent id -> component id
+    url: str = "https://api.statuspage.io"
+    type: Literal["statuspage"] = "statuspage"
+
+
+Channel = EmailChannel | PagerDutyChannel | SlackChannel | WebhookChannel | StatuspageChannel
+
+
+@dataclass(frozen=True)
+class Config:
+    agents: tuple[AgentConfig, ...]
+    regions: Mapping[str, Region]  # never empty: a config without regions gets {"local": {}}
+    channels: Mapping[str, Channel] = EMPTY
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    max_in_flight: int = 64  # global limit on requests in flight
+    max_body_bytes: int = 1_048_576  # response-size cap → TOO_LARGE
+    run_deadline: float | None = None  # whole-run deadline; None → derived per agent
+    retention: float = 30 * 86400.0  # raw runs older than this are pruned
+    theme: str | None = None
+    keymap: Mapping[str, str] = EMPTY  # binding id -> key(s)
+    data_dir: str | None = None
+    path: str | None = None  # the file this came from (None for the demo)
+    # Every value that came from `${VAR}`: redacted wherever text leaves the engine.
+    secrets: frozenset[str] = frozenset()
+
+    def agent(self, agent_id: str) -> AgentConfig:
+        for a in self.agents:
+            if a.id == agent_id:
+                return a
+        raise KeyError(agent_id)
+
+
+class ConfigError(Exception):
+    """One or more configuration errors; each line reads `file:line: key.path: message`."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+# --------------------------------------------------------------------------- results
+
+RequestKind = Literal["validation", "gold"]
+
+
+@dataclass(frozen=True)
+class RequestResult:
+    """One request of a run, after retries. `error` is None on success."""
+
+    region: str
+    kind: RequestKind
+    started_at: float  # epoch, when the request got its slot
+    ok: bool
+    error: str | None = None  # ErrorCode value or HTTP_<n>
+    status: int | None = None
+    ttfb: float | None = None  # seconds, handed-to-transport → first body byte
+    first_token: float | None = None  # streaming only: → first content token
+    elapsed: float | None = None  # seconds, whole request
+    retried: int = 0  # how many retries this request needed
+    answer: str | None = None  # the answer text (validations and gold prompts), trimmed
+    detail: str | None = None  # human reason: exception text, failed expectation, body snippet
+    gold_index: int | None = None  # which gold prompt, for kind == "gold"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Aggregates of one region's (or all regions') requests in one run."""
+
+    verdict: Verdict
+    validations: int = 0
+    validations_ok: int = 0
+    gold: int = 0
+    gold_ok: int = 0
+    ttfb_p50: float | None = None  # seconds, over successful requests
+    ttfb_p95: float | None = None
+    errors: Mapping[str, int] = EMPTY  # final failures by code
+    retried: int = 0
+    discarded: bool = False  # canary failed: this region's results were thrown away
+
+    @property
+    def reachability(self) -> float | None:
+        return self.validations_ok / self.validations if self.validations else None
+
+    @property
+    def eval_pass(self) -> float | None:
+        return self.gold_ok / self.gold if self.gold else None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    agent_id: str
+    started_at: float
+    finished_at: float
+    overall: Stats
+    regions: Mapping[str, Stats]
+    requests: tuple[RequestResult, ...] = ()
+    manual: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.overall.verdict
+
+    def last_failure(self) -> RequestResult | None:
+        for r in reversed(self.requests):
+            if not r.ok:
+                return r
+        return None
