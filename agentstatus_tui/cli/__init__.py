@@ -1,0 +1,49 @@
+"""The `agentstatus` command: the dashboard by default, and subcommands for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .common import add_common_options
+
+# Each module has `register(subparsers, parents)`; it adds its subcommand(s) and sets
+# `func(args) -> int` on them. One module per area, owned by that area.
+COMMAND_MODULES = (
+    "agentstatus_tui.cli.check",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    add_common_options(common)
+    parser = argparse.ArgumentParser(
+        prog="agentstatus",
+        description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal.",
+        parents=[common],
+    )
+    parser.add_argument("--theme", help="dashboard theme: dark, light, high-contrast, monochrome")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, [common])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        from .dashboard import run_dashboard
+
+        return run_dashboard(args)
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Options every command shares, and turning them into a Config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..engine.model import Config, ConfigError
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", metavar="FILE", help="the agents config (YAML)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where history, the alert outbox and incidents live "
+        "(default: $AGENTSTATUS_DATA_DIR or the user data dir)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="monitor built-in demo agents on loopback (no account, no network)",
+    )
+
+
+NO_CONFIG_HELP = """\
+agentstatus: no config found.
+  Try the demo:            agentstatus --demo
+  Start from the sample:   copy sample_agents.yaml to {user_config} and edit it,
+                           or pass --config FILE
+  Check a config:          agentstatus validate FILE"""
+
+
+def load_config_from_args(args: argparse.Namespace) -> Config | None:
+    """The Config named by --config, else the user's agents.yaml. Prints every error (or
+    how to start) on stderr and returns None when there is no usable config. --demo is
+    handled by the caller: the demo agents must be started inside its event loop."""
+    from ..engine.config import find_user_config, load_config
+
+    path: Path | None = Path(args.config) if getattr(args, "config", None) else None
+    if path is None:
+        path = find_user_config()
+    if path is None:
+        from ..engine.config import user_config_path
+
+        print(NO_CONFIG_HELP.format(user_config=user_config_path()), file=sys.stderr)
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
