@@ -1,0 +1,269 @@
+"""`check`, `run` and `validate`: one round of every agent for cron and Nagios, one agent's
+requests in detail, and a config's errors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
+from ..engine.secrets import redact
+from .common import load_config_from_args
+from .output import format_ms, iso_utc, now_utc_iso, percent, ttfb_ms
+
+NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
+
+
+def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check",
+        parents=parents,
+        help="run every agent once; exit 0 UP, 1 DEGRADED, 2 DOWN, 3 UNKNOWN (Nagios)",
+        description="Run every agent once, store the results, deliver the alerts they "
+        "cause, print verdicts. Exit codes follow the Nagios plugin convention; the most "
+        "urgent agent wins (DOWN > DEGRADED > UNKNOWN > UP).",
+    )
+    p.add_argument("--json", action="store_true", help="print the JSON document (a stable contract)")
+    p.add_argument(
+        "--alert-deadline",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to keep delivering alerts before exiting (undelivered ones stay "
+        "queued for the next check; default 30)",
+    )
+    p.set_defaults(func=cmd_check)
+
+    r = sub.add_parser(
+        "run",
+        parents=parents,
+        help="a manual run of one agent, showing every request",
+    )
+    r.add_argument("agent", metavar="AGENT", help="agent id")
+    r.add_argument("--json", action="store_true", help="print the run as JSON")
+    r.set_defaults(func=cmd_run)
+
+    v = sub.add_parser("validate", help="check a config file; every error with file, line and key")
+    v.add_argument("file", metavar="CONFIG")
+    v.set_defaults(func=cmd_validate)
+
+
+# ---------------------------------------------------------------- config + monitor
+
+
+@asynccontextmanager
+async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
+    """The Monitor for a one-shot command, with the demo agents started first when
+    --demo is given (they live in this event loop)."""
+    from ..engine.monitor import Monitor
+
+    if getattr(args, "demo", False):
+        from ..demo import DemoAgents
+
+        async with DemoAgents() as demo:
+            config = demo.config()
+            mon = Monitor.open(config, data_dir=demo_data_dir(args))
+            async with mon:
+                yield mon
+        return
+    config = load_config_from_args(args)
+    if config is None:
+        raise SystemExit(3)
+    mon = Monitor.open(config, data_dir=args.data_dir)
+    async with mon:
+        yield mon
+
+
+def demo_data_dir(args: argparse.Namespace) -> str:
+    """The demo keeps its history apart from the real agents' history."""
+    from ..engine import db
+
+    return str(db.data_dir(args.data_dir) / "demo")
+
+
+# ---------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    async def main() -> tuple[Config, list[RunResult]]:
+        async with open_monitor(args) as mon:
+            results = await mon.run_round(deliver_deadline=args.alert_deadline)
+            return mon.config, results
+
+    config, results = asyncio.run(main())
+    by_id = {r.agent_id: r for r in results}
+    verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in config.agents]
+    code = EXIT_CODES[most_urgent(verdicts)] if verdicts else 3
+    if args.json:
+        print(json.dumps(check_document(config, by_id), indent=1))
+    else:
+        print(nagios_line(verdicts))
+        for agent in config.agents:
+            print(redact(agent_line(agent.name, by_id.get(agent.id)), config.secrets))
+    return code
+
+
+def check_document(config: Config, by_id: dict[str, RunResult]) -> dict[str, Any]:
+    """The `check --json` contract of DESIGN §9: extend, never rename."""
+    agents = []
+    for agent in config.agents:
+        run = by_id.get(agent.id)
+        if run is None:
+            agents.append(
+                {"id": agent.id, "name": agent.name, "verdict": Verdict.UNKNOWN.value,
+                 "reachability": None, "eval_pass": None, "retried": 0,
+                 "ttfb_ms": {"p50": None, "p95": None}, "errors": {}, "regions": {}}
+            )
+            continue
+        doc = {"id": agent.id, "name": agent.name, **stats_document(run.overall)}
+        doc["retried"] = run.overall.retried
+        doc["checked_at"] = iso_utc(run.finished_at)
+        doc["regions"] = {name: stats_document(s) for name, s in run.regions.items()}
+        agents.append(doc)
+    return {"generated_at": now_utc_iso(), "agents": agents}
+
+
+def stats_document(s: Stats) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "verdict": s.verdict.value,
+        "reachability": _round(s.reachability),
+        "eval_pass": _round(s.eval_pass),
+        "ttfb_ms": {"p50": ttfb_ms(s.ttfb_p50), "p95": ttfb_ms(s.ttfb_p95)},
+        "errors": dict(s.errors),
+    }
+    if s.discarded:
+        doc["discarded"] = True  # the region's canary failed: its results were thrown away
+    return doc
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def nagios_line(verdicts: list[Verdict]) -> str:
+    up = sum(1 for v in verdicts if v.is_up)
+    degraded = verdicts.count(Verdict.DEGRADED)
+    down = verdicts.count(Verdict.DOWN)
+    unknown = verdicts.count(Verdict.UNKNOWN)
+    state = NAGIOS_STATE[EXIT_CODES[most_urgent(verdicts)] if verdicts else 3]
+    parts = [f"{n} {word}" for n, word in
+             ((down, "DOWN"), (degraded, "DEGRADED"), (unknown, "UNKNOWN"), (up, "UP")) if n]
+    summary = ", ".join(parts) or "no agents"
+    perf = f"up={up};;; degraded={degraded};;; down={down};;; unknown={unknown};;;"
+    return f"AGENTSTATUS {state} - {summary} | {perf}"
+
+
+def agent_line(name: str, run: RunResult | None) -> str:
+    if run is None:
+        return f"{name}: UNKNOWN (no run finished)"
+    o = run.overall
+    bits = [f"{name}: {o.verdict.value}"]
+    if o.ttfb_p50 is not None:
+        bits.append(f"p50 {format_ms(o.ttfb_p50)}")
+    bits.append(f"reach {percent(o.reachability)}")
+    bits.append(f"eval {percent(o.eval_pass) if o.eval_pass is not None else 'n/a'}")
+    regions = " ".join(f"{n}={region_cell(s)}" for n, s in run.regions.items())
+    if regions:
+        bits.append(f"[{regions}]")
+    if o.errors:
+        bits.append("errors " + ",".join(f"{k}×{v}" for k, v in o.errors.items()))
+    if o.retried:
+        bits.append(f"retried {o.retried}")
+    return " ".join(bits)
+
+
+def region_cell(s: Stats) -> str:
+    if s.discarded:
+        return "UNKNOWN(canary)"
+    if s.verdict is Verdict.DOWN and s.errors:
+        return f"DOWN:{max(s.errors, key=lambda k: s.errors[k])}"
+    if s.ttfb_p50 is not None:
+        return f"{s.verdict.value}:{format_ms(s.ttfb_p50)}"
+    return s.verdict.value
+
+
+# ---------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    async def main() -> tuple[Config, RunResult | None]:
+        async with open_monitor(args) as mon:
+            if args.agent not in mon.states:
+                known = ", ".join(mon.states) or "none"
+                print(f"agentstatus: no agent '{args.agent}' (agents: {known})", file=sys.stderr)
+                return mon.config, None
+            result = await mon.run_now(args.agent)
+            if mon.alerts is not None:
+                await mon.alerts.deliver_pending(mon.clock() + 30)
+            return mon.config, result
+
+    config, result = asyncio.run(main())
+    if result is None:
+        return 2
+    if args.json:
+        print(json.dumps(run_document(config, result), indent=1))
+    else:
+        print(redact(run_report(config, result), config.secrets))
+    return EXIT_CODES[result.verdict]
+
+
+def run_report(config: Config, result: RunResult) -> str:
+    agent = config.agent(result.agent_id)
+    lines = [f"{agent.name} ({agent.id}) {agent.url}", ""]
+    lines.append(f"{'REGION':8} {'KIND':10} {'STATUS':6} {'TTFB':>8} {'RETRY':>5}  {'RESULT':12} ANSWER")
+    for r in result.requests:
+        kind = r.kind if r.gold_index is None else f"gold#{r.gold_index + 1}"
+        status = str(r.status) if r.status is not None else "-"
+        ttfb = format_ms(r.ttfb) if r.ttfb is not None else "-"
+        outcome = "ok" if r.ok else (r.error or "failed")
+        text = (r.answer if r.ok else (r.detail or r.answer)) or ""
+        text = " ".join(text.split())[:60]
+        lines.append(f"{r.region:8} {kind:10} {status:6} {ttfb:>8} {r.retried:>5}  {outcome:12} {text}")
+    lines.append("")
+    lines.append(agent_line(agent.name, result))
+    return "\n".join(lines)
+
+
+def run_document(config: Config, result: RunResult) -> dict[str, Any]:
+    doc = check_document(config, {result.agent_id: result})["agents"]
+    agent_doc = next(a for a in doc if a["id"] == result.agent_id)
+    agent_doc["requests"] = [
+        {
+            "region": r.region, "kind": r.kind, "gold_index": r.gold_index, "ok": r.ok,
+            "error": r.error, "status": r.status, "ttfb_ms": ttfb_ms(r.ttfb),
+            "first_token_ms": ttfb_ms(r.first_token), "retried": r.retried,
+            "answer": redact(r.answer or "", config.secrets) or None,
+            "detail": redact(r.detail or "", config.secrets) or None,
+        }
+        for r in result.requests
+    ]
+    return {"generated_at": now_utc_iso(), "agents": [agent_doc]}
+
+
+# ---------------------------------------------------------------- validate
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..engine.config import load_config
+
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        n = len(exc.errors)
+        print(f"{args.file}: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"agentstatus: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.file}: OK — {len(config.agents)} agents, {len(config.regions)} regions, "
+        f"{len(config.channels)} channels"
+    )
+    return 0

@@ -1,0 +1,30 @@
+"""Small text formats the commands share (milliseconds, percentages, UTC times)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def ttfb_ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def format_ms(seconds: float) -> str:
+    """245ms under a second, 4.2s above."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return f"{seconds:.1f}s" if seconds < 100 else f"{seconds:.0f}s"
+
+
+def percent(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x * 100:.0f}%" if x in (0, 1) else f"{x * 100:.1f}%"
+
+
+def iso_utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_utc_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

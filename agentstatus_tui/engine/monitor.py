@@ -1,0 +1,456 @@
+"""The Monitor: polls every agent on its schedule, stores runs, fires alerts, tracks
+incidents and publishes events. Every front end (TUI, `check`, a future service) drives
+this one object; none of them polls or alerts on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .checks import Prober
+from .events import (
+    AgentPaused,
+    Event,
+    RunFinished,
+    RunStarted,
+    Subscriber,
+    TransitionEvent,
+)
+from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
+
+log = logging.getLogger("agentstatus")
+
+SPARKLINE_POINTS = 60
+RECENT_TRANSITIONS = 50
+
+
+@dataclass(frozen=True)
+class LocalTransition:
+    """A verdict change seen without a store (tests, snapshots); same fields as the
+    store's Transition."""
+
+    id: int
+    agent_id: str
+    region: str | None
+    at: float
+    previous: Verdict
+    current: Verdict
+
+
+@dataclass
+class AgentState:
+    """What the front ends show of one agent. Owned and mutated by the Monitor only."""
+
+    agent: AgentConfig
+    last: RunResult | None = None
+    verdict: Verdict = Verdict.UNKNOWN
+    since: float | None = None
+    in_flight: bool = False
+    paused: bool = False
+    points: deque[float | None] = field(default_factory=lambda: deque(maxlen=SPARKLINE_POINTS))
+    transitions: list[Any] = field(default_factory=list)  # newest first
+    uptime: dict[str, float | None] = field(default_factory=dict)
+    last_failure: RequestResult | None = None
+    next_run_at: float | None = None
+    # Per-region verdicts of the last run (kept separately so a restart can show them
+    # before the first new run finishes).
+    region_verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+
+def agent_offset(agent: AgentConfig) -> float:
+    """A stable offset within the agent's interval, so 500 agents never fire at :00."""
+    return (zlib.crc32(agent.id.encode()) % 10_000) / 10_000 * agent.interval
+
+
+def next_slot(agent: AgentConfig, now: float, last_start: float) -> float:
+    """The next start on the agent's own grid (offset + k·interval), never sooner than
+    half an interval after the last start (a long run must not be followed by another
+    at once)."""
+    off = agent_offset(agent)
+    k = int((now - off) // agent.interval) + 1
+    t = off + k * agent.interval
+    while t < last_start + agent.interval / 2:
+        t += agent.interval
+    return t
+
+
+class Monitor:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Any | None = None,
+        alerts: Any | None = None,
+        incidents: Any | None = None,
+        prober: Prober | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store  # engine.storage.Store used on the loop thread (reads)
+        self.writer: Any | None = None  # engine.storage.StoreWriter (writes, own thread)
+        self.alerts = alerts
+        self.incidents = incidents
+        self.prober = prober or Prober(config)
+        self.clock = clock
+        self.states: dict[str, AgentState] = {a.id: AgentState(agent=a) for a in config.agents}
+        self._subscribers: list[Subscriber] = []
+        self._loops: dict[str, asyncio.Task[None]] = {}
+        self._current: dict[str, asyncio.Task[RunResult | None]] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._local_ids = 0
+        self._started = False
+        self._closed = False
+
+    # ------------------------------------------------------------------ wiring
+
+    @classmethod
+    def open(
+        cls,
+        config: Config,
+        *,
+        data_dir: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> Monitor:
+        """A Monitor with the product's store, alert outbox and incident tracker in the
+        data dir (--data-dir, $AGENTSTATUS_DATA_DIR or the user data dir)."""
+        from . import db
+        from .storage import Store, StoreWriter
+
+        path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME
+        store = Store(path)
+        mon = cls(config, store=store, clock=clock)
+        mon.writer = StoreWriter(Store(path))
+        mon.alerts = _optional_alerts(config, store)
+        mon.incidents = _optional_incidents(config, store, mon)
+        return mon
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+
+    def publish(self, event: Event) -> None:
+        for fn in list(self._subscribers):
+            try:
+                fn(event)
+            except Exception:  # a broken subscriber must not stop polling
+                log.exception("event subscriber failed")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def load_history(self) -> None:
+        """Fill the states from the store so a restart shows history at once."""
+        if self.store is None:
+            return
+        now = self.clock()
+        hist = self.store.dashboard_history([a.id for a in self.config.agents], now)
+        for agent_id, h in hist.items():
+            st = self.states.get(agent_id)
+            if st is None:
+                continue
+            _apply_history(st, h)
+
+    async def start(self) -> None:
+        """Poll every agent: all at once now (paced by the in-flight limit), then each on
+        its own grid. Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        if self.alerts is not None and hasattr(self.alerts, "kick"):
+            self.alerts.kick()
+        for agent in self.config.agents:
+            self._wake[agent.id] = asyncio.Event()
+            self._loops[agent.id] = asyncio.create_task(
+                self._poll_loop(agent), name=f"poll:{agent.id}"
+            )
+
+    async def stop(self) -> None:
+        """Stop polling, record that verdicts are unknown from now on (so the time the
+        dashboard is closed counts neither as up nor down), flush and close."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [*self._loops.values(), *self._current.values()]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        if self.writer is not None:
+            if self._started:
+                now = self.clock()
+                for agent in self.config.agents:
+                    with contextlib.suppress(Exception):
+                        await self.writer.mark_unknown(agent.id, now)
+            with contextlib.suppress(Exception):
+                await self.writer.flush()
+            self.writer.close()
+        if self.alerts is not None:
+            with contextlib.suppress(Exception):
+                await self.alerts.aclose()
+        await self.prober.aclose()
+
+    async def __aenter__(self) -> Monitor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ actions
+
+    async def run_now(self, agent_id: str) -> RunResult | None:
+        """A manual run; joins a run already in flight instead of doubling it."""
+        current = self._current.get(agent_id)
+        if current is not None and not current.done():
+            return await asyncio.shield(current)
+        return await self._start_run(self.states[agent_id].agent, manual=True)
+
+    async def run_all_now(self) -> None:
+        await asyncio.gather(*(self.run_now(a.id) for a in self.config.agents))
+
+    async def run_round(self, *, deliver_deadline: float | None = 30.0) -> list[RunResult]:
+        """Every agent once (for `check`), then deliver the alerts it caused within
+        `deliver_deadline` seconds; what is not delivered stays in the outbox."""
+        results = await asyncio.gather(
+            *(self._start_run(a, manual=False) for a in self.config.agents)
+        )
+        if self.alerts is not None and deliver_deadline is not None:
+            await self.alerts.deliver_pending(self.clock() + deliver_deadline)
+        return [r for r in results if r is not None]
+
+    def set_paused(self, agent_id: str, paused: bool) -> None:
+        st = self.states[agent_id]
+        if st.paused == paused:
+            return
+        st.paused = paused
+        now = self.clock()
+        if paused:
+            self._set_verdict(st, Verdict.UNKNOWN, now)
+            st.region_verdicts = dict.fromkeys(st.agent.regions, Verdict.UNKNOWN)
+            if self.writer is not None:
+                asyncio.get_running_loop().create_task(self._store_unknown(agent_id, now))
+        elif agent_id in self._wake:
+            self._wake[agent_id].set()
+        self.publish(AgentPaused(agent_id, paused))
+
+    # ------------------------------------------------------------------ internals
+
+    async def _poll_loop(self, agent: AgentConfig) -> None:
+        st = self.states[agent.id]
+        wake = self._wake[agent.id]
+        last_start = self.clock()
+        first = True
+        while True:
+            if not first:
+                st.next_run_at = next_slot(agent, self.clock(), last_start)
+                delay = max(0.0, st.next_run_at - self.clock())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=delay)
+            first = False
+            wake.clear()
+            if st.paused:
+                await wake.wait()
+                wake.clear()
+                if st.paused:
+                    continue
+            last_start = self.clock()
+            current = self._current.get(agent.id)
+            try:
+                if current is not None and not current.done():
+                    await asyncio.shield(current)
+                else:
+                    await self._start_run(agent, manual=False)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one agent's trouble never stops its own polling
+                log.exception("run of %s failed", agent.id)
+
+    def _start_run(self, agent: AgentConfig, *, manual: bool) -> asyncio.Future[RunResult | None]:
+        task = asyncio.get_running_loop().create_task(
+            self._run(agent, manual=manual), name=f"run:{agent.id}"
+        )
+        self._current[agent.id] = task
+        return asyncio.shield(task)
+
+    async def _run(self, agent: AgentConfig, *, manual: bool) -> RunResult | None:
+        st = self.states[agent.id]
+        st.in_flight = True
+        self.publish(RunStarted(agent.id, self.clock(), manual))
+        try:
+            result = await self.prober.run(agent, manual=manual)
+        finally:
+            st.in_flight = False
+        if st.paused and not manual:
+            # Paused while in flight: the engineer asked for no verdicts from this agent.
+            self.publish(RunFinished(result))
+            return result
+        transitions = await self._record(result)
+        self._apply_run(st, result, transitions)
+        self._after_run(result)
+        self.publish(RunFinished(result))
+        for t in transitions:
+            self.publish(
+                TransitionEvent(t.agent_id, t.region, Verdict(t.previous), Verdict(t.current), t.at)
+            )
+        return result
+
+    async def _record(self, result: RunResult) -> list[Any]:
+        if self.writer is not None:
+            try:
+                return list(await self.writer.record(result))
+            except Exception:
+                log.exception("storing the run of %s failed", result.agent_id)
+                return []
+        return self._local_transitions(result)
+
+    def _local_transitions(self, result: RunResult) -> list[Any]:
+        st = self.states[result.agent_id]
+        out: list[Any] = []
+        pairs: list[tuple[str | None, Verdict, Verdict]] = [(None, st.verdict, result.verdict)]
+        for name, stats in result.regions.items():
+            pairs.append((name, st.region_verdicts.get(name, Verdict.UNKNOWN), stats.verdict))
+        for region, prev, cur in pairs:
+            if prev != cur:
+                self._local_ids += 1
+                out.append(
+                    LocalTransition(self._local_ids, result.agent_id, region,
+                                    result.finished_at, prev, cur)
+                )
+        return out
+
+    def _apply_run(self, st: AgentState, result: RunResult, transitions: list[Any]) -> None:
+        if st.verdict != result.verdict or st.since is None:
+            overall = [t for t in transitions if t.region is None]
+            self._set_verdict(st, result.verdict, overall[-1].at if overall else result.finished_at)
+        st.last = result
+        st.region_verdicts = {n: s.verdict for n, s in result.regions.items()}
+        st.points.append(result.overall.ttfb_p50)
+        failure = result.last_failure()
+        if failure is not None:
+            st.last_failure = failure
+        for t in transitions:
+            if t.region is None:
+                st.transitions.insert(0, t)
+        del st.transitions[RECENT_TRANSITIONS:]
+        st.uptime = self._uptime(st)
+
+    def _set_verdict(self, st: AgentState, verdict: Verdict, at: float) -> None:
+        if st.verdict != verdict or st.since is None:
+            st.verdict = verdict
+            st.since = at
+
+    def _uptime(self, st: AgentState) -> dict[str, float | None]:
+        now = self.clock()
+        if self.store is not None:
+            try:
+                return {
+                    "24h": self.store.uptime(st.agent.id, now - 86400, now),
+                    "7d": self.store.uptime(st.agent.id, now - 7 * 86400, now),
+                    "30d": self.store.uptime(st.agent.id, now - 30 * 86400, now),
+                }
+            except Exception:
+                log.exception("uptime of %s failed", st.agent.id)
+                return st.uptime
+        return {"session": _session_uptime(st, now)}
+
+    def _after_run(self, result: RunResult) -> None:
+        """Alerts and incidents follow the transitions just stored (each with its own
+        cursor over the store, so a crash between steps loses or doubles nothing)."""
+        results = {result.agent_id: result}
+        if self.alerts is not None:
+            try:
+                new = self.alerts.process_transitions(results)
+                if new and self._started and hasattr(self.alerts, "kick"):
+                    self.alerts.kick()
+            except Exception:
+                log.exception("alert rules failed")
+        if self.incidents is not None:
+            try:
+                self.incidents.process(results)
+            except Exception:
+                log.exception("incident tracking failed")
+
+    async def _store_unknown(self, agent_id: str, at: float) -> None:
+        try:
+            transitions = await self.writer.mark_unknown(agent_id, at)
+        except Exception:
+            log.exception("storing the pause of %s failed", agent_id)
+            return
+        st = self.states[agent_id]
+        for t in transitions:
+            if t.region is None:
+                st.transitions.insert(0, t)
+        st.uptime = self._uptime(st)
+        self._after_run_transitions_only()
+
+    def _after_run_transitions_only(self) -> None:
+        if self.alerts is not None:
+            with contextlib.suppress(Exception):
+                self.alerts.process_transitions(None)
+        if self.incidents is not None:
+            with contextlib.suppress(Exception):
+                self.incidents.process({})
+
+
+def _session_uptime(st: AgentState, now: float) -> float | None:
+    """Uptime since this process started, from the in-memory transitions (no store)."""
+    changes = sorted(st.transitions, key=lambda t: t.at)
+    if not changes:
+        return None
+    up = known = 0.0
+    for i, t in enumerate(changes):
+        end = changes[i + 1].at if i + 1 < len(changes) else now
+        span = max(0.0, end - t.at)
+        cur = Verdict(t.current)
+        if cur.is_known:
+            known += span
+            if cur.is_up:
+                up += span
+    return up / known if known > 0 else None
+
+
+def _apply_history(st: AgentState, h: Any) -> None:
+    """Copy what the store remembers of an agent into its state (field names as the
+    store's AgentHistory has them)."""
+    get: Callable[[str], Any] = (
+        h.get if isinstance(h, Mapping) else lambda k: getattr(h, k, None)
+    )
+    verdict = get("verdict")
+    if verdict is not None:
+        st.verdict = Verdict(verdict)
+        st.since = get("since")
+    last = get("last")
+    if isinstance(last, RunResult):
+        st.last = last
+        st.region_verdicts = {n: s.verdict for n, s in last.regions.items()}
+    regions = get("region_verdicts")
+    if regions:
+        st.region_verdicts = {k: Verdict(v) for k, v in regions.items() if k is not None}
+    points = get("points") or get("sparkline") or ()
+    st.points.extend(points)
+    st.transitions = list(get("transitions") or ())[:RECENT_TRANSITIONS]
+    uptime = get("uptime")
+    if uptime:
+        st.uptime = dict(uptime)
+
+
+def _optional_alerts(config: Config, store: Any) -> Any | None:
+    try:
+        from .alerts.center import AlertCenter
+    except ImportError:
+        return None
+    return AlertCenter(config, store)
+
+
+def _optional_incidents(config: Config, store: Any, monitor: Monitor) -> Any | None:
+    try:
+        from .incidents.tracker import IncidentTracker
+    except ImportError:
+        return None
+    return IncidentTracker(config, store, monitor)
