@@ -17,6 +17,10 @@ from typing import Any, Literal
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
+def _empty() -> Mapping[str, Any]:
+    return EMPTY
+
+
 class Verdict(StrEnum):
     UP = "UP"
     DEGRADED = "DEGRADED"
@@ -131,9 +135,9 @@ class AlertRules:
 @dataclass(frozen=True)
 class Runbook:
     contacts: tuple[str, ...] = ()
-    links: Mapping[str, str] = EMPTY
+    links: Mapping[str, str] = field(default_factory=_empty)
     rollback: str | None = None
-    common_issues: Mapping[str, str] = EMPTY
+    common_issues: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,9 @@ class AgentConfig:
     id: str  # [a-z0-9-], unique
     name: str
     url: str
-    headers: Mapping[str, str] = EMPTY  # resolved values (may hold secrets: never display)
+    headers: Mapping[str, str] = field(default_factory=_empty)  # resolved values (may hold secrets: never display)
     # The same headers as written in the config, `${VAR}` kept, for display (curl, UI).
-    header_templates: Mapping[str, str] = EMPTY
+    header_templates: Mapping[str, str] = field(default_factory=_empty)
     model: str | None = None
     stream: bool = False
     regions: tuple[str, ...] = ()  # resolved: never empty after config loading
@@ -153,8 +157,8 @@ class AgentConfig:
     retries: int = 2  # for 5xx / connection reset
     ttfb_sla: float = 2.0
     max_tokens: int = 16  # for validation probes
-    probe_messages: tuple[Mapping[str, str], ...] = (
-        MappingProxyType({"role": "user", "content": "Hello"}),
+    probe_messages: tuple[Mapping[str, str], ...] = field(
+        default_factory=lambda: (MappingProxyType({"role": "user", "content": "Hello"}),)
     )
     gold_prompts: tuple[GoldPrompt, ...] = ()
     alerts: AlertRules = field(default_factory=AlertRules)
@@ -196,7 +200,7 @@ class WebhookChannel:
     name: str
     url: str
     secret: str | None = None
-    headers: Mapping[str, str] = EMPTY
+    headers: Mapping[str, str] = field(default_factory=_empty)
     type: Literal["webhook"] = "webhook"
 
 
@@ -205,7 +209,7 @@ class StatuspageChannel:
     name: str
     api_key: str
     page_id: str
-    components: Mapping[str, str] = EMPTY  # agent id -> component id
+    components: Mapping[str, str] = field(default_factory=_empty)  # agent id -> component id
     url: str = "https://api.statuspage.io"
     type: Literal["statuspage"] = "statuspage"
 
@@ -217,14 +221,14 @@ Channel = EmailChannel | PagerDutyChannel | SlackChannel | WebhookChannel | Stat
 class Config:
     agents: tuple[AgentConfig, ...]
     regions: Mapping[str, Region]  # never empty: a config without regions gets {"local": {}}
-    channels: Mapping[str, Channel] = EMPTY
+    channels: Mapping[str, Channel] = field(default_factory=_empty)
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_in_flight: int = 64  # global limit on requests in flight
     max_body_bytes: int = 1_048_576  # response-size cap → TOO_LARGE
     run_deadline: float | None = None  # whole-run deadline; None → derived per agent
     retention: float = 30 * 86400.0  # raw runs older than this are pruned
     theme: str | None = None
-    keymap: Mapping[str, str] = EMPTY  # binding id -> key(s)
+    keymap: Mapping[str, str] = field(default_factory=_empty)  # binding id -> key(s)
     data_dir: str | None = None
     path: str | None = None  # the file this came from (None for the demo)
     # Every value that came from `${VAR}`: redacted wherever text leaves the engine.
@@ -280,7 +284,7 @@ class Stats:
     gold_ok: int = 0
     ttfb_p50: float | None = None  # seconds, over successful requests
     ttfb_p95: float | None = None
-    errors: Mapping[str, int] = EMPTY  # final failures by code
+    errors: Mapping[str, int] = field(default_factory=_empty)  # final failures by code
     retried: int = 0
     discarded: bool = False  # canary failed: this region's results were thrown away
 
