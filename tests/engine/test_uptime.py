@@ -1,0 +1,133 @@
+"""Uptime, outage, MTTR and MTBF arithmetic on hand-built verdict sequences."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentstatus_tui.engine.model import Verdict
+from agentstatus_tui.engine.uptime import outages, segments, summarize, uptime
+
+UP, DOWN, DEG, UNK, REACH = (
+    Verdict.UP,
+    Verdict.DOWN,
+    Verdict.DEGRADED,
+    Verdict.UNKNOWN,
+    Verdict.REACHABLE,
+)
+
+
+def test_no_data_is_none_not_zero_or_hundred():
+    assert uptime([], 0, 100) is None
+    s = summarize([], 0, 100)
+    assert s.uptime is None and s.outages == () and s.mttr is None and s.mtbf is None
+
+
+def test_only_unknown_is_none():
+    assert uptime([(0, UNK)], 0, 100) is None
+
+
+def test_all_up_is_one_and_reachable_counts_as_up():
+    assert uptime([(0, UP)], 10, 100) == 1.0
+    assert uptime([(0, REACH)], 10, 100) == 1.0
+    assert uptime([(0, UP), (50, REACH)], 10, 100) == 1.0
+
+
+def test_degraded_is_known_but_not_up():
+    # 60 s UP, 40 s DEGRADED
+    assert uptime([(0, UP), (60, DEG)], 0, 100) == pytest.approx(0.6)
+    assert outages([(0, UP), (60, DEG)], 0, 100) == []
+
+
+def test_unknown_gap_excluded_from_both_sides():
+    # UP 0-40, UNKNOWN 40-90 (monitor stopped), DOWN 90-100
+    pts = [(0, UP), (40, UNK), (90, DOWN)]
+    assert uptime(pts, 0, 100) == pytest.approx(40 / 50)
+
+
+def test_time_before_first_point_is_unknown():
+    # Agent added at t=50: the first half of the window is not counted as up or down.
+    assert uptime([(50, UP), (75, DOWN)], 0, 100) == pytest.approx(0.5)
+
+
+def test_window_starting_mid_outage_takes_verdict_from_before_window():
+    pts = [(0, UP), (100, DOWN), (300, UP)]
+    s = summarize(pts, 200, 400)
+    assert s.uptime == pytest.approx(100 / 200)
+    assert len(s.outages) == 1
+    o = s.outages[0]
+    assert (o.start, o.end, o.duration) == (200, 300, 100)
+    assert o.began_before and not o.ongoing
+
+
+def test_outage_clipped_at_window_end_is_not_ongoing_when_later_data_exists():
+    pts = [(0, UP), (100, DOWN), (300, UP)]
+    [o] = outages(pts, 0, 200)
+    assert (o.start, o.end, o.duration) == (100, 200, 100)
+    assert not o.ongoing
+
+
+def test_ongoing_outage_has_no_end_and_is_not_in_mttr():
+    pts = [(0, UP), (100, DOWN), (200, UP), (300, DOWN)]
+    s = summarize(pts, 0, 400)
+    assert [o.ongoing for o in s.outages] == [False, True]
+    assert s.outages[1].end is None and s.outages[1].duration == 100
+    assert s.mttr == 100  # only the repaired one
+    assert s.outage_total == 200 and s.outage_longest == 100
+    # operating = 400 known - 200 down, over 2 outages
+    assert s.mtbf == pytest.approx(100)
+
+
+def test_down_unknown_down_is_one_outage_and_gap_not_counted_as_down():
+    # Dashboard restarted mid-outage: DOWN 100-150, UNKNOWN 150-170, DOWN 170-200, UP.
+    pts = [(0, UP), (100, DOWN), (150, UNK), (170, DOWN), (200, UP)]
+    s = summarize(pts, 0, 300)
+    assert len(s.outages) == 1
+    o = s.outages[0]
+    assert (o.start, o.end, o.duration, o.unknown) == (100, 200, 80, 20)
+    assert s.uptime == pytest.approx(200 / 280)
+    assert s.mttr == 80
+
+
+def test_down_then_unknown_at_the_end_is_closed_at_last_known_down():
+    pts = [(0, UP), (100, DOWN), (150, UNK)]
+    [o] = outages(pts, 0, 300)
+    assert (o.start, o.end, o.duration, o.unknown) == (100, 150, 50, 0)
+
+
+def test_down_unknown_up_does_not_count_gap_into_outage():
+    pts = [(0, DOWN), (50, UNK), (80, UP)]
+    [o] = outages(pts, 0, 100)
+    assert (o.start, o.end, o.duration, o.unknown) == (0, 50, 50, 0)
+    assert o.began_before
+
+
+def test_mttr_and_mtbf_standard_numbers():
+    # Three outages of 10, 20, 30 s in 1000 s, DEGRADED counts as operating.
+    pts = [
+        (0, UP),
+        (100, DOWN), (110, UP),
+        (300, DOWN), (320, DEG),
+        (500, DOWN), (530, UP),
+    ]
+    s = summarize(pts, 0, 1000)
+    assert s.outage_count == 3
+    assert s.mttr == pytest.approx(20)
+    assert s.mtbf == pytest.approx((1000 - 60) / 3)
+    assert s.uptime == pytest.approx((1000 - 60 - 180) / 1000)
+
+
+def test_points_after_window_are_ignored_for_uptime():
+    pts = [(0, UP), (500, DOWN)]
+    assert uptime(pts, 0, 100) == 1.0
+
+
+def test_segments_merge_repeated_verdicts_and_never_run_backwards():
+    assert [(s.start, s.end, s.verdict) for s in segments([(0, UP), (10, UP), (20, DOWN)], 0, 30)] == [
+        (0, 20, UP),
+        (20, 30, DOWN),
+    ]
+    # A late point (written out of order by a second process) takes effect no earlier
+    # than the point before it: no negative stretch, total time is still the window.
+    segs = segments([(0, UP), (20, DOWN), (15, UP)], 0, 30)
+    assert all(s.end > s.start for s in segs)
+    assert sum(s.duration for s in segs) == 30
