@@ -1,0 +1,1 @@
+"""The dashboard's themes, one `*.tcss` file each; installed as `agentstatus_tui.themes`."""
