@@ -1,0 +1,321 @@
+"""The AlertCenter: turns stored overall transitions into queued alerts (exactly once,
+via its own cursor over the store), takes manual alerts from the incident checklist,
+delivers the outbox and reports its health — the one alert API every front end uses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import httpx
+
+from ..events import AlertChanged
+from ..model import AgentConfig, Channel, Config, RunResult, StatuspageChannel, Verdict
+from . import channels as senders
+from .channels import DeliveryResult
+from .messages import AlertFacts, facts_from_run, safe_url
+from .outbox import (
+    AlertHealth,
+    AlertRecord,
+    AttemptRecord,
+    NewAlert,
+    Outbox,
+)
+from .rules import CLOSED, Decision, IncidentState, decide_alert
+
+log = logging.getLogger("agentstatus.alerts")
+
+ManualEvent = Literal["acknowledge", "resolve", "notify"]
+# Which channel types each manual action reaches by default (DESIGN §6 steps 1 and 8).
+MANUAL_TYPES: Mapping[str, tuple[str, ...]] = {
+    "acknowledge": ("pagerduty", "slack"),
+    "resolve": ("pagerduty", "slack", "statuspage"),
+    "notify": ("slack", "webhook", "email"),
+}
+RETENTION = 90 * 86400.0  # delivered / failed alerts are kept this long for the log
+
+
+class AlertCenter:
+    """Alerts of one Config over one store.
+
+    `store` needs `conn` (sqlite3, autocommit), `transaction()` and
+    `transitions_after(last_id, overall_only=True)`; the outbox lives in the same file.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        store: Any,
+        *,
+        clock: Callable[[], float] = time.time,
+        attempt_timeout: float = 10.0,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        give_up_after: float = 86400.0,
+        backfill: float = 900.0,
+        lease_wait: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.conn = store.conn
+        self.clock = clock
+        self._subscribers: list[Callable[[AlertChanged], None]] = []
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        transaction = getattr(store, "transaction", None)
+        self.outbox = Outbox(
+            self.conn,
+            self._deliver_one,
+            transaction=transaction,
+            publish=self._publish,
+            clock=clock,
+            attempt_timeout=attempt_timeout,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            give_up_after=give_up_after,
+            lease_wait=lease_wait,
+        )
+        self._init_cursor(backfill)
+        with contextlib.suppress(Exception):
+            self.outbox.prune(clock() - RETENTION)
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, fn: Callable[[AlertChanged], None]) -> Callable[[], None]:
+        """`fn(AlertChanged)` on every queue, attempt, delivery and failure."""
+        self._subscribers.append(fn)
+        return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+
+    def _publish(self, rec: AlertRecord) -> None:
+        event = AlertChanged(alert_id=rec.id, agent_id=rec.agent_id, channel=rec.channel,
+                             event=rec.event, status=rec.status, attempts=rec.attempts,
+                             last_error=rec.last_error)
+        for fn in list(self._subscribers):
+            try:
+                fn(event)
+            except Exception:
+                log.exception("alert subscriber failed")
+
+    def update_config(self, config: Config) -> None:
+        """A reloaded config: new rules and channels apply to alerts sent from now on."""
+        self.config = config
+
+    # ------------------------------------------------------------------ rules
+
+    def _init_cursor(self, backfill: float) -> None:
+        """On the first start over a store, page only for recent transitions: history
+        from before alerting existed must not page anyone."""
+        with self.outbox.transaction():
+            if self.conn.execute("SELECT 1 FROM alert_cursor WHERE id = 1").fetchone():
+                return
+            horizon = self.clock() - backfill
+            last = 0
+            for t in self.store.transitions_after(0, overall_only=True):
+                if t.at < horizon:
+                    last = max(last, t.id)
+            self.conn.execute(
+                "INSERT INTO alert_cursor(id, last_transition_id) VALUES (1, ?)", (last,))
+
+    def process_transitions(
+        self, results_by_agent: Mapping[str, RunResult] | None = None
+    ) -> list[int]:
+        """Queue the alerts of every overall transition stored since the last call.
+
+        The outbox rows, the agents' incident state and the cursor move in one
+        transaction: a crash in between neither loses nor doubles an alert."""
+        results = results_by_agent or {}
+        agents = {a.id: a for a in self.config.agents}
+        now = self.clock()
+        ids: list[int] = []
+        with self.outbox.transaction():
+            row = self.conn.execute(
+                "SELECT last_transition_id FROM alert_cursor WHERE id = 1").fetchone()
+            cursor = int(row[0]) if row else 0
+            transitions = [t for t in self.store.transitions_after(cursor, overall_only=True)
+                           if t.region is None]
+            last_of_agent = {t.agent_id: t.id for t in transitions}
+            for t in transitions:
+                cursor = max(cursor, t.id)
+                agent = agents.get(t.agent_id)
+                if agent is None:  # removed from the config since
+                    continue
+                state = self._state(agent.id)
+                decision, new_state = decide_alert(
+                    agent.id, agent.alerts, state, Verdict(t.previous), Verdict(t.current),
+                    t.at)
+                if new_state != state:
+                    self._save_state(agent.id, new_state, now)
+                if decision is None:
+                    continue
+                # The run that caused the latest transition tells regions and errors.
+                result = results.get(agent.id) if last_of_agent[agent.id] == t.id else None
+                facts = self._facts(agent, decision, Verdict(t.previous), Verdict(t.current),
+                                    t.at, result)
+                ids += self.outbox.insert(self._fan_out(agent, facts, decision, t.id), now)
+            self.conn.execute(
+                "INSERT INTO alert_cursor(id, last_transition_id) VALUES (1, ?)"
+                " ON CONFLICT(id) DO UPDATE SET last_transition_id = excluded.last_transition_id",
+                (cursor,))
+        self.outbox.announce(ids)
+        return ids
+
+    def _facts(self, agent: AgentConfig, d: Decision, previous: Verdict, current: Verdict,
+               at: float, result: RunResult | None) -> AlertFacts:
+        facts = AlertFacts(
+            event=d.event, agent_id=agent.id, agent_name=agent.name, at=at,
+            verdict=str(current), previous=str(previous), dedup_key=d.dedup_key,
+            severity=d.severity if d.event == "trigger" else "info",
+            started_at=d.started_at, duration_s=d.duration_s, escalation=d.escalation,
+            agent_url=safe_url(agent.url, self.config.secrets),
+        )
+        return facts_from_run(facts, result).redacted(self.config.secrets)
+
+    def _fan_out(self, agent: AgentConfig, facts: AlertFacts, d: Decision | None,
+                 transition_id: int | None,
+                 types: tuple[str, ...] | None = None) -> list[NewAlert]:
+        out = []
+        for name in agent.alerts.channels:
+            channel = self.config.channels.get(name)
+            if channel is None or (types is not None and channel.type not in types):
+                continue
+            if isinstance(channel, StatuspageChannel) and agent.id not in channel.components:
+                continue
+            if channel.type == "pagerduty" and not facts.dedup_key:
+                continue
+            out.append(NewAlert(agent.id, name, channel.type, facts.event, facts,
+                                dedup_key=facts.dedup_key, transition_id=transition_id))
+        return out
+
+    def _state(self, agent_id: str) -> IncidentState:
+        r = self.conn.execute(
+            "SELECT dedup_key, alerted, started_at FROM alert_incidents WHERE agent_id = ?",
+            (agent_id,)).fetchone()
+        if r is None or r["alerted"] is None:
+            return CLOSED
+        return IncidentState(r["dedup_key"], Verdict(r["alerted"]), r["started_at"])
+
+    def _save_state(self, agent_id: str, state: IncidentState, now: float) -> None:
+        # A closed incident keeps its key, so a late manual resolve still targets it.
+        self.conn.execute(
+            "INSERT INTO alert_incidents(agent_id, dedup_key, alerted, started_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET"
+            " dedup_key = COALESCE(excluded.dedup_key, alert_incidents.dedup_key),"
+            " alerted = excluded.alerted, started_at = COALESCE(excluded.started_at,"
+            " alert_incidents.started_at), updated_at = excluded.updated_at",
+            (agent_id, state.dedup_key, str(state.alerted) if state.alerted else None,
+             state.started_at, now))
+
+    def dedup_key(self, agent_id: str) -> str | None:
+        """The open alerted incident's key (the PagerDuty dedup_key), or None."""
+        return self._state(agent_id).dedup_key
+
+    def _last_key(self, agent_id: str) -> str | None:
+        r = self.conn.execute("SELECT dedup_key FROM alert_incidents WHERE agent_id = ?",
+                              (agent_id,)).fetchone()
+        return r["dedup_key"] if r else None
+
+    # ------------------------------------------------------------------ manual
+
+    def enqueue_manual(
+        self,
+        agent: AgentConfig,
+        event: ManualEvent,
+        text: str,
+        *,
+        channel_types: tuple[str, ...] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> list[int]:
+        """Alerts the incident checklist sends: acknowledge (PagerDuty + Slack), resolve
+        (PagerDuty + Slack summary + status page operational), notify (Slack, webhook,
+        email). `channel_types` replaces the default set; only the agent's channels."""
+        if event not in MANUAL_TYPES:
+            raise ValueError(f"unknown manual alert {event!r}")
+        types = channel_types if channel_types is not None else MANUAL_TYPES[event]
+        now = self.clock()
+        with self.outbox.transaction():
+            state = self._state(agent.id)
+            key = state.dedup_key or (self._last_key(agent.id) if event == "resolve" else None)
+            facts = AlertFacts(
+                event=event, agent_id=agent.id, agent_name=agent.name, at=now,
+                dedup_key=key, severity="info", text=text, details=dict(details or {}),
+                started_at=state.started_at,
+                duration_s=(now - state.started_at) if state.started_at else None,
+                agent_url=safe_url(agent.url, self.config.secrets),
+            ).redacted(self.config.secrets)
+            alerts = self._fan_out(agent, facts, None, None, types)
+            if event == "notify":
+                alerts = [a for a in alerts if a.channel_type not in ("pagerduty", "statuspage")]
+            ids = self.outbox.insert(alerts, now)
+            if event == "resolve" and state.is_open:
+                # The person closed it: a later recovery must not announce it again.
+                self._save_state(agent.id, CLOSED, now)
+        self.outbox.announce(ids)
+        return ids
+
+    # ------------------------------------------------------------------ delivery
+
+    def kick(self) -> None:
+        """Deliver pending alerts in the background (the dashboard). Needs a running
+        loop; without one it does nothing (the next kick or check sends them)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.outbox.kick()
+
+    async def deliver_pending(self, deadline: float | None = None) -> AlertHealth:
+        """Deliver pending alerts (with retries) until all are done or `deadline`
+        (epoch seconds, as `time.time()`); what is left stays in the outbox."""
+        if deadline is None:
+            deadline = self.clock() + 30.0
+        await self.outbox.deliver_pending(deadline)
+        return self.outbox.health()
+
+    async def _deliver_one(self, channel_name: str, facts: AlertFacts,
+                           timeout: float) -> DeliveryResult:
+        channel = self.config.channels.get(channel_name)
+        if channel is None:
+            return DeliveryResult(False, error=f"channel {channel_name!r} is no longer"
+                                                " configured")
+        return await senders.send(channel, facts, client=self._http(),
+                                  secrets=self.config.secrets, timeout=timeout)
+
+    def _http(self) -> httpx.AsyncClient:
+        # aiohttp sessions belong to one loop; tests and `check` may run several loops.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = senders.make_client()
+            self._client_loop = loop
+        return self._client
+
+    async def send_now(self, channel: Channel, facts: AlertFacts,
+                       timeout: float = 10.0) -> DeliveryResult:
+        """One delivery outside the outbox (test-alert)."""
+        return await senders.send(channel, facts, client=self._http(),
+                                  secrets=self.config.secrets, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self.outbox.aclose()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+            self._client = None
+
+    # ------------------------------------------------------------------ reading
+
+    def log(self, limit: int = 200) -> list[AlertRecord]:
+        """Newest first: time, agent, channel, event, status, attempts, last error."""
+        return self.outbox.log(limit)
+
+    def attempts(self, alert_id: int) -> list[AttemptRecord]:
+        return self.outbox.attempts(alert_id)
+
+    def health(self) -> AlertHealth:
+        return self.outbox.health()
+
+    def status(self, ids: list[int] | tuple[int, ...]) -> dict[int, str]:
+        return self.outbox.status(ids)

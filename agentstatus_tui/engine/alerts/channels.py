@@ -1,0 +1,246 @@
+"""Sending one alert through one channel, and classifying the receiver's answer:
+delivered, worth retrying (network, 429, 5xx), or failed for good (other 4xx)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from ..model import (
+    Channel,
+    EmailChannel,
+    PagerDutyChannel,
+    SlackChannel,
+    StatuspageChannel,
+    WebhookChannel,
+)
+from ..secrets import redact
+from .messages import (
+    AlertFacts,
+    email_message,
+    pagerduty_body,
+    slack_body,
+    statuspage_body,
+    webhook_body,
+)
+
+SIGNATURE_HEADER = "X-AgentStatus-Signature"
+USER_AGENT = "agentstatus-alerts/1"
+SNIPPET = 200  # characters of a receiver's answer kept for the log
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    ok: bool
+    retriable: bool = False
+    status: int | None = None  # HTTP status or SMTP reply code
+    answer: str = ""  # the receiver's answer, trimmed and redacted
+    error: str | None = None  # why it was not delivered, redacted
+    retry_after: float | None = None  # seconds the receiver asked us to wait
+
+    def describe(self) -> str:
+        head = f"HTTP {self.status}" if self.status and self.status >= 100 else ""
+        if self.status and self.status < 100:
+            head = f"SMTP {self.status}"
+        return " ".join(x for x in (head, self.error if not self.ok else self.answer) if x)
+
+
+def channel_secrets(channel: Channel, config_secrets: Iterable[str]) -> frozenset[str]:
+    """Every value of this channel that must never be shown, whether or not it came from
+    `${VAR}`: webhook URLs embed tokens even when written literally."""
+    own: list[str | None] = []
+    match channel:
+        case PagerDutyChannel():
+            own = [channel.routing_key]
+        case SlackChannel():
+            own = [channel.url]
+        case WebhookChannel():
+            own = [channel.url, channel.secret, *channel.headers.values()]
+        case EmailChannel():
+            own = [channel.password]
+        case StatuspageChannel():
+            own = [channel.api_key]
+    return frozenset(config_secrets) | frozenset(s for s in own if s)
+
+
+def make_client(timeout: float = 10.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(),
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+def sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def statuspage_component_url(channel: StatuspageChannel, component_id: str) -> str:
+    return (f"{channel.url.rstrip('/')}/v1/pages/{channel.page_id}"
+            f"/components/{component_id}")
+
+
+async def send(
+    channel: Channel,
+    facts: AlertFacts,
+    *,
+    client: httpx.AsyncClient,
+    secrets: Iterable[str] = (),
+    timeout: float = 10.0,
+) -> DeliveryResult:
+    """Deliver `facts` through `channel` once. Never raises for a receiver's fault."""
+    hide = channel_secrets(channel, secrets)
+    try:
+        match channel:
+            case PagerDutyChannel():
+                return await _post(client, channel.url, _dumps(pagerduty_body(facts, channel)),
+                                   {}, hide, timeout)
+            case SlackChannel():
+                return await _post(client, channel.url, _dumps(slack_body(facts)), {}, hide,
+                                   timeout)
+            case WebhookChannel():
+                body = _dumps(webhook_body(facts))
+                headers = dict(channel.headers)
+                if channel.secret:
+                    headers[SIGNATURE_HEADER] = sign(body, channel.secret)
+                return await _post(client, channel.url, body, headers, hide, timeout)
+            case StatuspageChannel():
+                return await _statuspage(client, channel, facts, hide, timeout)
+            case EmailChannel():
+                return await asyncio.to_thread(_send_mail, channel, facts, hide,
+                                               min(timeout, channel.timeout))
+    except Exception as exc:  # a bug in one payload must not stop the outbox
+        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
+    return DeliveryResult(False, error=f"unknown channel type {channel.type!r}")
+
+
+async def _statuspage(client: httpx.AsyncClient, channel: StatuspageChannel,
+                      facts: AlertFacts, hide: frozenset[str], timeout: float) -> DeliveryResult:
+    component = channel.components.get(facts.agent_id)
+    body = statuspage_body(facts)
+    if component is None or body is None:
+        return DeliveryResult(False, error=f"no status page component for {facts.agent_id}")
+    return await _request(client, "PATCH", statuspage_component_url(channel, component),
+                          _dumps(body), {"Authorization": f"OAuth {channel.api_key}"}, hide,
+                          timeout)
+
+
+async def check_statuspage(client: httpx.AsyncClient, channel: StatuspageChannel,
+                           secrets: Iterable[str] = (), timeout: float = 10.0) -> DeliveryResult:
+    """Read the page's components: proves key and page id without touching what the
+    public sees (a test must never flip a real component's status)."""
+    url = f"{channel.url.rstrip('/')}/v1/pages/{channel.page_id}/components"
+    return await _request(client, "GET", url, None,
+                          {"Authorization": f"OAuth {channel.api_key}"},
+                          channel_secrets(channel, secrets), timeout)
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str],
+                hide: frozenset[str], timeout: float) -> DeliveryResult:
+    return await _request(client, "POST", url, body, headers, hide, timeout)
+
+
+async def _request(client: httpx.AsyncClient, method: str, url: str, body: bytes | None,
+                   headers: dict[str, str], hide: frozenset[str],
+                   timeout: float) -> DeliveryResult:
+    if body is not None:
+        headers = {"Content-Type": "application/json", **headers}
+    try:
+        resp = await client.request(method, url, content=body, headers=headers,
+                                    timeout=httpx.Timeout(timeout))
+    except httpx.HTTPError as exc:
+        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
+    answer = snippet(resp.text, hide)
+    status = resp.status_code
+    if 200 <= status < 300:
+        return DeliveryResult(True, status=status, answer=answer)
+    if status == 429 or status == 408 or status >= 500:
+        return DeliveryResult(False, retriable=True, status=status, answer=answer,
+                              error=f"HTTP {status}: {answer}" if answer else f"HTTP {status}",
+                              retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+    return DeliveryResult(False, status=status, answer=answer,
+                          error=f"HTTP {status}: {answer}" if answer else f"HTTP {status}")
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def snippet(text: str, hide: Iterable[str]) -> str:
+    flat = " ".join(text.split())
+    flat = redact(flat, hide)
+    return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1] + "…"
+
+
+def _exc_text(exc: BaseException, hide: Iterable[str]) -> str:
+    # httpx-aiohttp reports a refused connection as ConnectTimeout; the cause says more.
+    cause = exc.__cause__
+    msg = str(exc) or (str(cause) if cause else "") or type(exc).__name__
+    name = type(cause).__name__ if cause is not None else type(exc).__name__
+    return snippet(f"{name}: {msg}", hide)
+
+
+def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[str],
+               timeout: float) -> DeliveryResult:
+    """Blocking SMTP; runs in a worker thread. Delivered once the server accepted it."""
+    msg = email_message(facts, channel)
+    try:
+        smtp: smtplib.SMTP
+        if channel.ssl:
+            smtp = smtplib.SMTP_SSL(channel.host, channel.port, timeout=timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(channel.host, channel.port, timeout=timeout)
+        with smtp:
+            if channel.starttls and not channel.ssl:
+                smtp.starttls(context=ssl.create_default_context())
+            if channel.username:
+                smtp.login(channel.username, channel.password or "")
+            refused = smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        text = snippet("; ".join(f"{r}: {c} {m.decode(errors='replace')}"
+                                 for r, (c, m) in exc.recipients.items()), hide)
+        return DeliveryResult(False, retriable=any(c < 500 for c in codes),
+                              status=min(codes, default=None), error=f"refused: {text}")
+    except smtplib.SMTPResponseException as exc:
+        err = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        return DeliveryResult(False, retriable=exc.smtp_code < 500, status=exc.smtp_code,
+                              error=snippet(f"SMTP {exc.smtp_code}: {err}", hide))
+    except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
+        # Configuration problems: retrying will not help.
+        return DeliveryResult(False, error=_exc_text(exc, hide))
+    except (OSError, smtplib.SMTPException) as exc:
+        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
+    answer = "accepted" if not refused else snippet(f"accepted; refused {sorted(refused)}", hide)
+    return DeliveryResult(True, status=250, answer=answer)
