@@ -1,0 +1,612 @@
+"""The agents config file (DESIGN §8): YAML with `${VAR}` and durations, read into `Config`.
+
+Every problem is reported at once as `file:line: key.path: message` in one `ConfigError`,
+never a traceback. `defaults:` may set any agent key except `id` and `name`; an agent's
+own value replaces the default, except `headers`, `alerts` and `runbook`, which are
+merged key by key (so a default `User-Agent` header survives an agent's own token).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import platformdirs
+from yaml.nodes import MappingNode, Node
+
+from .config_channels import read_channels, read_headers
+from .config_yaml import INVALID, Entry, Reader, did_you_mean
+from .model import (
+    EXPECT_KINDS,
+    AgentConfig,
+    AlertRules,
+    Channel,
+    Config,
+    ConfigError,
+    Expectation,
+    GoldPrompt,
+    Region,
+    Runbook,
+    Thresholds,
+)
+
+APP_NAME = "agentstatus"
+CONFIG_FILENAME = "agents.yaml"
+SAMPLE_FILENAME = "sample_agents.yaml"
+
+TOP_KEYS = (
+    "defaults",
+    "thresholds",
+    "regions",
+    "channels",
+    "agents",
+    "max_in_flight",
+    "max_body_bytes",
+    "run_deadline",
+    "retention",
+    "theme",
+    "keymap",
+    "data_dir",
+)
+AGENT_KEYS = (
+    "id",
+    "name",
+    "url",
+    "headers",
+    "model",
+    "stream",
+    "regions",
+    "interval",
+    "timeout",
+    "validations",
+    "retries",
+    "ttfb_sla",
+    "max_tokens",
+    "probe",
+    "gold_prompts",
+    "alerts",
+    "runbook",
+)
+# Identify one agent, so a default for them would make every agent the same.
+NOT_DEFAULTABLE = ("id", "name")
+# Mappings merged key by key between `defaults:` and an agent; everything else replaces.
+MERGED_KEYS = ("headers", "alerts", "runbook")
+
+THRESHOLD_KEYS = ("down_below", "degraded_below", "eval_pass_min")
+REGION_KEYS = ("proxy", "canary")
+GOLD_KEYS = ("prompt", "name", "expect")
+ALERT_KEYS = ("channels", "on_down", "on_recovery", "on_degraded")
+RUNBOOK_KEYS = ("contacts", "links", "rollback", "common_issues")
+PROBE_ROLES = ("system", "developer", "user", "assistant")
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+TEXT_EXPECTATIONS = ("contains", "icontains", "not_contains")
+
+SLUG = re.compile(r"[a-z0-9-]+\Z")
+DEFAULT_REGION = "local"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and check the config at `path`. Raises `ConfigError` with every problem;
+    `OSError` when the file cannot be read at all."""
+    name = os.fspath(path)
+    data = Path(name).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError([f"{name}:{line}: (top level): the file is not UTF-8 text"]) from None
+    return dataclasses.replace(load_config_text(text, filename=name, env=env), path=name)
+
+
+def load_config_text(
+    text: str, filename: str = "<config>", env: Mapping[str, str] | None = None
+) -> Config:
+    """Check config text; `filename` is only used in error messages. `env` defaults to
+    the process environment and is where `${VAR}` values come from."""
+    reader = Reader(filename, os.environ if env is None else env)
+    config = _ConfigReader(reader).read(text)
+    if reader.error_count or config is None:
+        raise ConfigError(reader.errors())
+    return config
+
+
+def user_config_path() -> Path:
+    """Where the user's config lives when `--config` is not given."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILENAME
+
+
+def find_user_config() -> Path | None:
+    path = user_config_path()
+    return path if path.is_file() else None
+
+
+def sample_config_text() -> str:
+    """The commented sample config shipped inside the package (also at the repo top)."""
+    return resources.files("agentstatus_tui").joinpath("data", SAMPLE_FILENAME).read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+class _ConfigReader:
+    def __init__(self, r: Reader) -> None:
+        self.r = r
+        self.region_names: list[str] = []
+        self.channel_names: list[str] = []
+        self.written_ids: list[str] = []  # as written, even invalid ones: no error cascades
+
+    def read(self, text: str) -> Config | None:
+        r = self.r
+        root = r.compose(text)
+        if root is INVALID:
+            return None
+        if root is None or r.is_null(root):
+            r.error(1, "", "the config is empty: it needs at least an agents: list")
+            return None
+        assert isinstance(root, Node)
+        top = r.mapping(root, "", keys=TOP_KEYS, required=("agents",), allow_null=False)
+        if not isinstance(top, dict):
+            return None
+
+        regions = self._regions(top.get("regions"))
+        channels: dict[str, Channel] = {}
+        component_refs: list[tuple[Entry, str]] = []
+        if "channels" in top:
+            channels, self.channel_names, component_refs = read_channels(
+                r, top["channels"].node, top["channels"].path
+            )
+        defaults = self._defaults(top.get("defaults"))
+        agents = self._agents(top["agents"], defaults) if "agents" in top else []
+
+        for ref, components_path in component_refs:
+            if ref.key not in self.written_ids:
+                r.error(
+                    ref.key_node,
+                    components_path,
+                    f"unknown agent '{ref.key}'{did_you_mean(ref.key, self.written_ids)}",
+                )
+
+        settings = self._top_settings(top)
+        return Config(
+            agents=tuple(agents),
+            regions=MappingProxyType(regions),
+            channels=MappingProxyType(channels),
+            thresholds=self._thresholds(top.get("thresholds")),
+            secrets=frozenset(r.secrets),
+            **settings,
+        )
+
+    # ------------------------------------------------------------------ top level
+
+    def _top_settings(self, top: dict[str, Entry]) -> dict[str, Any]:
+        r = self.r
+        readers: dict[str, Callable[[Node, str], Any]] = {
+            "max_in_flight": lambda n, p: r.integer(n, p, minimum=1, maximum=10_000),
+            "max_body_bytes": r.size,
+            "run_deadline": r.duration,
+            "retention": r.duration,
+            "theme": r.text,
+            "keymap": r.text_map,
+            "data_dir": lambda n, p: _expand(r.text(n, p)),
+        }
+        out: dict[str, Any] = {}
+        for key, read in readers.items():
+            entry = top.get(key)
+            if entry is None or r.is_null(entry.node):
+                continue
+            value = read(entry.node, entry.path)
+            if value is not INVALID:
+                out[key] = MappingProxyType(value) if isinstance(value, dict) else value
+        return out
+
+    def _thresholds(self, entry: Entry | None) -> Thresholds:
+        if entry is None:
+            return Thresholds()
+        r = self.r
+        fields = r.mapping(entry.node, entry.path, keys=THRESHOLD_KEYS)
+        if not isinstance(fields, dict):
+            return Thresholds()
+        values: dict[str, float] = {}
+        for key, field in fields.items():
+            value = r.number(field.node, field.path, minimum=0.0, maximum=1.0)
+            if value is not INVALID:
+                values[key] = value
+        thresholds = Thresholds(**values)
+        if thresholds.down_below > thresholds.degraded_below:
+            where = fields.get("down_below") or fields["degraded_below"]
+            r.error(
+                where.node,
+                where.path,
+                f"down_below ({thresholds.down_below:g}) must not be above "
+                f"degraded_below ({thresholds.degraded_below:g})",
+            )
+        return thresholds
+
+    def _regions(self, entry: Entry | None) -> dict[str, Region]:
+        r = self.r
+        if entry is None:
+            self.region_names = [DEFAULT_REGION]
+            return {DEFAULT_REGION: Region(DEFAULT_REGION)}
+        entries = r.mapping(entry.node, entry.path, allow_null=False)
+        if not isinstance(entries, dict):
+            return {}
+        if not entries:
+            r.error(entry.node, entry.path, "needs at least one region (or leave regions: out)")
+        self.region_names = list(entries)
+        regions: dict[str, Region] = {}
+        for name, region in entries.items():
+            if not SLUG.match(name):
+                r.error(
+                    region.key_node,
+                    entry.path,
+                    f"region name '{name}' may use only a-z, 0-9 and '-'",
+                )
+                continue
+            fields = r.mapping(region.node, region.path, keys=REGION_KEYS)
+            if not isinstance(fields, dict):
+                continue
+            values: dict[str, Any] = {}
+            for key, field in fields.items():
+                if r.is_null(field.node):
+                    continue
+                schemes = PROXY_SCHEMES if key == "proxy" else ("http", "https")
+                value = r.url(field.node, field.path, schemes=schemes)
+                if value is not INVALID:
+                    values[key] = value
+            regions[name] = Region(name, **values)
+        return regions
+
+    # ------------------------------------------------------------------ agents
+
+    def _defaults(self, entry: Entry | None) -> dict[str, Any]:
+        if entry is None:
+            return {}
+        r = self.r
+        fields = r.mapping(entry.node, entry.path)
+        if not isinstance(fields, dict):
+            return {}
+        for key in NOT_DEFAULTABLE:
+            if key in fields:
+                r.error(
+                    fields[key].key_node,
+                    entry.path,
+                    f"'{key}' cannot have a default: every agent sets its own",
+                )
+        allowed = [k for k in AGENT_KEYS if k not in NOT_DEFAULTABLE]
+        fields = r.check_keys(
+            entry.node,
+            entry.path,
+            {k: v for k, v in fields.items() if k not in NOT_DEFAULTABLE},
+            keys=allowed,
+        )
+        return self._agent_settings(fields)
+
+    def _agents(self, entry: Entry, defaults: dict[str, Any]) -> list[AgentConfig]:
+        r = self.r
+        items = r.sequence(entry.node, entry.path)
+        if not isinstance(items, list):
+            return []
+        if not items:
+            r.error(entry.node, entry.path, "no agents: add at least one (see sample_agents.yaml)")
+        first_seen: dict[str, int] = {}
+        agents: list[AgentConfig] = []
+        for node, path in items:
+            fields = r.mapping(node, path, keys=AGENT_KEYS, required=("id",), allow_null=False)
+            if not isinstance(fields, dict):
+                continue
+            agent_id = self._agent_id(fields.get("id"), first_seen)
+            before = r.error_count
+            settings = self._agent_settings(fields)
+            if "url" not in settings and "url" not in defaults and "url" not in fields:
+                r.error(node, path, "missing required key 'url'")
+            if agent_id is None or r.error_count > before:
+                continue
+            merged = _merge(defaults, settings)
+            if "url" not in merged:
+                continue
+            agents.append(self._build_agent(agent_id, merged))
+        return agents
+
+    def _agent_id(self, entry: Entry | None, first_seen: dict[str, int]) -> str | None:
+        if entry is None:
+            return None
+        r = self.r
+        value = r.text(entry.node, entry.path)
+        if not isinstance(value, str):
+            return None
+        self.written_ids.append(value)
+        if not SLUG.match(value):
+            slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+            hint = f" (for example '{slug}')" if slug else ""
+            r.error(
+                entry.node, entry.path, f"'{value}' is not a valid id: use a-z, 0-9 and '-'{hint}"
+            )
+            return None
+        if value in first_seen:
+            r.error(
+                entry.node,
+                entry.path,
+                f"duplicate agent id '{value}' (first at line {first_seen[value]})",
+            )
+            return None
+        first_seen[value] = entry.node.start_mark.line + 1
+        return value
+
+    def _agent_settings(self, fields: dict[str, Entry]) -> dict[str, Any]:
+        """Each key's value, read; an explicit null means "not set"."""
+        out: dict[str, Any] = {}
+        for key, field in fields.items():
+            if key == "id" or self.r.is_null(field.node):
+                continue
+            value = self._AGENT_READERS[key](self, field.node, field.path)
+            if value is not INVALID:
+                out[key] = value
+        return out
+
+    def _build_agent(self, agent_id: str, s: dict[str, Any]) -> AgentConfig:
+        headers = s.get("headers", {}).values()
+        extra: dict[str, Any] = {
+            key: s[key]
+            for key in (
+                "model",
+                "stream",
+                "interval",
+                "timeout",
+                "validations",
+                "retries",
+                "ttfb_sla",
+                "max_tokens",
+                "gold_prompts",
+            )
+            if key in s
+        }
+        if "probe" in s:
+            extra["probe_messages"] = s["probe"]
+        return AgentConfig(
+            id=agent_id,
+            name=s.get("name", agent_id),
+            url=s["url"],
+            headers=MappingProxyType({name: value for name, _, value in headers}),
+            header_templates=MappingProxyType({name: template for name, template, _ in headers}),
+            regions=tuple(s.get("regions", self.region_names)),
+            alerts=AlertRules(**s.get("alerts", {})),
+            runbook=Runbook(**s.get("runbook", {})),
+            **extra,
+        )
+
+    # ------------------------------------------------------------------ agent keys
+
+    def _headers(self, node: Node, path: str) -> Any:
+        return read_headers(self.r, node, path)
+
+    def _region_list(self, node: Node, path: str) -> Any:
+        r = self.r
+        names = r.text_list(node, path)
+        if not isinstance(names, list):
+            return INVALID
+        if not names:
+            return r.error(node, path, "needs at least one region (or leave it out for all)")
+        before = r.error_count
+        seen: set[str] = set()
+        for name in names:
+            if name not in self.region_names:
+                known = ", ".join(self.region_names)
+                r.error(
+                    node,
+                    path,
+                    f"unknown region '{name}'{did_you_mean(name, self.region_names)} (regions: {known})",
+                )
+            elif name in seen:
+                r.error(node, path, f"region '{name}' is listed twice")
+            seen.add(name)
+        return tuple(names) if r.error_count == before else INVALID
+
+    def _probe(self, node: Node, path: str) -> Any:
+        """The validation request's messages; a plain string is one user message."""
+        r = self.r
+        items = r.sequence(node, path, allow_single=True)
+        if not isinstance(items, list):
+            return INVALID
+        if not items:
+            return r.error(node, path, "needs at least one message")
+        messages = []
+        for n, p in items:
+            if r.is_null(n):
+                r.error(n, p, "expected a message {role, content} or text")
+                continue
+            if not isinstance(n, MappingNode):
+                text = r.text(n, p)
+                if isinstance(text, str):
+                    messages.append(MappingProxyType({"role": "user", "content": text}))
+                continue
+            fields = r.mapping(n, p, keys=("role", "content"), required=("role", "content"))
+            if not isinstance(fields, dict) or len(fields) < 2:
+                continue
+            role = r.text(fields["role"].node, fields["role"].path)
+            content = r.text(fields["content"].node, fields["content"].path)
+            if isinstance(role, str) and role not in PROBE_ROLES:
+                r.error(
+                    fields["role"].node,
+                    fields["role"].path,
+                    f"unknown role '{role}'{did_you_mean(role, PROBE_ROLES)} (one of {', '.join(PROBE_ROLES)})",
+                )
+                continue
+            if isinstance(role, str) and isinstance(content, str):
+                messages.append(MappingProxyType({"role": role, "content": content}))
+        return tuple(messages) if len(messages) == len(items) else INVALID
+
+    def _gold_prompts(self, node: Node, path: str) -> Any:
+        r = self.r
+        items = r.sequence(node, path)
+        if not isinstance(items, list):
+            return INVALID
+        prompts: list[GoldPrompt] = []
+        for n, p in items:
+            fields = r.mapping(
+                n, p, keys=GOLD_KEYS, required=("prompt", "expect"), allow_null=False
+            )
+            if not isinstance(fields, dict):
+                continue
+            prompt = (
+                r.text(fields["prompt"].node, fields["prompt"].path)
+                if "prompt" in fields
+                else INVALID
+            )
+            name = r.text(fields["name"].node, fields["name"].path) if "name" in fields else ""
+            expect = self._expect(fields["expect"]) if "expect" in fields else INVALID
+            if isinstance(prompt, str) and isinstance(name, str) and isinstance(expect, tuple):
+                prompts.append(GoldPrompt(prompt=prompt, expect=expect, name=name))
+        return tuple(prompts) if len(prompts) == len(items) else INVALID
+
+    def _expect(self, entry: Entry) -> tuple[Expectation, ...] | Any:
+        r = self.r
+        before = r.error_count
+        checks = r.mapping(
+            entry.node, entry.path, keys=EXPECT_KINDS, what="check", allow_null=False
+        )
+        if not isinstance(checks, dict):
+            return INVALID
+        if not checks and r.error_count == before:
+            return r.error(
+                entry.node, entry.path, f"needs at least one check ({', '.join(EXPECT_KINDS)})"
+            )
+        out: list[Expectation] = []
+        for kind, check in checks.items():
+            node, path = check.node, check.path
+            if kind in TEXT_EXPECTATIONS:
+                # A list means every item must hold, like several checks of one kind.
+                values = r.text_list(node, path)
+                if isinstance(values, list):
+                    if not values:
+                        r.error(node, path, "needs some text to look for")
+                    out.extend(Expectation(kind, v) for v in values)  # type: ignore[arg-type]
+            elif kind == "equals":
+                value = r.text(node, path, allow_empty=True)
+                if isinstance(value, str):
+                    out.append(Expectation("equals", value))
+            elif kind == "regex":
+                value = r.text(node, path)
+                if isinstance(value, str):
+                    try:
+                        out.append(Expectation("regex", re.compile(value)))
+                    except re.error as exc:
+                        r.error(node, path, f"bad regex: {exc.msg} at position {exc.pos}")
+            elif kind == "json":
+                value = r.boolean(node, path)
+                if value is False:
+                    r.error(
+                        node, path, "json: false checks nothing (write json: true or remove it)"
+                    )
+                elif value is True:
+                    out.append(Expectation("json", True))
+            elif kind == "max_ttfb":
+                value = r.duration(node, path)
+                if isinstance(value, float):
+                    out.append(Expectation("max_ttfb", value))
+        return tuple(out) if r.error_count == before and out else INVALID
+
+    def _alerts(self, node: Node, path: str) -> Any:
+        r = self.r
+        fields = r.mapping(node, path, keys=ALERT_KEYS)
+        if not isinstance(fields, dict):
+            return INVALID
+        out: dict[str, Any] = {}
+        before = r.error_count
+        for key, field in fields.items():
+            if r.is_null(field.node):
+                continue
+            if key == "channels":
+                names = r.text_list(field.node, field.path)
+                if not isinstance(names, list):
+                    continue
+                for name in names:
+                    if name not in self.channel_names:
+                        known = ", ".join(self.channel_names) or "none defined under channels:"
+                        r.error(
+                            field.node,
+                            field.path,
+                            f"unknown channel '{name}'{did_you_mean(name, self.channel_names)}"
+                            f" (channels: {known})",
+                        )
+                out["channels"] = tuple(dict.fromkeys(names))
+            else:
+                value = r.boolean(field.node, field.path)
+                if isinstance(value, bool):
+                    out[key] = value
+        return out if r.error_count == before else INVALID
+
+    def _runbook(self, node: Node, path: str) -> Any:
+        r = self.r
+        fields = r.mapping(node, path, keys=RUNBOOK_KEYS)
+        if not isinstance(fields, dict):
+            return INVALID
+        out: dict[str, Any] = {}
+        before = r.error_count
+        for key, field in fields.items():
+            if r.is_null(field.node):
+                continue
+            if key == "contacts":
+                value: Any = r.text_list(field.node, field.path)
+                value = tuple(value) if isinstance(value, list) else INVALID
+            elif key == "rollback":
+                value = r.text(field.node, field.path)
+            else:
+                value = r.text_map(field.node, field.path)
+                value = MappingProxyType(value) if isinstance(value, dict) else INVALID
+            if value is not INVALID:
+                out[key] = value
+        return out if r.error_count == before else INVALID
+
+    _AGENT_READERS: ClassVar[dict[str, Callable[[_ConfigReader, Node, str], Any]]] = {
+        "name": lambda self, n, p: self.r.text(n, p),
+        "url": lambda self, n, p: self.r.url(n, p),
+        "headers": _headers,
+        "model": lambda self, n, p: self.r.text(n, p),
+        "stream": lambda self, n, p: self.r.boolean(n, p),
+        "regions": _region_list,
+        "interval": lambda self, n, p: self.r.duration(n, p),
+        "timeout": lambda self, n, p: self.r.duration(n, p),
+        "validations": lambda self, n, p: self.r.integer(n, p, minimum=1),
+        "retries": lambda self, n, p: self.r.integer(n, p, minimum=0, maximum=10),
+        "ttfb_sla": lambda self, n, p: self.r.duration(n, p),
+        "max_tokens": lambda self, n, p: self.r.integer(n, p, minimum=1),
+        "probe": _probe,
+        "gold_prompts": _gold_prompts,
+        "alerts": _alerts,
+        "runbook": _runbook,
+    }
+
+
+def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in own.items():
+        merged[key] = (
+            {**defaults[key], **value} if key in MERGED_KEYS and key in defaults else value
+        )
+    return merged
+
+
+def _expand(value: Any) -> Any:
+    return os.path.expanduser(value) if isinstance(value, str) else value
+
+
+__all__ = [
+    "AGENT_KEYS",
+    "TOP_KEYS",
+    "Channel",
+    "ConfigError",
+    "find_user_config",
+    "load_config",
+    "load_config_text",
+    "sample_config_text",
+    "user_config_path",
+]
