@@ -1,0 +1,528 @@
+"""The Prober: one run of one agent from its regions, and the single "Reproduce" request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import shlex
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import expectations, verdicts
+from .http import classify, make_client
+from .model import (
+    AgentConfig,
+    Config,
+    ErrorCode,
+    GoldPrompt,
+    Region,
+    RequestKind,
+    RequestResult,
+    RunResult,
+    http_error,
+)
+from .secrets import redact
+
+REGION_HEADER = "X-AgentStatus-Region"
+GOLD_MAX_TOKENS = 256
+SNIPPET_BYTES = 2048  # body kept for details and the Reproduce step
+ANSWER_CHARS = 1000  # answer text kept per request
+CANARY_TTL = 10.0  # one canary check per region serves every agent for this long
+BACKOFF_FIRST, BACKOFF_FACTOR, BACKOFF_CAP = 0.2, 2.5, 2.0
+
+
+@dataclass(frozen=True)
+class ProbeReply:
+    """What one request sent now got back (the incident panel's "Reproduce" step).
+    Headers and body are redacted: an agent that echoes a token does not leak it."""
+
+    region: str
+    status: int | None
+    ttfb: float | None
+    elapsed: float | None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body_snippet: str = ""
+    error: str | None = None  # ErrorCode value or HTTP_<n>; None when it succeeded
+    detail: str | None = None
+    answer: str | None = None
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """One HTTP exchange, before retries and gold evaluation."""
+
+    error: str | None = None
+    status: int | None = None
+    ttfb: float | None = None
+    first_token: float | None = None
+    elapsed: float | None = None
+    answer: str | None = None
+    detail: str | None = None
+    head: bytes = b""
+    headers: Mapping[str, str] | None = None
+
+    @property
+    def retryable(self) -> bool:
+        # 5xx and resets are often transient; 4xx, timeouts and bad bodies are answers.
+        return self.error == ErrorCode.PROTOCOL or (self.status is not None and self.status >= 500)
+
+
+class _BadBody(Exception):
+    pass
+
+
+def request_body(agent: AgentConfig, gold: GoldPrompt | None = None) -> dict[str, Any]:
+    """The chat-completions body of a validation (or of a gold prompt)."""
+    if gold is None:
+        messages: list[Any] = [dict(m) for m in agent.probe_messages]
+        body: dict[str, Any] = {"messages": messages, "max_tokens": agent.max_tokens}
+    else:
+        body = {
+            "messages": [{"role": "user", "content": gold.prompt}],
+            "max_tokens": max(GOLD_MAX_TOKENS, agent.max_tokens),
+        }
+    if agent.model:
+        body["model"] = agent.model
+    if agent.stream:
+        body["stream"] = True
+    return body
+
+
+def _completion_text(data: Any) -> str:
+    """`choices[0].message.content` of a chat completion, or _BadBody."""
+    try:
+        content = data["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        raise _BadBody("not a chat completion (no choices[0].message.content)") from None
+    if not isinstance(content, str):
+        raise _BadBody("choices[0].message.content is not a string")
+    return content
+
+
+class _SSE:
+    """Incremental parser of a chat.completion.chunk event stream."""
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.pending = b""
+        self.parts: list[str] = []
+        self.first_token: float | None = None
+        self.done = False
+
+    def feed(self, data: bytes) -> None:
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            self._line(line.strip())
+            if self.done:
+                return
+
+    def _line(self, line: bytes) -> None:
+        if not line.startswith(b"data:"):
+            return  # blank separators, comments (":"), event:/id:/retry: fields
+        payload = line[5:].strip()
+        if payload == b"[DONE]":
+            self.done = True
+            return
+        try:
+            obj = json.loads(payload)
+            choices = obj["choices"]
+            if not isinstance(choices, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise _BadBody(f"bad stream chunk: {payload[:80]!r}") from None
+        for choice in choices:
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(content, str) and content:
+                if self.first_token is None:
+                    self.first_token = time.perf_counter() - self.t0
+                self.parts.append(content)
+
+    def finish(self) -> str:
+        if not self.done:
+            if self.pending.strip():
+                self._line(self.pending.strip())
+            if not self.done:
+                raise _BadBody("stream ended without data: [DONE]")
+        return "".join(self.parts)
+
+
+class Prober:
+    """Sends an agent's validations and gold prompts from each of its regions.
+
+    One client per region (built lazily inside the running loop), one global in-flight
+    limit shared by every agent, so a burst of agents queues here instead of in the
+    network stack. Time spent waiting for a slot is never counted as agent latency.
+    """
+
+    def __init__(self, config: Config, *, force_httpx: bool = False) -> None:
+        self.config = config
+        self.force_httpx = force_httpx
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._canaries: dict[str, tuple[float, asyncio.Future[str | None]]] = {}
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, self.config.max_in_flight))
+        return self._slots
+
+    def _region(self, name: str) -> Region:
+        return self.config.regions.get(name) or Region(name)
+
+    def _client(self, region: str) -> httpx.AsyncClient:
+        client = self._clients.get(region)
+        if client is None:
+            client = make_client(
+                self._region(region),
+                max_in_flight=max(1, self.config.max_in_flight),
+                force_httpx=self.force_httpx,
+            )
+            self._clients[region] = client
+        return client
+
+    def _redact(self, text: str | None) -> str | None:
+        return redact(text, self.config.secrets) if text else text
+
+    def deadline_for(self, agent: AgentConfig) -> float:
+        """Seconds a whole run of `agent` may take (config.run_deadline, else derived:
+        every attempt timing out, the backoffs between them, and room to queue)."""
+        if self.config.run_deadline:
+            return self.config.run_deadline
+        backoffs = sum(_backoff(i, jitter=False) * 1.2 for i in range(agent.retries))
+        return agent.timeout * (agent.retries + 2) + backoffs + 5.0
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for c in clients:
+            await c.aclose()
+        for _, fut in self._canaries.values():
+            fut.cancel()
+        self._canaries.clear()
+
+    # ------------------------------------------------------------------ one exchange
+
+    async def _attempt(
+        self,
+        agent: AgentConfig,
+        region: str,
+        content: bytes,
+        timeout: float,
+        *,
+        keep_headers: bool = False,
+    ) -> _Attempt:
+        """One POST, already holding a slot. Timed from here: the transport gets it now."""
+        att = _Attempt()
+        headers = {
+            **agent.headers,
+            REGION_HEADER: region,
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream" if agent.stream else "application/json",
+        }
+        cap = self.config.max_body_bytes
+        t0 = time.perf_counter()
+        if timeout <= 0:
+            att.error, att.detail = ErrorCode.TIMEOUT, "run deadline reached"
+            return att
+        try:
+            async with asyncio.timeout(timeout):
+                client = self._client(region)
+                async with client.stream("POST", agent.url, content=content, headers=headers) as resp:
+                    att.status = resp.status_code
+                    if keep_headers:
+                        # raw keeps the server's spelling of header names, for display.
+                        att.headers = {
+                            k.decode("latin-1"): redact(v.decode("latin-1"), self.config.secrets)
+                            for k, v in resp.headers.raw
+                        }
+                    await self._read(resp, att, t0, cap, stream=agent.stream)
+        except TimeoutError:
+            att.error = ErrorCode.TIMEOUT
+            att.detail = f"no complete answer within {timeout:.3g}s"
+        except _BadBody as e:
+            att.error, att.detail = ErrorCode.BAD_BODY, str(e)
+        except Exception as e:  # every transport failure becomes an error code
+            att.error = classify(e)
+            att.detail = f"{type(e).__name__}: {e}"[:300]
+        att.elapsed = time.perf_counter() - t0
+        return att
+
+    async def _read(
+        self, resp: httpx.Response, att: _Attempt, t0: float, cap: int, *, stream: bool
+    ) -> None:
+        """Read the body while counting it: over the cap → TOO_LARGE, never buffering more."""
+        ok_status = 200 <= resp.status_code < 300
+        declared = resp.headers.get("content-length")
+        if ok_status and declared and declared.isdigit() and int(declared) > cap:
+            att.ttfb = time.perf_counter() - t0
+            att.error = ErrorCode.TOO_LARGE
+            att.detail = f"Content-Length {int(declared):,} bytes over the {cap:,}-byte cap"
+            return
+        sse = _SSE(t0) if (ok_status and stream) else None
+        buf = bytearray()
+        total = 0
+        async for data in resp.aiter_bytes():
+            if not data:
+                continue
+            if att.ttfb is None:
+                att.ttfb = time.perf_counter() - t0
+            total += len(data)
+            if len(buf) < SNIPPET_BYTES or (ok_status and sse is None):
+                buf += data
+            if total > cap:
+                att.error = ErrorCode.TOO_LARGE
+                att.detail = f"body over the {cap:,}-byte cap"
+                att.head = bytes(buf[:SNIPPET_BYTES])
+                return
+            if sse is not None:
+                sse.feed(data)
+                if sse.done:
+                    break
+            elif not ok_status and len(buf) >= SNIPPET_BYTES:
+                break  # an error page: the snippet is all anyone needs
+        if att.ttfb is None:
+            att.ttfb = time.perf_counter() - t0
+        att.head = bytes(buf[:SNIPPET_BYTES])
+        if not ok_status:
+            att.error = http_error(resp.status_code)
+            att.detail = _snippet(att.head, 200)
+            return
+        if sse is not None:
+            att.answer = sse.finish()
+            att.first_token = sse.first_token
+            return
+        try:
+            data_obj = json.loads(buf)
+        except ValueError:
+            raise _BadBody(f"not JSON: {_snippet(att.head, 120)}") from None
+        att.answer = _completion_text(data_obj)
+
+    # ------------------------------------------------------------------ one request
+
+    async def _request(
+        self,
+        agent: AgentConfig,
+        region: str,
+        kind: RequestKind,
+        content: bytes,
+        deadline: float,
+        gold: GoldPrompt | None = None,
+        gold_index: int | None = None,
+    ) -> RequestResult | None:
+        """One request with its retries; None when the run deadline passed before it got a
+        slot (the monitor was too busy: not the agent's fault, so it is not counted)."""
+        loop = asyncio.get_running_loop()
+        retried = 0
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self.slots.acquire()
+            except TimeoutError:
+                if retried == 0:
+                    return None
+                break  # keep the last attempt's failure
+            try:
+                started_at = time.time()
+                timeout = min(agent.timeout, deadline - loop.time())
+                att = await self._attempt(agent, region, content, timeout)
+            finally:
+                self.slots.release()
+            if not att.retryable or retried >= agent.retries:
+                break
+            pause = _backoff(retried)
+            if loop.time() + pause >= deadline:
+                break
+            await asyncio.sleep(pause)
+            retried += 1
+        ok = att.error is None
+        if ok and gold is not None:
+            failed = expectations.failures(gold.expect, att.answer or "", att.ttfb)
+            if failed:
+                ok = False
+                att.error, att.detail = ErrorCode.EVAL_FAIL, "; ".join(failed)
+        answer = att.answer[:ANSWER_CHARS] if att.answer is not None else None
+        return RequestResult(
+            region=region,
+            kind=kind,
+            started_at=started_at,
+            ok=ok,
+            error=None if ok else str(att.error),
+            status=att.status,
+            ttfb=att.ttfb,
+            first_token=att.first_token,
+            elapsed=att.elapsed,
+            retried=retried,
+            answer=self._redact(answer),
+            detail=self._redact(att.detail),
+            gold_index=gold_index,
+        )
+
+    # ------------------------------------------------------------------ canary
+
+    async def _canary_check(self, region: str, timeout: float) -> str | None:
+        """None when the region's network works (the canary URL answered), else why not."""
+        url = self._region(region).canary
+        assert url is not None
+        async with self.slots:
+            try:
+                async with asyncio.timeout(timeout):
+                    async with self._client(region).stream(
+                        "GET", url, headers={REGION_HEADER: region}
+                    ) as resp:
+                        if resp.status_code >= 400:
+                            return f"canary {url} answered HTTP {resp.status_code}"
+                        return None
+            except TimeoutError:
+                return f"canary {url}: TIMEOUT"
+            except Exception as e:
+                return f"canary {url}: {classify(e)} ({type(e).__name__})"
+
+    def _canary(self, region: str, timeout: float) -> asyncio.Future[str | None]:
+        now = time.monotonic()
+        cached = self._canaries.get(region)
+        if cached and (not cached[1].done() or now - cached[0] < CANARY_TTL):
+            return cached[1]
+        fut = asyncio.ensure_future(self._canary_check(region, timeout))
+        self._canaries[region] = (now, fut)
+        return fut
+
+    # ------------------------------------------------------------------ the contract
+
+    async def run(self, agent: AgentConfig, *, manual: bool = False) -> RunResult:
+        """One whole run of `agent`: validations round-robin over its regions (at least one
+        per region), every gold prompt once per region, canaries alongside."""
+        loop = asyncio.get_running_loop()
+        started_at = time.time()
+        deadline = loop.time() + self.deadline_for(agent)
+        regions = agent.regions or tuple(self.config.regions) or ("local",)
+        validation = json.dumps(request_body(agent)).encode()
+        golds = [json.dumps(request_body(agent, g)).encode() for g in agent.gold_prompts]
+
+        jobs = []
+        for i in range(max(agent.validations, len(regions))):
+            region = regions[i % len(regions)]
+            jobs.append(self._request(agent, region, "validation", validation, deadline))
+        for region in regions:
+            for gi, (g, content) in enumerate(zip(agent.gold_prompts, golds, strict=True)):
+                jobs.append(self._request(agent, region, "gold", content, deadline, g, gi))
+        canary_regions = [r for r in regions if self._region(r).canary]
+        canaries = [self._canary(r, min(agent.timeout, 10.0)) for r in canary_regions]
+
+        results = await asyncio.gather(*jobs)
+        canary_failures = await asyncio.gather(*canaries) if canaries else []
+        discarded = {
+            r: why for r, why in zip(canary_regions, canary_failures, strict=True) if why
+        }
+        requests = [r for r in results if r is not None and r.region not in discarded]
+        for region, why in discarded.items():
+            requests.append(
+                RequestResult(
+                    region=region,
+                    kind="validation",
+                    started_at=started_at,
+                    ok=False,
+                    error=ErrorCode.CANARY.value,
+                    detail=self._redact(why),
+                )
+            )
+        overall, per_region = verdicts.summarize(
+            requests,
+            regions,
+            ttfb_sla=agent.ttfb_sla,
+            thresholds=self.config.thresholds,
+            discarded=discarded,
+        )
+        return RunResult(
+            agent_id=agent.id,
+            started_at=started_at,
+            finished_at=time.time(),
+            overall=overall,
+            regions=per_region,
+            requests=tuple(requests),
+            manual=manual,
+        )
+
+    async def send_one(self, agent: AgentConfig, region: str) -> ProbeReply:
+        """The validation request, sent once now (no retries), with what came back."""
+        content = json.dumps(request_body(agent)).encode()
+        async with self.slots:
+            att = await self._attempt(agent, region, content, agent.timeout, keep_headers=True)
+        return ProbeReply(
+            region=region,
+            status=att.status,
+            ttfb=att.ttfb,
+            elapsed=att.elapsed,
+            headers=att.headers or {},
+            body_snippet=redact(att.head.decode("utf-8", "replace"), self.config.secrets),
+            error=None if att.error is None else str(att.error),
+            detail=self._redact(att.detail),
+            answer=self._redact(att.answer[:ANSWER_CHARS] if att.answer else att.answer),
+        )
+
+
+def _backoff(n: int, *, jitter: bool = True) -> float:
+    base = min(BACKOFF_FIRST * BACKOFF_FACTOR**n, BACKOFF_CAP)
+    # Jitter keeps many agents' retries from landing on a recovering server together.
+    return base * random.uniform(0.8, 1.2) if jitter else base
+
+
+def _snippet(data: bytes, n: int) -> str:
+    text = " ".join(data[: n * 2].decode("utf-8", "replace").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# --------------------------------------------------------------------------- curl
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _shell_double_quoted(template: str) -> str:
+    """`template` inside double quotes, with `${VAR}` left for the shell to expand (so the
+    command works as pasted) and everything else literal."""
+    out, pos = [], 0
+    for m in _VAR.finditer(template):
+        out.append(re.sub(r'([\\"`$])', r"\\\1", template[pos : m.start()]))
+        nxt = template[m.end() : m.end() + 1]
+        name = m.group(1)
+        out.append(f"${{{name}}}" if re.match(r"[A-Za-z0-9_]", nxt) else f"${name}")
+        pos = m.end()
+    out.append(re.sub(r'([\\"`$])', r"\\\1", template[pos:]))
+    return '"' + "".join(out) + '"'
+
+
+def curl_command(agent: AgentConfig, region: Region | None) -> str:
+    """The exact curl of the agent's validation request, secrets shown as `$VAR`.
+
+    Header values come from the config as written (`header_templates`); a header without
+    a template is shown as `$AGENTSTATUS_HIDDEN` rather than risk printing a secret.
+    """
+    parts = ["curl -sS -X POST " + shlex.quote(agent.url)]
+    names = list(dict.fromkeys([*agent.header_templates, *agent.headers]))
+    for name in names:
+        template = agent.header_templates.get(name)
+        value = "${AGENTSTATUS_HIDDEN}" if template is None else template
+        parts.append("-H " + _shell_double_quoted(f"{name}: {value}"))
+    parts.append('-H "Content-Type: application/json"')
+    if region is not None:
+        parts.append("-H " + _shell_double_quoted(f"{REGION_HEADER}: {region.name}"))
+        if region.proxy:
+            if region.proxy.startswith(("socks5://", "socks5h://")):
+                hostport = region.proxy.split("://", 1)[1].rstrip("/")
+                parts.append("--socks5-hostname " + shlex.quote(hostport))
+            else:
+                parts.append("--proxy " + shlex.quote(region.proxy))
+    if agent.stream:
+        parts.append("-N")
+    parts.append(f"--max-time {agent.timeout:g}")
+    parts.append("-d " + shlex.quote(json.dumps(request_body(agent))))
+    return " \\\n  ".join(parts)
