@@ -1,0 +1,343 @@
+"""Opens incidents when agents go DOWN and keeps their timelines: verdict changes, the first
+failing run, alerts queued and delivered, manual runs, impact, and the Verify step."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .. import db
+from ..events import AlertChanged, Event, IncidentChanged
+from ..model import AgentConfig, Config, RunResult, Verdict
+from .store import VERIFY, Incident, IncidentStore, worse
+from .wording import channel_label, duration, failure_summary, latency
+
+log = logging.getLogger("agentstatus.incidents")
+
+CURSOR = "transitions"
+# AlertChanged events seen before their incident exists (the DOWN alert is queued just
+# before the tracker opens the incident) are replayed into it if this recent.
+_ALERT_REPLAY_WINDOW = 120.0
+
+
+def current_user() -> str:
+    """Who is at the keyboard, for "acknowledged by …"."""
+    for var in ("AGENTSTATUS_USER", "USER", "LOGNAME"):
+        if os.environ.get(var):
+            return os.environ[var]
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def is_verified(run: RunResult, agent: AgentConfig) -> bool:
+    """Verify's rule: UP/REACHABLE, every region healthy, median TTFB within the SLA."""
+    if not run.verdict.is_up or not run.regions:
+        return False
+    if not all(s.verdict.is_up for s in run.regions.values()):
+        return False
+    p50 = run.overall.ttfb_p50
+    return p50 is not None and p50 <= agent.ttfb_sla
+
+
+def run_line(run: RunResult) -> str:
+    """`DOWN (us DOWN HTTP_503, eu UP 312ms)`: one run in one line."""
+    parts = []
+    for name, s in run.regions.items():
+        if s.verdict.is_up or (s.verdict is Verdict.DEGRADED and not s.errors):
+            parts.append(f"{name} {s.verdict} {latency(s.ttfb_p50)}")
+        else:
+            codes = ",".join(sorted(c for c, n in s.errors.items() if n)) or latency(s.ttfb_p50)
+            parts.append(f"{name} {s.verdict} {codes}")
+    return f"{run.verdict} ({', '.join(parts)})" if parts else str(run.verdict)
+
+
+class IncidentTracker:
+    """Follows the stored overall transitions with its own cursor, so incidents neither
+    miss nor double a DOWN across restarts, and a cron `check` sharing the file is seen.
+
+    `store` is the run store (`transitions_after`); `monitor` supplies the alert center,
+    the clock and `publish`/`subscribe`. Without a store it reads the Monitor's
+    in-memory transitions and keeps incidents in memory."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Any | None = None,
+        monitor: Any | None = None,
+        *,
+        incidents: IncidentStore | None = None,
+        alerts: Any | None = None,
+        clock: Callable[[], float] | None = None,
+        publish: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.monitor = monitor
+        if incidents is None:
+            conn = store.conn if store is not None else db.connect(":memory:")
+            incidents = IncidentStore(conn, config.secrets)
+        self.incidents = incidents
+        self._alerts = alerts
+        self.clock = clock or getattr(monitor, "clock", None) or time.time
+        self._publish = publish
+        self._streak: dict[str, tuple[float, str]] = {}  # agent → first failing run
+        self._alert_seen: dict[int, tuple[str, int]] = {}
+        self._early_alerts: dict[str, list[tuple[float, AlertChanged]]] = {}
+        self._listeners: list[Callable[[int, str], None]] = []
+        cursor = self.incidents.cursor(CURSOR)
+        if cursor is None:
+            # First start on this file: history before now is not an incident to open.
+            cursor = max((t.id for t in self._transitions_after(0)), default=0)
+            self.incidents.set_cursor(CURSOR, cursor)
+        self._cursor = cursor
+        # Alert events come from the center itself (and, if the Monitor forwards them,
+        # from the Monitor too: `_record_alert` ignores a status it has already seen).
+        if monitor is not None and hasattr(monitor, "subscribe"):
+            monitor.subscribe(self._on_event)
+        center = self.alerts
+        if center is not None and hasattr(center, "subscribe"):
+            center.subscribe(self.on_alert_changed)
+
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def alerts(self) -> Any | None:
+        """The AlertCenter (looked up late: the Monitor may get it after the tracker)."""
+        if self._alerts is not None:
+            return self._alerts
+        return getattr(self.monitor, "alerts", None)
+
+    def agent(self, agent_id: str) -> AgentConfig | None:
+        try:
+            return self.config.agent(agent_id)
+        except KeyError:
+            return None
+
+    def changed(self, incident_id: int, agent_id: str) -> None:
+        """Tell subscribers an incident changed (the panel redraws from the store)."""
+        event = IncidentChanged(incident_id, agent_id)
+        publish = self._publish or getattr(self.monitor, "publish", None)
+        if publish is not None:
+            publish(event)
+
+    def _transitions_after(self, last_id: int) -> list[Any]:
+        if self.store is not None and hasattr(self.store, "transitions_after"):
+            return list(self.store.transitions_after(last_id, overall_only=True))
+        states = getattr(self.monitor, "states", None) or {}
+        found = [
+            t for st in states.values() for t in getattr(st, "transitions", ())
+            if t.region is None and t.id > last_id
+        ]
+        return sorted(found, key=lambda t: t.id)
+
+    def _dedup_key(self, agent_id: str) -> str | None:
+        center = self.alerts
+        if center is None or not hasattr(center, "dedup_key"):
+            return None
+        try:
+            return center.dedup_key(agent_id)
+        except Exception:
+            log.exception("dedup key of %s", agent_id)
+            return None
+
+    # ------------------------------------------------------------------ runs, transitions
+
+    def process(self, results: Mapping[str, RunResult] | Iterable[RunResult] = ()) -> list[int]:
+        """Call after each stored run (and its alerts). Returns the incidents it changed."""
+        runs = list(results.values()) if isinstance(results, Mapping) else list(results)
+        for run in runs:
+            self._follow_streak(run)
+        touched: dict[int, str] = {}
+        for t in self._transitions_after(self._cursor):
+            incident = self._on_transition(t)
+            if incident is not None:
+                touched[incident.id] = incident.agent_id
+            self._cursor = max(self._cursor, int(t.id))
+            self.incidents.set_cursor(CURSOR, self._cursor)
+        for run in runs:
+            incident = self._on_run(run)
+            if incident is not None:
+                touched[incident.id] = incident.agent_id
+        for incident_id, agent_id in touched.items():
+            self.changed(incident_id, agent_id)
+        return list(touched)
+
+    def _follow_streak(self, run: RunResult) -> None:
+        if run.verdict.is_up:
+            self._streak.pop(run.agent_id, None)
+        elif run.verdict.is_known and run.agent_id not in self._streak:
+            self._streak[run.agent_id] = (run.started_at, failure_summary(run))
+
+    def _on_transition(self, t: Any) -> Incident | None:
+        previous, current = Verdict(str(t.previous)), Verdict(str(t.current))
+        agent = self.agent(t.agent_id)
+        incident = self.incidents.open_for(t.agent_id)
+        if incident is None:
+            if agent is None or not self._opens(agent, current):
+                return None
+            return self._open_on(agent, t, current)
+        self.incidents.add_event(incident.id, t.at, "verdict", f"verdict {previous} → {current}")
+        fields: dict[str, Any] = {}
+        if worse(incident.worst_verdict, current) != incident.worst_verdict:
+            fields["worst_verdict"] = current
+        if current.is_up:
+            fields["recovered_at"] = t.at
+        elif current.is_known and incident.recovered_at is not None:
+            fields["recovered_at"] = None
+        if fields:
+            incident = self.incidents.update(incident.id, **fields)
+        return incident
+
+    @staticmethod
+    def _opens(agent: AgentConfig, verdict: Verdict) -> bool:
+        return verdict is Verdict.DOWN or (
+            verdict is Verdict.DEGRADED and agent.alerts.on_degraded
+        )
+
+    def _open_on(self, agent: AgentConfig, t: Any, current: Verdict) -> Incident:
+        first_at, first_what = self._streak.get(agent.id, (t.at, str(current)))
+        first_at = min(first_at, t.at)
+        incident, created = self.incidents.open_incident(
+            agent_id=agent.id, agent_name=agent.name, at=self.clock(), opened_by="monitor",
+            trigger=str(current), verdict=current, detected_at=t.at,
+            dedup_key=self._dedup_key(agent.id),
+        )
+        if not created:  # another process sharing the file opened it first
+            return incident
+        self.incidents.update(incident.id, first_failure_at=first_at, first_failure=first_what)
+        self.incidents.add_event(incident.id, first_at, "first_failure",
+                                 f"first failing run ({first_what})")
+        self.incidents.add_event(
+            incident.id, t.at, "detected",
+            f"{current} detected (was {Verdict(str(t.previous))}); incident opened",
+        )
+        self._replay_early_alerts(incident, t.at)
+        return self.incidents.get(incident.id)
+
+    def _on_run(self, run: RunResult) -> Incident | None:
+        incident = self.incidents.open_for(run.agent_id)
+        if incident is None:
+            return None
+        failed = 0
+        requests = 0
+        for name, s in run.regions.items():
+            if s.discarded:
+                continue
+            n = s.validations + s.gold
+            bad = (s.validations - s.validations_ok) + (s.gold - s.gold_ok)
+            requests += n
+            failed += bad
+            self.incidents.add_impact(incident.id, name, verdict=s.verdict, requests=n,
+                                      requests_failed=bad, errors=s.errors)
+        self.incidents.update(
+            incident.id,
+            runs=incident.runs + 1,
+            requests=incident.requests + requests,
+            requests_failed=incident.requests_failed + failed,
+            worst_verdict=worse(incident.worst_verdict, run.verdict),
+            dedup_key=incident.dedup_key or self._dedup_key(run.agent_id),
+        )
+        if run.manual:
+            self.incidents.add_event(incident.id, run.finished_at, "run",
+                                     f"manual run: {run_line(run)}")
+        agent = self.agent(run.agent_id)
+        if agent is not None:
+            self._follow_verify(incident, run, agent)
+        return self.incidents.get(incident.id)
+
+    def _follow_verify(self, incident: Incident, run: RunResult, agent: AgentConfig) -> None:
+        step = self.incidents.steps(incident.id)[VERIFY]
+        if is_verified(run, agent):
+            if not step.done:
+                self.incidents.mark_step(incident.id, VERIFY, done=True, at=run.finished_at,
+                                         by="monitor")
+                self.incidents.add_event(
+                    incident.id, run.finished_at, "verified",
+                    f"verified: {run.verdict} in every region, median TTFB "
+                    f"{latency(run.overall.ttfb_p50)} within the {duration(agent.ttfb_sla)} SLA",
+                )
+        elif step.done and run.verdict.is_known:
+            # A relapse after Verify passed: the fix did not hold, so Verify is open again.
+            self.incidents.mark_step(incident.id, VERIFY, done=False)
+            self.incidents.add_event(incident.id, run.finished_at, "verified",
+                                     f"verify failed again: {run_line(run)}")
+
+    # ------------------------------------------------------------------ alerts
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, AlertChanged):
+            self.on_alert_changed(event)
+
+    def on_alert_changed(self, event: AlertChanged) -> None:
+        """Record an alert queued / retried / delivered / failed on the agent's incident."""
+        incident = self.incidents.open_for(event.agent_id)
+        if incident is None:
+            buf = self._early_alerts.setdefault(event.agent_id, [])
+            buf.append((self.clock(), event))
+            del buf[:-20]
+            return
+        if self._record_alert(incident, event, self.clock()):
+            self.changed(incident.id, incident.agent_id)
+
+    def _record_alert(self, incident: Incident, event: AlertChanged, at: float) -> bool:
+        seen = self._alert_seen.get(event.alert_id)
+        now = (event.status, event.attempts)
+        if seen == now or (seen is not None and seen[0] in ("delivered", "failed")):
+            return False
+        self._alert_seen[event.alert_id] = now
+        what = f"{channel_label(self.config, event.channel)} {event.event}"
+        if event.status == "delivered":
+            text = f"{what} delivered"
+            if event.event == "trigger":
+                self.incidents.set_if_unset(incident.id, "alert_delivered_at", at)
+        elif event.status == "failed":
+            text = f"{what} failed for good: {event.last_error or 'no reason given'}"
+        elif event.attempts == 0:
+            text = f"{what} queued"
+        elif event.last_error:
+            text = f"{what} attempt {event.attempts} failed ({event.last_error}); retrying"
+        else:
+            return False
+        self.incidents.add_event(incident.id, at, "alert", text)
+        return True
+
+    def _replay_early_alerts(self, incident: Incident, since: float) -> None:
+        for at, event in self._early_alerts.pop(incident.agent_id, []):
+            if at >= since - _ALERT_REPLAY_WINDOW:
+                self._record_alert(incident, event, at)
+
+    # ------------------------------------------------------------------ by hand
+
+    def open_by_hand(self, agent_id: str, user: str | None = None) -> Incident:
+        """The agent's open incident, or a new one opened by the engineer (a drill when
+        the agent is healthy)."""
+        existing = self.incidents.open_for(agent_id)
+        if existing is not None:
+            return existing
+        agent = self.config.agent(agent_id)
+        user = user or current_user()
+        now = self.clock()
+        state = (getattr(self.monitor, "states", None) or {}).get(agent_id)
+        verdict = Verdict(str(getattr(state, "verdict", Verdict.UNKNOWN)))
+        incident, created = self.incidents.open_incident(
+            agent_id=agent.id, agent_name=agent.name, at=now, opened_by=user, trigger="manual",
+            verdict=verdict, dedup_key=self._dedup_key(agent_id),
+        )
+        if created:
+            if agent_id in self._streak and not verdict.is_up:
+                first_at, first_what = self._streak[agent_id]
+                self.incidents.update(incident.id, first_failure_at=first_at,
+                                      first_failure=first_what)
+                self.incidents.add_event(incident.id, first_at, "first_failure",
+                                         f"first failing run ({first_what})")
+            kind = "drill" if verdict.is_up else "incident"
+            self.incidents.add_event(incident.id, now, "opened",
+                                     f"{kind} opened by hand while {verdict}", actor=user)
+            self.changed(incident.id, agent_id)
+        return self.incidents.get(incident.id)

@@ -1,0 +1,86 @@
+"""How incidents put times, durations, channels and failures into words, shared by the
+timeline, the panel, the Slack summary and the document."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from ..model import Config, RunResult
+
+CHANNEL_TYPE_LABELS: Mapping[str, str] = {
+    "pagerduty": "PagerDuty",
+    "slack": "Slack",
+    "email": "email",
+    "webhook": "webhook",
+    "statuspage": "status page",
+}
+
+
+def duration(seconds: float | None) -> str:
+    """`45s`, `12m`, `12m 30s`, `2h 05m`, `3d 4h`: precise enough to act on, short."""
+    if seconds is None:
+        return "-"
+    s = round(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s" if s else f"{m}m"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h"
+
+
+def clock(ts: float | None) -> str:
+    """Local wall-clock time, `10:03:12`."""
+    return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
+
+
+def stamp(ts: float | None) -> str:
+    """Local date and time with the UTC offset, for documents read days later."""
+    if ts is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(ts))
+
+
+def day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+def channel_label(config: Config | None, channel: str) -> str:
+    """`PagerDuty`, `Slack`, … for a channel name; the name itself when the type is
+    unknown or the name says more (two Slack channels)."""
+    ch = config.channels.get(channel) if config is not None else None
+    if ch is None:
+        return CHANNEL_TYPE_LABELS.get(channel, channel)
+    label = CHANNEL_TYPE_LABELS.get(ch.type, ch.type)
+    same_type = [c for c in config.channels.values() if c.type == ch.type] if config else []
+    return f"{label} ({channel})" if len(same_type) > 1 else label
+
+
+def errors_text(errors: Mapping[str, int]) -> str:
+    """`HTTP_503 ×10, TIMEOUT ×2` (counts shown only when above one)."""
+    parts = [f"{code} ×{n}" if n > 1 else code for code, n in sorted(errors.items(), key=lambda kv: (-kv[1], kv[0])) if n]
+    return ", ".join(parts) if parts else "no errors"
+
+
+def failure_summary(run: RunResult) -> str:
+    """Where and how a run failed: `us, eu: HTTP_503; ap: TIMEOUT`."""
+    by_codes: dict[str, list[str]] = {}
+    for name, stats in run.regions.items():
+        codes = ", ".join(sorted(c for c, n in stats.errors.items() if n))
+        if codes:
+            by_codes.setdefault(codes, []).append(name)
+    if not by_codes:
+        codes = ", ".join(sorted(c for c, n in run.overall.errors.items() if n))
+        return codes or str(run.verdict)
+    return "; ".join(f"{', '.join(regions)}: {codes}" for codes, regions in by_codes.items())
+
+
+def latency(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
