@@ -45,7 +45,7 @@ class AlertFacts:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, default=str)
+        return json.dumps(asdict(self), default=str)  # keep region order as configured
 
     @classmethod
     def from_json(cls, raw: str) -> AlertFacts:
