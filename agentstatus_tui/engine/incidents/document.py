@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..model import Verdict
 from ..secrets import redact
 from .rootcause import CAUSES_BY_KEY
 from .store import CHANGES, REPRODUCE, STEPS, VERIFY, IncidentRecord, TimelineEntry
@@ -38,8 +39,11 @@ def _sentence(text: str) -> str:
 
 def _title(record: IncidentRecord) -> str:
     inc = record.incident
-    what = "drill" if inc.is_drill else f"{inc.worst_verdict}"
-    return f"Incident #{inc.id}: {inc.agent_name} {what}"
+    if inc.is_drill:
+        return f"Incident #{inc.id}: {inc.agent_name} drill"
+    if inc.worst_verdict in (Verdict.DOWN, Verdict.DEGRADED):
+        return f"Incident #{inc.id}: {inc.agent_name} {inc.worst_verdict}"
+    return f"Incident #{inc.id}: {inc.agent_name}, opened by hand"
 
 
 def _when(ts: float, first_day: str) -> str:
