@@ -13,6 +13,7 @@ from .common import add_common_options
 # `func(args) -> int` on them. One module per area, owned by that area.
 COMMAND_MODULES = (
     "agentstatus_tui.cli.check",
+    "agentstatus_tui.cli.alerts",
     "agentstatus_tui.cli.incidents",
 )
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -49,17 +50,13 @@ class DeliveryResult:
     answer: str = ""  # the receiver's answer, trimmed and redacted
     error: str | None = None  # why it was not delivered, redacted
     retry_after: float | None = None  # seconds the receiver asked us to wait
-
-    def describe(self) -> str:
-        head = f"HTTP {self.status}" if self.status and self.status >= 100 else ""
-        if self.status and self.status < 100:
-            head = f"SMTP {self.status}"
-        return " ".join(x for x in (head, self.error if not self.ok else self.answer) if x)
+    protocol: str = "HTTP"  # what `status` is a code of: HTTP or SMTP
 
 
 def channel_secrets(channel: Channel, config_secrets: Iterable[str]) -> frozenset[str]:
     """Every value of this channel that must never be shown, whether or not it came from
-    `${VAR}`: webhook URLs embed tokens even when written literally."""
+    `${VAR}`: webhook URLs embed tokens even when written literally, and a receiver may
+    echo just the token part of one."""
     own: list[str | None] = []
     match channel:
         case PagerDutyChannel():
@@ -72,7 +69,28 @@ def channel_secrets(channel: Channel, config_secrets: Iterable[str]) -> frozense
             own = [channel.password]
         case StatuspageChannel():
             own = [channel.api_key]
-    return frozenset(config_secrets) | frozenset(s for s in own if s)
+    values = {s for s in (*config_secrets, *own) if s}
+    for v in list(values):
+        values |= url_token_parts(v)
+    return frozenset(values)
+
+
+def url_token_parts(value: str) -> set[str]:
+    """The parts of a secret URL that look like tokens (path segments, query values and
+    credentials that are long, or mix letters and digits)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return set()
+    if not parts.scheme or not parts.netloc:
+        return set()
+    pieces = [*parts.path.split("/"), *(v for _, v in parse_qsl(parts.query)),
+              parts.username or "", parts.password or ""]
+    return {p for p in pieces if len(p) >= 16 or (len(p) >= 8 and _mixed(p))}
+
+
+def _mixed(s: str) -> bool:
+    return any(c.isdigit() for c in s) and any(c.isalpha() for c in s)
 
 
 def make_client(timeout: float = 10.0) -> httpx.AsyncClient:
@@ -231,16 +249,18 @@ def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[str],
         text = snippet("; ".join(f"{r}: {c} {m.decode(errors='replace')}"
                                  for r, (c, m) in exc.recipients.items()), hide)
         return DeliveryResult(False, retriable=any(c < 500 for c in codes),
-                              status=min(codes, default=None), error=f"refused: {text}")
+                              status=min(codes, default=None), error=f"refused: {text}",
+                              protocol="SMTP")
     except smtplib.SMTPResponseException as exc:
         err = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
             else str(exc.smtp_error)
         return DeliveryResult(False, retriable=exc.smtp_code < 500, status=exc.smtp_code,
-                              error=snippet(f"SMTP {exc.smtp_code}: {err}", hide))
+                              error=snippet(f"SMTP {exc.smtp_code}: {err}", hide),
+                              protocol="SMTP")
     except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
         # Configuration problems: retrying will not help.
         return DeliveryResult(False, error=_exc_text(exc, hide))
     except (OSError, smtplib.SMTPException) as exc:
         return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
     answer = "accepted" if not refused else snippet(f"accepted; refused {sorted(refused)}", hide)
-    return DeliveryResult(True, status=250, answer=answer)
+    return DeliveryResult(True, status=250, answer=answer, protocol="SMTP")
