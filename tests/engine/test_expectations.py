@@ -1,0 +1,77 @@
+"""Gold prompt expectations, one kind at a time, and all-must-hold; plus max_ttfb through a real run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from agent_server import AgentServer, Reply
+
+from agentstatus_tui.engine.checks import Prober
+from agentstatus_tui.engine.expectations import failures
+from agentstatus_tui.engine.model import AgentConfig, Config, Expectation, GoldPrompt, Region
+
+
+def E(kind: str, value: object) -> Expectation:
+    return Expectation(kind, value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("exp", "answer", "passes"),
+    [
+        (E("contains", "4"), "The answer is 4.", True),
+        (E("contains", "Paris"), "It is paris.", False),  # case matters
+        (E("icontains", "Paris"), "It is PARIS.", True),
+        (E("icontains", "Paris"), "It is Lyon.", False),
+        (E("not_contains", "sorry"), "4", True),
+        (E("not_contains", "sorry"), "I'm sorry, I can't help", False),
+        (E("equals", "4"), " 4\n", True),  # surrounding whitespace is formatting
+        (E("equals", "4"), "4.", False),
+        (E("regex", re.compile(r"^\d+$")), "42", True),
+        (E("regex", re.compile(r"^\d+$")), "forty-two", False),
+        (E("regex", r"\bok\b"), "all ok here", True),  # a plain string pattern works too
+        (E("json", True), '{"status": "ok"}', True),
+        (E("json", True), '```json\n{"status": "ok"}\n```', True),  # a fenced block
+        (E("json", True), "status: ok", False),
+        (E("json", True), '{"status": ', False),
+    ],
+)
+def test_text_expectations(exp: Expectation, answer: str, passes: bool) -> None:
+    got = failures((exp,), answer, ttfb=0.1)
+    assert (got == []) is passes, got
+
+
+@pytest.mark.parametrize(
+    ("ttfb", "passes"), [(0.2, True), (0.5, True), (0.51, False), (None, False)]
+)
+def test_max_ttfb(ttfb: float | None, passes: bool) -> None:
+    assert (failures((E("max_ttfb", 0.5),), "x", ttfb) == []) is passes
+
+
+def test_every_expectation_must_hold_and_each_failure_is_named() -> None:
+    exps = (E("contains", "4"), E("not_contains", "5"), E("max_ttfb", 1.0))
+    assert failures(exps, "4", 0.3) == []
+    got = failures(exps, "4 or 5", 2.0)
+    assert len(got) == 2
+    assert got[0].startswith("not_contains") and got[1].startswith("max_ttfb")
+    assert "2000ms" in got[1]
+
+
+async def test_max_ttfb_judged_on_the_measured_ttfb() -> None:
+    async with AgentServer() as server:
+        url = server.route("/slow", Reply("4", delay=0.3))
+        gold = (
+            GoldPrompt("2+2?", (E("contains", "4"), E("max_ttfb", 0.05))),
+            GoldPrompt("2+2?", (E("contains", "4"), E("max_ttfb", 5.0))),
+        )
+        agent = AgentConfig(id="a", name="A", url=url, regions=("us",), validations=1,
+                            retries=0, gold_prompts=gold)
+        prober = Prober(Config(agents=(agent,), regions={"us": Region("us")}))
+        try:
+            result = await prober.run(agent)
+        finally:
+            await prober.aclose()
+    by_index = {r.gold_index: r for r in result.requests if r.kind == "gold"}
+    assert by_index[0].error == "EVAL_FAIL" and "max_ttfb" in (by_index[0].detail or "")
+    assert by_index[1].ok
+    assert result.overall.eval_pass == 0.5
