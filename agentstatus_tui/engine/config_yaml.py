@@ -159,6 +159,10 @@ class Reader:
                 message += f" ({exc.context} at line {exc.context_mark.line + 1})"
             if "'\\t'" in message:
                 message += "; YAML indents with spaces, not tabs"
+            elif mark and "${" in _line(text, mark.line) and "{" in _line(text, mark.line):
+                # `{a: ${X}}`: in a flow mapping the braces of an unquoted ${X} are syntax.
+                message += '; quote values that use ${VAR}: "${VAR}"'
+
             return self.error(line, _path_at_error(text), message)
         except yaml.YAMLError as exc:
             return self.error(1, "", f"invalid YAML: {exc}")
@@ -473,18 +477,25 @@ def parse_duration(text: str) -> float | None:
 def url_problem(value: str, schemes: Collection[str]) -> str | None:
     """Why `value` is not a usable URL with one of `schemes`, or None when it is."""
     want = " or ".join(f"{s}://" for s in schemes)
-    if any(c.isspace() for c in value):
-        return f"a URL must not contain spaces (expected {want}…)"
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(value.strip())
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
         return f"not a valid URL ({exc})"
-    if parts.scheme.lower() not in schemes:
+    if parts.scheme.lower() not in schemes or not value.strip().lower().startswith(
+        tuple(f"{s}://" for s in schemes)
+    ):
         return f"expected a URL starting with {want}"
     if not parts.hostname:
         return "the URL has no host"
+    if any(c.isspace() for c in value):
+        return "a URL must not contain spaces"
     return None
+
+
+def _line(text: str, index: int) -> str:
+    lines = text.splitlines()
+    return lines[index] if 0 <= index < len(lines) else ""
 
 
 def _is_float(text: str) -> bool:
