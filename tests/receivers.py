@@ -24,6 +24,7 @@ class Reply:
     status: int = 200
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering: a slow receiver
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class HttpReceiver:
         self.arrived.set()
         queue = self._scripts.get(request.path)
         reply = queue.popleft() if queue else self._defaults.get(request.path, Reply())
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
 
     async def start(self) -> HttpReceiver:

@@ -3,6 +3,7 @@ pages once per transition, retries, survives restarts, keeps order, keeps secret
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -356,3 +357,22 @@ async def test_manual_acknowledge_and_resolve_use_the_open_incident_key(
     assert [r.json["component"]["status"] for r in http.at(SP_PATH)] == [
         "major_outage", "operational"]
     assert len(http.at(HOOK_PATH)) == 1  # the webhook got the trigger only
+
+
+async def test_a_dashboard_and_a_cron_check_sharing_the_store_page_once(
+    http: HttpReceiver, smtp: SmtpReceiver, db_path: Path
+) -> None:
+    http.default(SLACK_PATH, Reply(200, "ok", delay=0.3))
+    cfg = config((agent(("slack", "pagerduty")),), channels(http.url(), smtp.port))
+    dashboard, cron = Harness(cfg, db_path), Harness(cfg, db_path)
+    try:
+        ids = await dashboard.step(D, deliver=0)
+        assert cron.center.process_transitions({}) == []  # the cursor is shared
+        await asyncio.gather(dashboard.center.deliver_pending(time.time() + 10),
+                             cron.center.deliver_pending(time.time() + 10))
+        assert set(cron.center.status(ids).values()) == {"delivered"}
+    finally:
+        await dashboard.close()
+        await cron.close()
+    assert len(http.at(SLACK_PATH)) == 1
+    assert len(http.at(PD_PATH)) == 1
