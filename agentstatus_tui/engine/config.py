@@ -143,6 +143,7 @@ class _ConfigReader:
         self.region_names: list[str] = []
         self.channel_names: list[str] = []
         self.written_ids: list[str] = []  # as written, even invalid ones: no error cascades
+        self.default_keys: set[str] = set()  # keys written under defaults:, valid or not
 
     def read(self, text: str) -> Config | None:
         r = self.r
@@ -274,6 +275,7 @@ class _ConfigReader:
         fields = r.mapping(entry.node, entry.path)
         if not isinstance(fields, dict):
             return {}
+        self.default_keys = {k for k, e in fields.items() if not r.is_null(e.node)}
         for key in NOT_DEFAULTABLE:
             if key in fields:
                 r.error(
@@ -306,14 +308,14 @@ class _ConfigReader:
             agent_id = self._agent_id(fields.get("id"), first_seen)
             before = r.error_count
             settings = self._agent_settings(fields)
-            if "url" not in settings and "url" not in defaults and "url" not in fields:
-                r.error(node, path, "missing required key 'url'")
+            url = fields.get("url")
+            if (url is None or r.is_null(url.node)) and "url" not in self.default_keys:
+                r.error(url.node if url else node, path, "missing required key 'url'")
             if agent_id is None or r.error_count > before:
                 continue
             merged = _merge(defaults, settings)
-            if "url" not in merged:
-                continue
-            agents.append(self._build_agent(agent_id, merged))
+            if "url" in merged:
+                agents.append(self._build_agent(agent_id, merged))
         return agents
 
     def _agent_id(self, entry: Entry | None, first_seen: dict[str, int]) -> str | None:

@@ -118,7 +118,7 @@ def _components(r: Reader, field: Entry, pending: list[ComponentRef]) -> dict[st
 def _email_address(r: Reader, node: Node, path: str) -> str | object:
     value = r.text(node, path)
     if isinstance(value, str) and ("@" not in value or any(c.isspace() for c in value.strip())):
-        return r.error(node, path, f"not an email address: {value!r}")
+        return r.error(node, path, f"not an email address: {r.shown(node)}")
     return value.strip() if isinstance(value, str) else value
 
 

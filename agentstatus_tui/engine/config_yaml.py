@@ -317,7 +317,7 @@ class Reader:
         return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, ScalarNode(tag, text))
 
     @staticmethod
-    def _shown(node: Node) -> str:
+    def shown(node: Node) -> str:
         """The value as written, for messages: `${VAR}` stays unresolved so no secret leaks."""
         text = node.value if isinstance(node, ScalarNode) else ""
         return repr(text if len(text) <= 60 else text[:57] + "...")
@@ -368,7 +368,7 @@ class Reader:
             return INVALID
         assert isinstance(value, _Scalar)
         if value.tag != BOOL:
-            return self.error(node, path, f"expected true or false, got {self._shown(node)}")
+            return self.error(node, path, f"expected true or false, got {self.shown(node)}")
         return bool(self._construct(BOOL, value.text))
 
     def integer(
@@ -379,7 +379,7 @@ class Reader:
             return INVALID
         assert isinstance(value, _Scalar)
         if value.tag != INT:
-            return self.error(node, path, f"expected an integer, got {self._shown(node)}")
+            return self.error(node, path, f"expected an integer, got {self.shown(node)}")
         number = int(self._construct(INT, value.text))
         return self._in_range(node, path, number, minimum, maximum)
 
@@ -397,16 +397,16 @@ class Reader:
         elif value.tag == STR and text.endswith("%") and _is_float(text[:-1]):
             number = float(text[:-1]) / 100
         else:
-            return self.error(node, path, f"expected a number, got {self._shown(node)}")
+            return self.error(node, path, f"expected a number, got {self.shown(node)}")
         if number != number or number in (float("inf"), float("-inf")):
-            return self.error(node, path, f"expected a finite number, got {self._shown(node)}")
+            return self.error(node, path, f"expected a finite number, got {self.shown(node)}")
         return self._in_range(node, path, number, minimum, maximum)
 
     def _in_range(self, node: Node, path: str, number: Any, minimum: Any, maximum: Any) -> Any:
         if minimum is not None and number < minimum:
-            return self.error(node, path, f"must be at least {minimum}, got {self._shown(node)}")
+            return self.error(node, path, f"must be at least {minimum}, got {self.shown(node)}")
         if maximum is not None and number > maximum:
-            return self.error(node, path, f"must be at most {maximum}, got {self._shown(node)}")
+            return self.error(node, path, f"must be at most {maximum}, got {self.shown(node)}")
         return number
 
     def duration(self, node: Node, path: str) -> float | _Invalid:
@@ -425,10 +425,10 @@ class Reader:
             return self.error(
                 node,
                 path,
-                f"expected a duration like 500ms, 10s, 5m, 1h, 7d or seconds, got {self._shown(node)}",
+                f"expected a duration like 500ms, 10s, 5m, 1h, 7d or seconds, got {self.shown(node)}",
             )
         if seconds <= 0:
-            return self.error(node, path, f"must be more than zero, got {self._shown(node)}")
+            return self.error(node, path, f"must be more than zero, got {self.shown(node)}")
         return seconds
 
     def size(self, node: Node, path: str) -> int | _Invalid:
@@ -445,10 +445,10 @@ class Reader:
             size = float(m.group(1)) * _SIZE_UNITS[unit]
         if size is None:
             return self.error(
-                node, path, f"expected a size like 1048576, 512KB or 1MB, got {self._shown(node)}"
+                node, path, f"expected a size like 1048576, 512KB or 1MB, got {self.shown(node)}"
             )
         if size < 1:
-            return self.error(node, path, f"must be at least 1 byte, got {self._shown(node)}")
+            return self.error(node, path, f"must be at least 1 byte, got {self.shown(node)}")
         return int(size)
 
     def url(
@@ -460,7 +460,7 @@ class Reader:
         assert isinstance(value, str)
         problem = url_problem(value, schemes)
         if problem:
-            return self.error(node, path, f"{problem}, got {self._shown(node)}")
+            return self.error(node, path, f"{problem}, got {self.shown(node)}")
         return value
 
 

@@ -556,6 +556,11 @@ ERROR_CASES = [
         id="missing-url",
     ),
     pytest.param(
+        "agents:\n  - id: bot\n    url:\n",
+        ["agents.yaml:3: agents[0]: missing required key 'url'"],
+        id="empty-url",
+    ),
+    pytest.param(
         "agents:\n  - name: Bot\n    url: https://x.example.com/\n",
         ["agents.yaml:2: agents[0]: missing required key 'id'"],
         id="missing-id",
@@ -809,6 +814,28 @@ def test_all_errors_are_reported_at_once_in_file_order():
         ("11", "agents[1]"),
         ("12", "thresholds.down_below"),
     ]
+
+
+def test_a_bad_default_is_reported_once_not_at_every_agent():
+    found = errors(
+        """\
+        defaults: {timeout: 0s, url: "not a url"}
+        agents:
+          - {id: a}
+          - {id: b}
+        """
+    )
+    assert found == [
+        "agents.yaml:1: defaults.timeout: must be more than zero, got '0s'",
+        "agents.yaml:1: defaults.url: expected a URL starting with http:// or https://,"
+        " got 'not a url'",
+    ]
+
+
+def test_unquoted_env_reference_in_a_flow_mapping_gets_a_hint():
+    (error,) = errors(f"agents:\n{AGENT}    headers: {{Authorization: Bearer ${{TOKEN}}}}\n")
+    assert error.startswith("agents.yaml:4: agents[0].headers: invalid YAML: ")
+    assert error.endswith('; quote values that use ${VAR}: "${VAR}"')
 
 
 def test_one_broken_channel_is_not_reported_again_at_each_agent():
