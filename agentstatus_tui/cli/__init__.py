@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "agentstatus_tui.cli.check",
     "agentstatus_tui.cli.alerts",
     "agentstatus_tui.cli.incidents",
+    "agentstatus_tui.cli.history",
 )
 
 

@@ -1,0 +1,429 @@
+"""`history` and `report`: verdict history, uptime and outages read back from the store."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..engine.model import Config
+from ..engine.secrets import redact
+from ..engine.storage import AgentReport, RunRecord, Store, Transition
+from ..engine.uptime import Outage, Summary
+from .output import format_ms, iso_utc, now_utc_iso
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    h = sub.add_parser(
+        "history",
+        parents=parents,
+        help="an agent's verdict changes (with how long each lasted) and recent runs",
+        description="Verdict transitions of one agent with how long each verdict lasted, "
+        "uptime and outages in the window, and the most recent runs, from the store.",
+    )
+    h.add_argument("agent", metavar="AGENT", help="agent id (or name, with --config)")
+    h.add_argument("--since", type=since_arg, default=since_arg("24h"), metavar="DURATION",
+                   help="how far back: 30m, 24h, 7d … (default 24h)")
+    h.add_argument("--region", metavar="R", help="one region's history instead of the overall")
+    h.add_argument("--runs", type=int, default=20, metavar="N",
+                   help="how many recent runs to list (default 20)")
+    h.add_argument("--json", action="store_true", help="print one JSON document")
+    h.set_defaults(func=cmd_history)
+
+    r = sub.add_parser(
+        "report",
+        parents=parents,
+        help="per agent uptime %%, outages, MTTR and current verdict",
+        description="Per agent: uptime %, outages (count, total, longest), MTTR, MTBF and "
+        "the current verdict over a window. MTTR is the mean duration of outages that "
+        "ended; MTBF is operating time (known, not DOWN) divided by the number of outages.",
+    )
+    r.add_argument("--since", type=since_arg, default=since_arg("7d"), metavar="DURATION",
+                   help="how far back: 24h, 7d, 30d … (default 7d)")
+    fmt = r.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON document")
+    fmt.add_argument("--csv", action="store_true", help="CSV for spreadsheets, one row per agent")
+    r.set_defaults(func=cmd_report)
+
+
+def since_arg(text: str) -> float:
+    """A window length in seconds from `24h`, `7d`, `30m`, `1h30m` or plain seconds."""
+    from ..engine.config_yaml import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds is None or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 30m, 24h or 7d)")
+    return seconds
+
+
+# ---------------------------------------------------------------- shared set-up
+
+
+def _context(args: argparse.Namespace) -> tuple[Config | None, Store] | None:
+    """The config (only when --config is given: names, order, data dir) and the store."""
+    config: Config | None = None
+    if getattr(args, "config", None):
+        from .common import load_config_from_args
+
+        config = load_config_from_args(args)
+        if config is None:
+            return None
+    if getattr(args, "demo", False):
+        from .check import demo_data_dir
+
+        return config, Store.open(demo_data_dir(args))
+    data_dir = getattr(args, "data_dir", None) or (config.data_dir if config else None)
+    return config, Store.open(data_dir)
+
+
+def _names(config: Config | None) -> dict[str, str]:
+    return {a.id: a.name for a in config.agents} if config else {}
+
+
+def _say(text: str, config: Config | None) -> None:
+    print(redact(text, config.secrets) if config else text)
+
+
+# ---------------------------------------------------------------- history
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if ctx is None:
+        return EXIT_USAGE
+    config, store = ctx
+    with store:
+        names = _names(config)
+        agent_id = _find_agent(args.agent, names, store.agent_ids())
+        if agent_id is None:
+            known = sorted(set(names) | set(store.agent_ids()))
+            print(f"agentstatus: no agent {args.agent!r} in the "
+                  f"{'config or the ' if config else ''}history"
+                  + (f" (known: {', '.join(known)})" if known else " (no history yet)"),
+                  file=sys.stderr)
+            return EXIT_USAGE
+        region = args.region
+        if region is not None:
+            regions = set(store.regions(agent_id))
+            if config and agent_id in names:
+                regions |= set(config.agent(agent_id).regions)
+            if region not in regions:
+                print(f"agentstatus: agent {agent_id!r} has no region {region!r}"
+                      + (f" (regions: {', '.join(sorted(regions))})" if regions else ""),
+                      file=sys.stderr)
+                return EXIT_USAGE
+        now = time.time()
+        since = now - args.since
+        doc = history_document(store, agent_id, names.get(agent_id, agent_id), since, now,
+                               region, args.runs)
+    if args.json:
+        _say(json.dumps(doc, indent=1), config)
+    else:
+        _say(history_text(doc), config)
+    return EXIT_OK
+
+
+def _find_agent(wanted: str, names: dict[str, str], stored: Iterable[str]) -> str | None:
+    ids = set(names) | set(stored)
+    if wanted in ids:
+        return wanted
+    matches = [i for i, n in names.items() if n.casefold() == wanted.casefold()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def history_document(
+    store: Store,
+    agent_id: str,
+    name: str,
+    since: float,
+    now: float,
+    region: str | None,
+    runs: int,
+) -> dict[str, Any]:
+    """The `history --json` document (also what the text view is printed from)."""
+    state = store.last_verdicts().get(agent_id, {}).get(region)
+    summary = store.summary(agent_id, since, now, region)
+    changes = store.transitions(agent_id, since=since, region=region)
+    recent = store.recent_runs(agent_id, runs, region, since=since)
+    return {
+        "generated_at": now_utc_iso(),
+        "agent": {"id": agent_id, "name": name},
+        "region": region,
+        "since": iso_utc(since),
+        "until": iso_utc(now),
+        "verdict": state[0].value if state else "UNKNOWN",
+        "verdict_since": iso_utc(state[1]) if state else None,
+        **_summary_document(summary),
+        "transitions": _transitions_document(changes, now),
+        "runs": [_run_document(r) for r in recent],
+    }
+
+
+def _summary_document(s: Summary) -> dict[str, Any]:
+    return {
+        "uptime": _round(s.uptime, 6),
+        "outages": {
+            "count": s.outage_count,
+            "total_s": _round(s.outage_total, 1),
+            "longest_s": _round(s.outage_longest, 1),
+            "mttr_s": _round(s.mttr, 1),
+            "mtbf_s": _round(s.mtbf, 1),
+            "list": [_outage_document(o) for o in s.outages],
+        },
+    }
+
+
+def _outage_document(o: Outage) -> dict[str, Any]:
+    return {
+        "start": iso_utc(o.start),
+        "end": iso_utc(o.end) if o.end is not None else None,
+        "duration_s": _round(o.duration, 1),
+        "ongoing": o.ongoing,
+        "began_before_window": o.began_before,
+    }
+
+
+def _transitions_document(changes: Sequence[Transition], now: float) -> list[dict[str, Any]]:
+    """Oldest first; each says how long the verdict it brought in lasted."""
+    out = []
+    for i, t in enumerate(changes):
+        end = changes[i + 1].at if i + 1 < len(changes) else now
+        out.append({
+            "id": t.id,
+            "at": iso_utc(t.at),
+            "region": t.region,
+            "from": t.previous.value,
+            "to": t.current.value,
+            "lasted_s": _round(max(0.0, end - t.at), 1),
+            "ongoing": i + 1 == len(changes),
+            "reason": t.reason,
+        })
+    return out
+
+
+def _run_document(r: RunRecord) -> dict[str, Any]:
+    return {
+        "started_at": iso_utc(r.started_at),
+        "verdict": r.verdict.value,
+        "reachability": _round(r.reachability, 4),
+        "eval_pass": _round(r.eval_pass, 4),
+        "ttfb_ms": {"p50": _ms(r.ttfb_p50), "p95": _ms(r.ttfb_p95)},
+        "errors": dict(r.errors),
+        "retried": r.retried,
+        "manual": r.manual,
+    }
+
+
+def history_text(doc: dict[str, Any]) -> str:
+    agent = doc["agent"]
+    title = agent["name"] if agent["name"] == agent["id"] else f"{agent['name']} ({agent['id']})"
+    where = f" · region {doc['region']}" if doc["region"] else ""
+    lines = [f"{title}{where} · {doc['verdict']}"
+             + (f" since {_when(doc['verdict_since'])}" if doc["verdict_since"] else "")]
+    o = doc["outages"]
+    lines.append(
+        f"{_when(doc['since'])} → {_when(doc['until'])}: uptime {_pct(doc['uptime'])} · "
+        f"{_plural(o['count'], 'outage')}"
+        + (f", {_span(o['total_s'])} down (longest {_span(o['longest_s'])})" if o["count"] else "")
+        + f" · MTTR {_span(o['mttr_s'])} · MTBF {_span(o['mtbf_s'])}"
+    )
+    lines += ["", "Verdict changes (newest first)"]
+    if doc["transitions"]:
+        rows = [["WHEN", "FROM", "TO", "LASTED", "WHY"]]
+        for t in reversed(doc["transitions"]):
+            lasted = _span(t["lasted_s"]) + (" so far" if t["ongoing"] else "")
+            rows.append([_when(t["at"]), t["from"], t["to"], lasted, t["reason"] or "-"])
+        lines += _table(rows)
+    else:
+        lines.append(f"  none in this window (the verdict was {doc['verdict']} throughout)"
+                     if doc["verdict_since"] else "  none: no run stored yet")
+    lines += ["", f"Recent runs (newest first, {len(doc['runs'])} shown)"]
+    if doc["runs"]:
+        rows = [["WHEN", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS"]]
+        for r in reversed(doc["runs"]):
+            errors = " ".join(f"{k}×{v}" for k, v in r["errors"].items()) or "-"
+            rows.append([
+                _when(r["started_at"]) + (" (manual)" if r["manual"] else ""),
+                r["verdict"],
+                _ms_text(r["ttfb_ms"]["p50"]),
+                _ms_text(r["ttfb_ms"]["p95"]),
+                _pct(r["reachability"], 0),
+                _pct(r["eval_pass"], 0),
+                errors,
+            ])
+        lines += _table(rows)
+    else:
+        lines.append("  none in this window")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- report
+
+CSV_COLUMNS = (
+    "agent_id", "name", "verdict", "uptime_percent", "outages", "outage_total_s",
+    "outage_longest_s", "mttr_s", "mtbf_s", "window_start", "window_end",
+)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    ctx = _context(args)
+    if ctx is None:
+        return EXIT_USAGE
+    config, store = ctx
+    now = time.time()
+    since = now - args.since
+    names = _names(config)
+    with store:
+        ids = list(names) if config else store.agent_ids()
+        reports = store.report(since, now, ids)
+    if args.csv:
+        _write_csv(reports, names, since, now, config)
+    elif args.json:
+        _say(json.dumps(report_document(reports, names, since, now), indent=1), config)
+    else:
+        _say(report_text(reports, names, since, now), config)
+    return EXIT_OK
+
+
+def report_document(
+    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float
+) -> dict[str, Any]:
+    return {
+        "generated_at": now_utc_iso(),
+        "since": iso_utc(since),
+        "until": iso_utc(until),
+        "agents": [
+            {
+                "id": r.agent_id,
+                "name": names.get(r.agent_id, r.agent_id),
+                "verdict": r.verdict.value,
+                "verdict_since": iso_utc(r.verdict_since) if r.verdict_since else None,
+                **_summary_document(r.summary),
+                "regions": {
+                    name: {
+                        "verdict": rr.verdict.value,
+                        "verdict_since": iso_utc(rr.verdict_since) if rr.verdict_since else None,
+                        **_summary_document(rr.summary),
+                    }
+                    for name, rr in r.regions.items()
+                },
+            }
+            for r in reports
+        ],
+    }
+
+
+def report_text(
+    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float
+) -> str:
+    head = f"{_when(iso_utc(since))} → {_when(iso_utc(until))}"
+    if not reports:
+        return f"{head}\nno agents in the history yet (run `agentstatus check` or the dashboard)"
+    rows = [["AGENT", "VERDICT", "UPTIME", "OUTAGES", "DOWN", "LONGEST", "MTTR", "MTBF"]]
+    for r in reports:
+        rows.append([
+            names.get(r.agent_id, r.agent_id),
+            r.verdict.value,
+            _pct(r.uptime),
+            str(r.outage_count),
+            _span(r.outage_total) if r.outage_count else "-",
+            _span(r.outage_longest),
+            _span(r.mttr),
+            _span(r.mtbf),
+        ])
+    return "\n".join([head, *_table(rows, indent="")])
+
+
+def _write_csv(
+    reports: Sequence[AgentReport],
+    names: dict[str, str],
+    since: float,
+    until: float,
+    config: Config | None,
+) -> None:
+    # Plain numbers and ISO times, no units in cells: a spreadsheet sorts and sums them.
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(CSV_COLUMNS)
+    secrets = config.secrets if config else frozenset()
+    for r in reports:
+        out.writerow([
+            r.agent_id,
+            redact(names.get(r.agent_id, r.agent_id), secrets),
+            r.verdict.value,
+            _cell(None if r.uptime is None else r.uptime * 100, 4),
+            r.outage_count,
+            _cell(r.outage_total, 0),
+            _cell(r.outage_longest, 0),
+            _cell(r.mttr, 0),
+            _cell(r.mtbf, 0),
+            iso_utc(since),
+            iso_utc(until),
+        ])
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def _round(x: float | None, digits: int) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def _cell(x: float | None, digits: int) -> str:
+    if x is None:
+        return ""
+    return str(round(x)) if digits == 0 else f"{x:.{digits}f}"
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds * 1000)
+
+
+def _ms_text(ms: int | None) -> str:
+    return "-" if ms is None else format_ms(ms / 1000)
+
+
+def _pct(x: float | None, digits: int = 2) -> str:
+    if x is None:
+        return "-"
+    if x == 1:
+        return "100%"
+    return f"{x * 100:.{digits}f}%"
+
+
+def _span(seconds: float | None) -> str:
+    """45s, 15m, 14h 41m, 6d 23h: two units at most, enough to compare outages."""
+    if seconds is None:
+        return "-"
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        m, sec = divmod(s, 60)
+        return f"{m}m {sec}s" if sec and m < 10 else f"{m}m"
+    if s < 86400:
+        h, rest = divmod(s, 3600)
+        return f"{h}h {rest // 60}m" if rest >= 60 else f"{h}h"
+    d, rest = divmod(s, 86400)
+    return f"{d}d {rest // 3600}h" if rest >= 3600 else f"{d}d"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _when(iso: str) -> str:
+    return iso.replace("T", " ")
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
+        for r in rows
+    ]
