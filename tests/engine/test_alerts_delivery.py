@@ -376,3 +376,43 @@ async def test_a_dashboard_and_a_cron_check_sharing_the_store_page_once(
         await cron.close()
     assert len(http.at(SLACK_PATH)) == 1
     assert len(http.at(PD_PATH)) == 1
+
+
+async def test_history_from_before_alerting_existed_does_not_page(
+    http: HttpReceiver, smtp: SmtpReceiver, db_path: Path
+) -> None:
+    store = Store(db_path)
+    now = time.time()
+    store.record_run(run("support-bot", D, now - 7200))  # an old outage, long over
+    store.record_run(run("support-bot", U, now - 3600))
+    store.record_run(run("other-bot", D, now - 60))  # went down a minute ago
+    store.close()
+    cfg = config((agent(("slack",)), agent(("slack",), agent_id="other-bot", name="Other")),
+                 channels(http.url(), smtp.port))
+    h = Harness(cfg, db_path)
+    try:
+        ids = h.center.process_transitions()
+        await h.center.deliver_pending(time.time() + 10)
+    finally:
+        await h.close()
+    assert len(ids) == 1
+    assert [r.json["text"] for r in http.at(SLACK_PATH)] == ["[DOWN] Other is DOWN (was UNKNOWN)"]
+
+
+async def test_alert_changes_are_published_for_the_ui(
+    http: HttpReceiver, smtp: SmtpReceiver, db_path: Path
+) -> None:
+    http.script(SLACK_PATH, Reply(502, "bad gateway"))
+    h = Harness(config((agent(("slack",)),), channels(http.url(), smtp.port)), db_path)
+    seen: list[AlertChanged] = []
+    h.center.subscribe(seen.append)
+    try:
+        await h.step(D)
+    finally:
+        await h.close()
+    assert [(e.channel, e.event, e.status, e.attempts) for e in seen] == [
+        ("slack", "trigger", "pending", 0),
+        ("slack", "trigger", "pending", 1),
+        ("slack", "trigger", "delivered", 2),
+    ]
+    assert "HTTP 502" in (seen[1].last_error or "")

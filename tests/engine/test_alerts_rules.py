@@ -63,3 +63,12 @@ def test_resolve_says_how_long_the_outage_lasted() -> None:
     d, after = decide_alert("bot", DEFAULT, state, K, U, 1750.0)
     assert d is not None and d.event == "resolve" and d.duration_s == 750.0
     assert not after.is_open
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
+    from agentstatus_tui.engine.alerts.channels import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412500.0) == 10.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
