@@ -92,11 +92,13 @@ def percent(ratio: float | None, *, missing: str = "n/a") -> str:
 
 
 def uptime(ratio: float | None) -> str:
-    """`99.95%`; `100%` only when nothing was lost at this precision."""
+    """`99.95%`; `100%` and `0%` only when exact at this precision."""
     if ratio is None:
         return NONE
     if ratio >= 0.99995:
         return "100%"
+    if ratio <= 0.0:
+        return "0%"
     return f"{ratio * 100:.2f}%"
 
 
@@ -161,3 +163,20 @@ def snippet(text: str | None, limit: int = 160) -> str:
         return ""
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def coarse_span(seconds: float | None) -> str:
+    """`span` to the minute (`<1m` under one), for labels that must not tick each second."""
+    if seconds is None:
+        return NONE
+    if seconds < 60:
+        return "<1m"
+    return span(seconds // 60 * 60)
+
+
+def error_counts(errors: Mapping[str, int]) -> str:
+    """`HTTP_503×3 TIMEOUT` — most frequent first; `-` when there were none."""
+    if not errors:
+        return NONE
+    items = sorted(errors.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " ".join(code if n == 1 else f"{code}×{n}" for code, n in items)

@@ -1,0 +1,62 @@
+"""`agentstatus` with no subcommand: the live dashboard (`--demo` for the demo agents)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+
+from ..engine.model import Config
+from .common import load_config_from_args
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    """Open the dashboard; returns the exit code (0 after `q`)."""
+    from ..ui.themes import theme_names
+
+    theme = getattr(args, "theme", None)
+    if theme is not None and theme not in theme_names():
+        print(
+            f"agentstatus: unknown theme {theme!r} (one of: {', '.join(theme_names())})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(_dashboard(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dashboard(args: argparse.Namespace) -> int:
+    if getattr(args, "demo", False):
+        from ..demo import DemoAgents
+
+        # The demo's history goes to a throwaway data dir unless one is named: demo
+        # agents must not land in the engineer's real history.
+        with contextlib.ExitStack() as stack:
+            data_dir = args.data_dir or stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="agentstatus-demo-")
+            )
+            async with DemoAgents() as demo:
+                return await _serve(demo.config(), data_dir, args)
+    config = load_config_from_args(args)
+    if config is None:
+        return 2
+    return await _serve(config, args.data_dir, args)
+
+
+async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace) -> int:
+    from ..engine.monitor import Monitor
+    from ..ui.app import AgentStatusApp
+
+    monitor = Monitor.open(config, data_dir=data_dir)
+    try:
+        monitor.load_history()
+        app = AgentStatusApp(monitor, theme=getattr(args, "theme", None))
+        # mouse=False: no mouse-reporting escape codes over an SSH link.
+        await app.run_async(mouse=False)
+    finally:
+        await monitor.stop()
+    return app.return_code or 0

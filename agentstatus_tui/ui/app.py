@@ -1,0 +1,347 @@
+"""The live dashboard App: owns what is on screen, turns Monitor events into widget
+updates, and maps keys to actions. It never polls; the Monitor does."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Input
+
+from ..engine import events
+from ..engine.model import Verdict
+from . import format as fmt
+from . import messages as msg
+from .commands import DashboardCommands
+from .themes import choose_theme, load_themes, next_theme
+from .widgets.detail import DetailPane
+from .widgets.grid import AgentGrid
+from .widgets.header import StatusHeader
+
+INCIDENT_MODULE = "agentstatus_tui.ui.screens.incident"
+# The `i` key exists only when the incident panel does: no stub key that does nothing.
+HAS_INCIDENT_PANEL = importlib.util.find_spec(INCIDENT_MODULE) is not None
+
+
+def _bindings() -> list[BindingType]:
+    keys: list[BindingType] = [
+        Binding("r", "rerun", "rerun", id="rerun", tooltip="Run the selected agent now"),
+        Binding("R", "rerun_all", "all", id="rerun-all", tooltip="Run every agent now"),
+        Binding("p", "pause", "pause", id="pause", tooltip="Pause / resume the selected agent"),
+    ]
+    if HAS_INCIDENT_PANEL:
+        keys.append(
+            Binding("i", "incident", "incident", id="incident",
+                    tooltip="Open the incident checklist for the selected agent")
+        )
+    keys += [
+        Binding("h", "history", "history", id="history",
+                tooltip="Full verdict history of the selected agent"),
+        Binding("slash", "filter", "filter", key_display="/", id="filter",
+                tooltip="Show only agents whose name or verdict matches"),
+        Binding("a", "alerts", "alerts", id="alerts", show=False, tooltip="Alert delivery log"),
+        Binding("t", "next_theme", "theme", id="next-theme", tooltip="Next theme"),
+        Binding("question_mark", "help", "help", key_display="?", id="help",
+                tooltip="Every key"),
+        Binding("q", "quit", "quit", id="quit", tooltip="Quit"),
+        Binding("escape", "clear_filter", "clear filter", show=False, id="clear-filter"),
+    ]
+    return keys
+
+
+def matches(state: Any, query: str) -> bool:
+    """A row stays when every word of the filter is in its name or id, or starts its
+    verdict (`down`, `deg`, `up`, `unknown`, `paused`, `reachable`)."""
+    name = f"{state.agent.name} {state.agent.id}".lower()
+    verdict: Verdict = state.verdict
+    words = [verdict.value.lower()] + (["up"] if verdict.is_up else [])
+    if state.paused:
+        words.append("paused")
+    for token in query.lower().split():
+        if token in name or any(w.startswith(token) for w in words):
+            continue
+        return False
+    return True
+
+
+class AgentStatusApp(App[int]):
+    """`AgentStatusApp(monitor)`: the dashboard over one Monitor."""
+
+    TITLE = "AgentStatus"
+    has_incident_panel = HAS_INCIDENT_PANEL
+    BINDINGS: ClassVar[list[BindingType]] = _bindings()
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (96, "-wide")]
+    CSS = """
+    Screen { layout: vertical; }
+    #filter { display: none; height: 1; margin: 0 1; }
+    #filter.-shown { display: block; }
+    AgentGrid { max-height: 60%; }
+    DetailPane { min-height: 7; }
+    /* Narrow terminals (80 columns): the detail pane stacks, the header drops its name.
+       Breakpoint rules live here: widgets' DEFAULT_CSS is scoped to the widget. */
+    .-narrow StatusHeader #title { display: none; }
+    .-narrow DetailPane #detail-body { layout: vertical; }
+    .-narrow DetailPane #detail-left { width: 1fr; height: auto; }
+    .-narrow DetailPane #detail-right { width: 1fr; height: 1fr; border-left: none; padding-left: 0; }
+    .-narrow DetailPane #last-failure { margin-top: 0; max-height: 2; }
+    .-narrow DetailPane Sparkline { margin-bottom: 0; }
+    .-narrow DetailPane #history-label { display: none; }
+    HistoryScreen.-narrow #history-body { layout: vertical; }
+    """
+
+    def __init__(
+        self,
+        monitor: Any,
+        *,
+        clock: Callable[[], float] = time.time,
+        theme: str | None = None,
+        live: bool = True,
+    ) -> None:
+        # Textual pops NO_COLOR while starting up: read it first.
+        no_color = "NO_COLOR" in os.environ
+        super().__init__()
+        self.monitor = monitor
+        self.clock = clock
+        self.live = live  # False: no polling, no ticking (fixed-data snapshots)
+        self.filter_text = ""
+        self._unsubscribe: Callable[[], None] | None = None
+        self.theme_names: list[str] = []
+        for t in load_themes():
+            self.register_theme(t)
+            self.theme_names.append(t.name)
+        config = monitor.config
+        self.theme = choose_theme(theme, config.theme, no_color, self.theme_names)
+        if config.keymap:
+            self.set_keymap(dict(config.keymap))
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        config = self.monitor.config
+        yield StatusHeader(id="header")
+        yield Input(placeholder="filter by name or verdict · enter keeps · esc clears",
+                    id="filter", compact=True)
+        uptime_label = "24h" if self.monitor.store is not None else "UPTIME"
+        yield AgentGrid(list(config.regions), uptime_label, clock=self.clock, id="grid")
+        yield DetailPane(clock=self.clock, secrets=config.secrets, id="detail")
+        # The palette key is in the help screen; the footer keeps its room for the
+        # dashboard keys at 80 columns.
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def grid(self) -> AgentGrid:
+        return self.query_one(AgentGrid)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    @property
+    def states(self) -> dict[str, Any]:
+        return self.monitor.states
+
+    def visible_states(self) -> list[Any]:
+        return [s for s in self.states.values() if matches(s, self.filter_text)]
+
+    def selected_state(self) -> Any | None:
+        agent_id = self.grid.selected_id
+        return self.states.get(agent_id) if agent_id else None
+
+    async def on_mount(self) -> None:
+        self.grid.show(self.visible_states(), self.size.width)
+        self.grid.focus()
+        self.header.show(self.states.values(), self.monitor.alerts)
+        self.detail.show(self.selected_state())
+        self._unsubscribe = self.monitor.subscribe(self._engine_event)
+        if self.live:
+            # Ages change in 10 s / 1 min steps; waking once a second costs nothing on the
+            # wire because a cell is written only when its text changes.
+            self.set_interval(1.0, self._tick)
+            await self.monitor.start()
+
+    async def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self.live:
+            await self.monitor.stop()
+
+    # ------------------------------------------------------------------ engine → screen
+
+    def _engine_event(self, event: events.Event) -> None:
+        message = msg.to_message(event)
+        if message is not None:
+            self.post_message(message)
+
+    def _refresh_agent(self, agent_id: str) -> None:
+        state = self.states.get(agent_id)
+        if state is None:
+            return
+        if self.filter_text and (agent_id in self.grid.rows_by_id) != matches(
+            state, self.filter_text
+        ):
+            self.grid.show(self.visible_states())
+        else:
+            self.grid.update_agent(state)
+        if self.grid.selected_id == agent_id:
+            self.detail.show(state)
+        self.header.show(self.states.values(), self.monitor.alerts)
+
+    @on(msg.MonitorMessage)
+    def _monitor_message(self, message: msg.MonitorMessage) -> None:
+        # Screens pushed over the dashboard (history, alert log, incident) hear it too.
+        for screen in self.screen_stack[1:]:
+            handler = getattr(screen, "monitor_event", None)
+            if handler is not None:
+                handler(message.event)
+        if isinstance(message, msg.AlertChanged):
+            self.header.show(self.states.values(), self.monitor.alerts)
+            return
+        if isinstance(message, msg.IncidentChanged):
+            return
+        self._refresh_agent(message.agent_id)
+        if isinstance(message, msg.Transition):
+            self._announce(message.event)  # type: ignore[arg-type]
+
+    def _announce(self, event: events.TransitionEvent) -> None:
+        if event.region is not None or event.current is not Verdict.DOWN:
+            return
+        state = self.states.get(event.agent_id)
+        if state is None:
+            return
+        why = ""
+        if state.last is not None and state.last.overall.errors:
+            why = f" ({fmt.error_counts(state.last.overall.errors)})"
+        offer = (
+            f"Select it and press {self._key_for('incident')} for the incident panel."
+            if HAS_INCIDENT_PANEL
+            else f"Select it and press {self._key_for('history')} for its history."
+        )
+        self.notify(f"{state.agent.name} is DOWN{why}. {offer}", title="DOWN",
+                    severity="error", timeout=15)
+
+    def _key_for(self, binding_id: str) -> str:
+        for _key, binding in self._bindings:
+            if binding.id == binding_id:
+                return binding.key_display or binding.key
+        return binding_id
+
+    def _tick(self) -> None:
+        self.grid.tick()
+        self.detail.tick(self.selected_state())
+
+    @on(DataTable.RowHighlighted, "#grid")
+    def _selected(self, event: DataTable.RowHighlighted) -> None:
+        self.detail.show(self.selected_state())
+
+    # ------------------------------------------------------------------ actions
+
+    def _need_selection(self) -> Any | None:
+        state = self.selected_state()
+        if state is None:
+            self.notify("No agent selected.", severity="warning", timeout=3)
+        return state
+
+    def action_rerun(self) -> None:
+        state = self._need_selection()
+        if state is not None:
+            self.run_worker(self.monitor.run_now(state.agent.id), group="rerun",
+                            exit_on_error=False)
+
+    def action_rerun_all(self) -> None:
+        self.run_worker(self.monitor.run_all_now(), group="rerun", exit_on_error=False)
+
+    def action_pause(self) -> None:
+        state = self._need_selection()
+        if state is not None:
+            self.monitor.set_paused(state.agent.id, not state.paused)
+
+    def action_history(self) -> None:
+        state = self._need_selection()
+        if state is not None:
+            from .screens.history import HistoryScreen
+
+            self.push_screen(HistoryScreen(self.monitor, state.agent.id, clock=self.clock))
+
+    def action_alerts(self) -> None:
+        from .screens.alerts import AlertsScreen
+
+        self.push_screen(AlertsScreen(self.monitor, clock=self.clock))
+
+    def action_incident(self) -> None:
+        state = self._need_selection()
+        if state is None or not HAS_INCIDENT_PANEL:
+            return
+        module = importlib.import_module(INCIDENT_MODULE)
+        self.push_screen(module.IncidentScreen(self.monitor, state.agent.id, clock=self.clock))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.has_class("-shown"):
+            return
+        box.value = ""
+        box.remove_class("-shown")
+        self._apply_filter("")
+        self.grid.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear_filter()
+        else:
+            self.grid.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self.grid.show(self.visible_states())
+        self.detail.show(self.selected_state())
+
+    def action_next_theme(self) -> None:
+        self.theme = next_theme(self.theme, self.theme_names)
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen
+
+        self.push_screen(HelpScreen(self.key_list()))
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    def key_list(self) -> list[tuple[str, str, str]]:
+        """(keys, description, binding id) of every key the dashboard answers to, as
+        bound now (the user's keymap applied). Call it while the dashboard is shown."""
+        rows: dict[str, tuple[list[str], str, str]] = {}
+        grid = self.grid
+        for active in self.screen.active_bindings.values():
+            b = active.binding
+            if active.node is not self and not (active.node is grid and b.id in ("up", "down")):
+                continue
+            name = b.id or b.action
+            display = self.get_key_display(b)
+            keys, _desc, _ = rows.setdefault(name, ([], b.description or b.action, b.id or ""))
+            if display not in keys:
+                keys.append(display)
+        out = [(", ".join(keys), desc, bid) for keys, desc, bid in rows.values()]
+        out.append(("up, down", "move the selection", ""))
+        out.append(("tab", "move focus (grid, verdict history)", ""))
+        return out

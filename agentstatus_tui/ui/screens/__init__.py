@@ -1,0 +1,1 @@
+"""Full screens pushed over the dashboard: history, alert log, help, incident."""

@@ -1,0 +1,92 @@
+"""The alert delivery log (`a`): every alert, where it went, and whether it arrived."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...engine import events
+from ...engine.secrets import redact
+from .. import format as fmt
+
+LOG_LIMIT = 200
+
+
+def _field(record: Any, name: str, index: int) -> Any:
+    # Records are the outbox's dataclasses; plain tuples (time, agent, channel, event,
+    # status, attempts, last_error) are accepted too.
+    if hasattr(record, name):
+        return getattr(record, name)
+    return record[index] if isinstance(record, tuple | list) and len(record) > index else None
+
+
+def log_rows(alerts: Any, secrets: frozenset[str], now: float) -> list[tuple[str, ...]]:
+    rows = []
+    for r in alerts.log(LOG_LIMIT):
+        at = _field(r, "at", 0)
+        error = _field(r, "last_error", 6) or ""
+        rows.append(
+            (
+                fmt.when(at, now) if at else fmt.NONE,
+                str(_field(r, "agent_id", 1) or ""),
+                str(_field(r, "channel", 2) or ""),
+                str(_field(r, "event", 3) or ""),
+                str(_field(r, "status", 4) or ""),
+                str(_field(r, "attempts", 5) or 0),
+                redact(fmt.snippet(error, 120), secrets),
+            )
+        )
+    return rows
+
+
+class AlertsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,a", "app.pop_screen", "back", id="alerts-close")]
+    DEFAULT_CSS = """
+    AlertsScreen #alerts-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    AlertsScreen DataTable { height: 1fr; }
+    AlertsScreen #alerts-empty { padding: 1 2; }
+    """
+
+    def __init__(self, monitor: Any, *, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.clock = clock
+        self._rows: list[tuple[str, ...]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("alert deliveries, newest first", id="alerts-title")
+        yield DataTable(id="alerts-log", cursor_type="row")
+        yield Static("", id="alerts-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#alerts-log", DataTable).add_columns(
+            "WHEN", "AGENT", "CHANNEL", "EVENT", "STATUS", "TRIES", "LAST ERROR"
+        )
+        self.fill()
+        self.query_one("#alerts-log", DataTable).focus()
+
+    def fill(self) -> None:
+        alerts = self.monitor.alerts
+        empty = self.query_one("#alerts-empty", Static)
+        if alerts is None:
+            empty.update("No alert channels are configured (see `channels:` in the config).")
+            return
+        rows = log_rows(alerts, frozenset(self.monitor.config.secrets), self.clock())
+        if rows == self._rows:
+            return
+        self._rows = rows
+        table = self.query_one("#alerts-log", DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*row)
+        empty.update("" if rows else "No alert has been sent yet.")
+
+    def monitor_event(self, event: events.Event) -> None:
+        if isinstance(event, events.AlertChanged):
+            self.fill()

@@ -1,0 +1,143 @@
+"""The full-screen history of one agent (`h`): uptime, outages, every verdict change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Sparkline, Static
+
+from ...engine import events, uptime
+from ...engine.model import Verdict
+from .. import format as fmt
+from ..widgets.grid import StyledCell, verdict_component
+
+WEEK = 7 * 86400.0
+MAX_TRANSITIONS = 500
+
+
+def agent_transitions(monitor: Any, agent_id: str) -> list[Any]:
+    """Overall verdict changes, newest first: from the store when there is one (they
+    survive restarts), else what this session saw."""
+    store = monitor.store
+    if store is not None:
+        try:
+            return list(reversed(store.transitions(agent_id, limit=MAX_TRANSITIONS)))
+        except Exception:  # a busy or broken store must not close the screen
+            pass
+    return [t for t in monitor.states[agent_id].transitions if t.region is None]
+
+
+def uptime_text(state: Any) -> str:
+    parts = [f"{k} {fmt.uptime(v)}" for k, v in state.uptime.items()]
+    return "uptime  " + ("   ".join(parts) if parts else "no data yet")
+
+
+def outage_rows(monitor: Any, agent_id: str, changes: list[Any], now: float) -> list[Any]:
+    """DOWN stretches of the last 7 days, newest first."""
+    store = monitor.store
+    found: list[Any] | None = None
+    if store is not None:
+        try:
+            found = store.outages(agent_id, now - WEEK, now)
+        except Exception:
+            found = None
+    if found is None:
+        points = [(t.at, Verdict(t.current)) for t in reversed(changes)]
+        found = uptime.outages(points, now - WEEK, now)
+    return list(reversed(found))
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,h", "app.pop_screen", "back", id="history-close"),
+    ]
+    DEFAULT_CSS = """
+    HistoryScreen { layout: vertical; }
+    HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
+    HistoryScreen #history-uptime { height: 1; padding: 0 1; }
+    HistoryScreen Sparkline { height: 2; margin: 0 1; }
+    HistoryScreen #history-body { height: 1fr; }
+    HistoryScreen #history-body > Vertical { width: 1fr; }
+    HistoryScreen .label { color: $muted; padding: 0 1; }
+    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen > .verdict--up { color: $verdict-up; text-style: $verdict-up-style; }
+    HistoryScreen > .verdict--degraded { color: $verdict-degraded; text-style: $verdict-degraded-style; }
+    HistoryScreen > .verdict--down { color: $verdict-down; text-style: $verdict-down-style; }
+    HistoryScreen > .verdict--unknown { color: $verdict-unknown; text-style: $verdict-unknown-style; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"verdict--up", "verdict--degraded", "verdict--down", "verdict--unknown"}
+
+    def __init__(self, monitor: Any, agent_id: str, *, clock: Callable[[], float]) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.agent_id = agent_id
+        self.clock = clock
+
+    @property
+    def state(self) -> Any:
+        return self.monitor.states[self.agent_id]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="history-title")
+        yield Static("", id="history-uptime")
+        yield Sparkline([], id="history-spark")
+        with Horizontal(id="history-body"):
+            with Vertical():
+                yield Static("verdict changes", classes="label")
+                yield DataTable(id="history-transitions", cursor_type="row")
+            with Vertical():
+                yield Static("outages, last 7 days", classes="label")
+                yield DataTable(id="history-outages", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#history-transitions", DataTable).add_columns(
+            "WHEN", "FROM", "TO", "LASTED", "WHY"
+        )
+        self.query_one("#history-outages", DataTable).add_columns("STARTED", "ENDED", "DOWN FOR")
+        self.fill()
+        self.query_one("#history-transitions", DataTable).focus()
+
+    def fill(self) -> None:
+        st = self.state
+        now = self.clock()
+        title = f"{st.agent.name} · history · now {fmt.verdict_word(st.verdict)}"
+        if st.since is not None:
+            title += f" for {fmt.coarse_span(now - st.since)}"
+        self.query_one("#history-title", Static).update(title)
+        self.query_one("#history-uptime", Static).update(uptime_text(st))
+        self.query_one("#history-spark", Sparkline).data = [p for p in st.points if p is not None]
+        changes = agent_transitions(self.monitor, self.agent_id)
+        table = self.query_one("#history-transitions", DataTable)
+        table.clear()
+        newer: float | None = None
+        for t in changes:
+            prev, cur = Verdict(t.previous), Verdict(t.current)
+            table.add_row(
+                fmt.when(t.at, now),
+                StyledCell(fmt.verdict_word(prev), self, verdict_component(prev)),
+                StyledCell(fmt.verdict_word(cur), self, verdict_component(cur)),
+                "now" if newer is None else fmt.span(newer - t.at),
+                getattr(t, "reason", "") or "",
+            )
+            newer = t.at
+        outages = self.query_one("#history-outages", DataTable)
+        outages.clear()
+        for o in outage_rows(self.monitor, self.agent_id, changes, now):
+            outages.add_row(
+                fmt.when(o.start, now),
+                "ongoing" if o.end is None else fmt.when(o.end, now),
+                fmt.span(o.duration),
+            )
+
+    def monitor_event(self, event: events.Event) -> None:
+        """Called by the App for every engine event while this screen is open."""
+        if isinstance(event, events.TransitionEvent | events.AgentPaused) and (
+            event.agent_id == self.agent_id
+        ):
+            self.fill()

@@ -1,0 +1,1 @@
+"""Widgets of the dashboard, grouped by the area of the screen they serve."""

@@ -1,0 +1,207 @@
+"""The detail pane of the selected agent: regions, latency sparkline, last failure and
+verdict history. Each part is redrawn only when its own text changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Sparkline, Static
+
+from ...engine.model import Verdict
+from ...engine.secrets import redact
+from .. import format as fmt
+from .grid import StyledCell, verdict_component
+
+REGION_COLUMNS = ("REGION", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS")
+
+
+def title_text(state: Any, now: float) -> str:
+    """`Support Bot · UP for 14h 41m` — minutes at most, so it rarely changes."""
+    verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict)
+    if state.since is None:
+        return f"{state.agent.name} · {verdict}"
+    return f"{state.agent.name} · {verdict} for {fmt.coarse_span(now - state.since)}"
+
+
+def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
+    last = state.last
+    rows = []
+    for region in state.agent.regions:
+        stats = None if state.paused or last is None else last.regions.get(region)
+        if stats is None or stats.discarded:
+            verdict = Verdict.UNKNOWN
+            why = "canary failed" if stats is not None else fmt.NONE
+            rows.append(
+                (
+                    (region, None),
+                    (fmt.verdict_word(verdict), verdict_component(verdict)),
+                    *((fmt.NONE, None),) * 4,
+                    (why, None),
+                )
+            )
+            continue
+        missing_eval = "n/a" if not state.agent.gold_prompts else fmt.NONE
+        rows.append(
+            (
+                (region, None),
+                (fmt.verdict_word(stats.verdict), verdict_component(stats.verdict)),
+                (fmt.latency(stats.ttfb_p50), None),
+                (fmt.latency(stats.ttfb_p95), None),
+                (fmt.percent(stats.reachability, missing=fmt.NONE), None),
+                (fmt.percent(stats.eval_pass, missing=missing_eval), None),
+                (fmt.error_counts(stats.errors), None),
+            )
+        )
+    return rows
+
+
+def failure_text(state: Any, secrets: Iterable[str]) -> str:
+    """The last failing request: when, where, what came back — secrets masked."""
+    f = state.last_failure
+    if f is None:
+        return "last failure: none seen"
+    what = f.error or "failed"
+    status = f" · status {f.status}" if f.status is not None and not what.startswith("HTTP_") else ""
+    head = f"last failure {fmt.clock(f.started_at)} · {f.region} · {f.kind} · {what}{status}"
+    if f.elapsed is not None:
+        head += f" · {fmt.latency(f.elapsed)}"
+    body = fmt.snippet(f.detail or f.answer or "", 200)
+    text = head + ("\n" + body if body else "")
+    return redact(text, secrets)
+
+
+def history_rows(state: Any, now: float) -> list[tuple[str, str, str, str | None]]:
+    """(when, verdict word, how long it lasted, style) for each overall transition, newest
+    first. The ongoing one says `now`, so the list never needs a ticking redraw."""
+    rows = []
+    newer_at: float | None = None
+    for t in state.transitions:
+        if getattr(t, "region", None) is not None:
+            continue
+        current = Verdict(t.current)
+        lasted = "now" if newer_at is None else fmt.span(newer_at - t.at)
+        rows.append((fmt.when(t.at, now), fmt.verdict_word(current), lasted,
+                     verdict_component(current)))
+        newer_at = t.at
+    return rows
+
+
+class DetailPane(Vertical):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"verdict--up", "verdict--degraded", "verdict--down", "verdict--unknown"}
+    DEFAULT_CSS = """
+    DetailPane { border-top: solid $primary; height: 1fr; padding: 0 1; }
+    DetailPane #detail-body { height: 1fr; }
+    DetailPane #detail-left { width: 3fr; }
+    DetailPane #detail-right { width: 2fr; padding-left: 1; border-left: solid $panel; }
+    DetailPane DataTable { height: auto; max-height: 100%; }
+    DetailPane #regions { max-height: 8; }
+    DetailPane #history { height: 1fr; }
+    DetailPane .label { color: $muted; }
+    DetailPane #last-failure { height: auto; max-height: 3; margin-top: 1; }
+    DetailPane Sparkline { height: 1; margin-bottom: 1; }
+    DetailPane > .verdict--up { color: $verdict-up; text-style: $verdict-up-style; }
+    DetailPane > .verdict--degraded { color: $verdict-degraded; text-style: $verdict-degraded-style; }
+    DetailPane > .verdict--down { color: $verdict-down; text-style: $verdict-down-style; }
+    DetailPane > .verdict--unknown { color: $verdict-unknown; text-style: $verdict-unknown-style; }
+    """
+
+    def __init__(
+        self, *, clock: Callable[[], float], secrets: Iterable[str] = (), id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.secrets = frozenset(secrets)
+        self.agent_id: str | None = None
+        self._title = ""
+        self._regions: list[Any] = []
+        self._failure = ""
+        self._points: list[float] = []
+        self._history: list[Any] = []
+        self.redraws = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="detail-body"):
+            with Vertical(id="detail-left"):
+                regions = DataTable(id="regions", cursor_type="none", show_cursor=False)
+                regions.can_focus = False
+                yield regions
+                yield Static("", id="last-failure")
+            with Vertical(id="detail-right"):
+                yield Static("p50 latency, recent runs", classes="label", id="spark-label")
+                yield Sparkline([], id="sparkline")
+                yield Static("verdict history", classes="label", id="history-label")
+                yield HistoryTable(id="history", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#regions", DataTable)
+        for label in REGION_COLUMNS:
+            table.add_column(label, key=label)
+        hist = self.query_one("#history", DataTable)
+        for label in ("WHEN", "VERDICT", "LASTED"):
+            hist.add_column(label, key=label)
+
+    def show(self, state: Any | None) -> None:
+        """Show `state` (the selected agent); redraw only the parts whose text changed."""
+        if state is None:
+            self.agent_id = None
+            self._set_title("no agent selected")
+            return
+        now = self.clock()
+        self.agent_id = state.agent.id
+        self._set_title(title_text(state, now))
+        rows = region_rows(state)
+        if rows != self._regions:
+            self._regions = rows
+            table = self.query_one("#regions", DataTable)
+            table.clear()
+            for row in rows:
+                table.add_row(*(StyledCell(t, self, c) for t, c in row))
+            self.redraws += 1
+        failure = failure_text(state, self.secrets)
+        if failure != self._failure:
+            self._failure = failure
+            self.query_one("#last-failure", Static).update(failure)
+            self.redraws += 1
+        points = [p for p in state.points if p is not None]
+        if points != self._points:
+            self._points = points
+            self.query_one("#sparkline", Sparkline).data = points
+            label = (
+                f"p50 latency, last {len(points)} runs · {fmt.latency(points[-1])} now"
+                if points
+                else "p50 latency: no answer yet"
+            )
+            self.query_one("#spark-label", Static).update(label)
+            self.redraws += 1
+        history = history_rows(state, now)
+        if history != self._history:
+            self._history = history
+            hist = self.query_one("#history", DataTable)
+            hist.clear()
+            for when, word, lasted, comp in history:
+                hist.add_row(when, StyledCell(word, self, comp), lasted)
+            self.redraws += 1
+
+    def tick(self, state: Any | None) -> None:
+        if state is not None and state.agent.id == self.agent_id:
+            self._set_title(title_text(state, self.clock()))
+
+    def _set_title(self, text: str) -> None:
+        if text != self._title:
+            self._title = text
+            self.border_title = text
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    @property
+    def failure(self) -> str:
+        return self._failure
+
+
+class HistoryTable(DataTable[Any]):
+    """The verdict history list: focusable (tab) so it scrolls with the arrow keys."""
