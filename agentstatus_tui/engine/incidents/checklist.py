@@ -101,8 +101,13 @@ class Checklist:
         if center is None or not hasattr(center, "enqueue_manual"):
             return []
         agent = self.config.agent(inc.agent_id)
-        return list(center.enqueue_manual(agent, event, text, channel_types=channel_types,
-                                          details=details))
+        types = tuple(channel_types) if channel_types is not None else None
+        ids = list(center.enqueue_manual(agent, event, text, channel_types=types,
+                                         details=details))
+        if ids and hasattr(center, "kick"):
+            # The engineer is waiting to see it delivered: start now, not at the next run.
+            center.kick()
+        return ids
 
     def acknowledge(self, incident_id: int, note: str | None = None) -> list[int]:
         """PagerDuty `acknowledge` under the incident's dedup key; records who and when."""

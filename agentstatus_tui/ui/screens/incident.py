@@ -1,0 +1,453 @@
+"""The incident panel: the eight-step checklist for one agent's incident, driven from the
+keyboard, with the step's live content and the incident's timeline."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from ...engine import events
+from ...engine.checks import curl_command
+from ...engine.incidents.checklist import Checklist
+from ...engine.incidents.document import CHANGE_ITEMS
+from ...engine.incidents.rootcause import CAUSES, match_run
+from ...engine.incidents.store import (
+    ACKNOWLEDGE,
+    CHANGES,
+    REPRODUCE,
+    RESOLVE,
+    ROOT_CAUSE,
+    STEPS,
+    VERIFY,
+    IncidentRecord,
+)
+from ...engine.incidents.tracker import IncidentTracker
+from ...engine.incidents.wording import channel_label
+from .. import format as fmt
+from ..widgets.incident_steps import StepView, render, step_marks
+
+# Which step each action belongs to (None: any step). Keys of other steps are hidden
+# from the footer so it only ever lists what works now.
+_STEP_OF: dict[str, int | None] = {
+    "acknowledge": ACKNOWLEDGE, "post_slack": ACKNOWLEDGE,
+    "send": REPRODUCE, "copy": REPRODUCE, "next_region": REPRODUCE,
+    "verify": VERIFY,
+    "resolve": RESOLVE, "add_followup": RESOLVE, "delete_item": RESOLVE,
+    "item_down": None, "item_up": None, "toggle_item": None, "edit_item": None,
+}
+_ITEM_STEPS = (CHANGES, ROOT_CAUSE, RESOLVE)
+
+
+def format_probe(reply: Any) -> str:
+    status = f"HTTP {reply.status}" if reply.status else (reply.error or "no answer")
+    text = f"{status} in {fmt.latency(reply.elapsed)}"
+    body = fmt.snippet(reply.body_snippet or reply.detail or "", 80)
+    return f"{text} {body}".strip()
+
+
+class IncidentScreen(Screen[None]):
+    """`IncidentScreen(monitor, agent_id)`: the agent's open incident, or a new one opened
+    by hand (a drill on a healthy agent). Everything it does is stored, so leaving and
+    coming back (or restarting) resumes at the same step."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "back", id="incident.back"),
+        Binding("enter", "next_step", "next step", id="incident.next-step"),
+        Binding("down", "step(1)", "step", show=False, id="incident.step-down"),
+        Binding("up", "step(-1)", "step", show=False, id="incident.step-up"),
+        Binding("a", "acknowledge", "acknowledge", id="incident.acknowledge"),
+        Binding("p", "post_slack", "post to Slack", id="incident.post-slack"),
+        Binding("n", "note", "note", id="incident.note"),
+        Binding("j", "item_down", "item", show=False, id="incident.item-down"),
+        Binding("k", "item_up", "item", show=False, id="incident.item-up"),
+        Binding("space", "toggle_item", "tick", id="incident.toggle"),
+        Binding("e", "edit_item", "write", id="incident.edit"),
+        Binding("s", "send", "send now", id="incident.send"),
+        Binding("c", "copy", "copy curl", id="incident.copy"),
+        Binding("g", "next_region", "region", id="incident.region"),
+        Binding("v", "verify", "verify run", id="incident.verify"),
+        Binding("r", "resolve", "resolve", id="incident.resolve"),
+        Binding("f", "add_followup", "follow-up", id="incident.followup"),
+        Binding("x", "delete_item", "delete", id="incident.delete"),
+        *[Binding(str(n), f"go({n})", f"step {n}", show=False, id=f"incident.go-{n}")
+          for n in range(1, 9)],
+    ]
+
+    DEFAULT_CSS = """
+    IncidentScreen { layout: vertical; }
+    IncidentScreen #incident-header { height: 1; padding: 0 1; background: $panel; }
+    IncidentScreen #incident-body { height: 1fr; }
+    IncidentScreen #incident-steps { width: 22; padding: 0 1; }
+    IncidentScreen #incident-step-pane { width: 1fr; padding: 0 1; }
+    IncidentScreen #incident-timeline-title { height: 1; color: $text-muted; }
+    IncidentScreen #incident-timeline { height: 6; padding: 0 1; }
+    IncidentScreen #incident-input { display: none; height: 1; margin: 0 1; }
+    IncidentScreen #incident-input.-shown { display: block; }
+    """
+
+    def __init__(self, monitor: Any, agent_id: str, *, checklist: Checklist | None = None,
+                 clock: Any | None = None) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.agent_id = agent_id
+        self.agent = monitor.config.agent(agent_id)
+        self._clock = clock
+        if checklist is None:
+            tracker = getattr(monitor, "incidents", None)
+            if tracker is None:
+                # No store (demo snapshots, tests): keep incidents in memory and let the
+                # Monitor feed this tracker from now on.
+                tracker = IncidentTracker(monitor.config, None, monitor,
+                                          clock=getattr(monitor, "clock", None))
+                monitor.incidents = tracker
+            checklist = Checklist(tracker)
+        self.checklist = checklist
+        self.incident_id = checklist.open(agent_id).id
+        regions = list(self.agent.regions) or list(monitor.config.regions)
+        self.probe_region = regions[0] if regions else None
+        self.item_cursor = 0
+        self.probe: Any | None = None
+        self.probing = False
+        self.verifying = False
+        self._alert_ids: list[tuple[int, str]] = []  # (outbox id, label)
+        self._input_for: str | None = None
+        self._ticker: Any | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="incident-header")
+        with Horizontal(id="incident-body"):
+            yield Static(id="incident-steps")
+            with VerticalScroll(id="incident-step-pane"):
+                yield Static(id="incident-step")
+        yield Static(id="incident-timeline-title")
+        yield Static(id="incident-timeline")
+        yield Input(id="incident-input", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_all()
+        if getattr(self.app, "live", True):
+            # The header's age moves in coarse steps; once every 10 s is plenty.
+            self._ticker = self.set_interval(10.0, self._show_header)
+
+    def clock_now(self) -> float:
+        clock = self._clock or getattr(self.app, "clock", None) or time.time
+        return clock()
+
+    @property
+    def record(self) -> IncidentRecord:
+        return self.checklist.record(self.incident_id)
+
+    @property
+    def step(self) -> int:
+        return self.record.incident.current_step
+
+    def agent_state(self) -> Any | None:
+        return self.monitor.states.get(self.agent_id)
+
+    # ------------------------------------------------------------------ drawing
+
+    def refresh_all(self) -> None:
+        record = self.record
+        self._show_header(record)
+        self._show_steps(record)
+        self._show_step(record)
+        self._show_timeline(record)
+        self.refresh_bindings()
+
+    def header_text(self, record: IncidentRecord) -> str:
+        inc = record.incident
+        st = self.agent_state()
+        now = self.clock_now()
+        head = f"Incident #{inc.id} · {inc.agent_name} · "
+        if inc.resolved_at is not None:
+            head += f"resolved after {fmt.span(inc.duration(inc.resolved_at))}"
+        elif st is not None and st.since is not None:
+            head += (f"{fmt.verdict_word(st.verdict)} for {fmt.coarse_span(now - st.since)} "
+                     f"(since {fmt.clock(st.since)})")
+        else:
+            head += f"open for {fmt.coarse_span(inc.duration(now))}"
+        if inc.is_drill:
+            head += " · drill"
+        return head
+
+    def _show_header(self, record: IncidentRecord | None = None) -> None:
+        record = record or self.record
+        left = self.header_text(record)
+        right = f"step {record.incident.current_step} of {len(STEPS)}"
+        width = max(0, self.size.width - 2)
+        gap = max(2, width - len(left) - len(right))
+        self.query_one("#incident-header", Static).update(Text(left + " " * gap + right))
+
+    def _show_steps(self, record: IncidentRecord) -> None:
+        text = Text()
+        for mark, name in step_marks(record):
+            style = "bold reverse" if mark == "[>]" else ""
+            text.append(f"{mark} {name}\n", style=style)
+        self.query_one("#incident-steps", Static).update(text)
+
+    def step_view(self, record: IncidentRecord) -> StepView:
+        st = self.agent_state()
+        last = getattr(st, "last", None)
+        region = self.monitor.config.regions.get(self.probe_region) if self.probe_region else None
+        return StepView(
+            record=record, agent=self.agent, now=self.clock_now(),
+            verdict=getattr(st, "verdict", record.incident.worst_verdict),
+            since=getattr(st, "since", None), last=last,
+            last_failure=getattr(st, "last_failure", None),
+            matches=match_run(last), alert_status=self._alert_status(),
+            region=self.probe_region, curl=curl_command(self.agent, region),
+            probe=self.probe, probing=self.probing, verifying=self.verifying,
+            cursor=self.item_cursor,
+        )
+
+    def _show_step(self, record: IncidentRecord) -> None:
+        self.query_one("#incident-step", Static).update(render(record.incident.current_step,
+                                                               self.step_view(record)))
+
+    def _show_timeline(self, record: IncidentRecord) -> None:
+        width = max(10, self.size.width)
+        self.query_one("#incident-timeline-title", Static).update(
+            Text("─ timeline " + "─" * max(0, width - 11)))
+        entries = record.timeline[-6:]
+        text = Text()
+        for e in entries:
+            who = f" ({e.actor})" if e.actor and e.actor not in e.text else ""
+            text.append(f"{fmt.clock(e.at)}  ", style="dim")
+            text.append(f"{e.text}{who}\n")
+        self.query_one("#incident-timeline", Static).update(text)
+
+    def _alert_status(self) -> dict[str, str]:
+        center = getattr(self.monitor, "alerts", None)
+        if not self._alert_ids or center is None:
+            return {}
+        statuses = center.status([i for i, _ in self._alert_ids])
+        return {label: statuses.get(i, "?") for i, label in self._alert_ids}
+
+    # ------------------------------------------------------------------ engine events
+
+    def monitor_event(self, event: events.Event) -> None:
+        """Called by the App for every Monitor event while this screen is open."""
+        agent_id = (event.result.agent_id if isinstance(event, events.RunFinished)
+                    else getattr(event, "agent_id", None))
+        if agent_id != self.agent_id:
+            return
+        if isinstance(event, events.RunFinished) and event.result.manual:
+            self.verifying = False
+        if self.is_mounted:
+            self.refresh_all()
+
+    # ------------------------------------------------------------------ keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in _STEP_OF:
+            return True
+        step = self.step
+        wanted = _STEP_OF[action]
+        if wanted is None:
+            return step in _ITEM_STEPS
+        if action in ("delete_item",) and not self.record.followups:
+            return False
+        if action == "resolve" and self.record.incident.resolved_at is not None:
+            return False
+        return step == wanted
+
+    def action_back(self) -> None:
+        box = self.query_one("#incident-input", Input)
+        if box.has_class("-shown"):
+            self._close_input()
+            return
+        self.app.pop_screen()
+
+    def _moved(self) -> None:
+        self.item_cursor = 0
+        if self.step == ROOT_CAUSE:
+            self.item_cursor = self._first_matching_row()
+        self.refresh_all()
+
+    def _first_matching_row(self) -> int:
+        matches = match_run(getattr(self.agent_state(), "last", None))
+        keys = [c.key for c in CAUSES]
+        return keys.index(matches[0].key) if matches else 0
+
+    def action_next_step(self) -> None:
+        self.checklist.next_step(self.incident_id)
+        self._moved()
+
+    def action_step(self, delta: int) -> None:
+        self.checklist.go_to(self.incident_id, self.step + delta)
+        self._moved()
+
+    def action_go(self, n: int) -> None:
+        self.checklist.go_to(self.incident_id, n)
+        self._moved()
+
+    def _labels(self, ids: list[int], what: str) -> None:
+        center = getattr(self.monitor, "alerts", None)
+        log = {r.id: r for r in center.log(200)} if center is not None else {}
+        for i in ids:
+            rec = log.get(i)
+            label = channel_label(self.monitor.config, rec.channel) if rec else "alert"
+            self._alert_ids.append((i, f"{label} {what}"))
+
+    def action_acknowledge(self) -> None:
+        ids = self.checklist.acknowledge(self.incident_id)
+        self._labels(ids, "acknowledge")
+        if not ids:
+            self.notify("Acknowledged here; no PagerDuty channel for this agent.", timeout=4)
+        self.refresh_all()
+
+    def action_post_slack(self) -> None:
+        ids = self.checklist.post_investigating(self.incident_id)
+        self._labels(ids, "post")
+        self.refresh_all()
+
+    # -- items (steps 3, 5, 8)
+
+    def _item_count(self) -> int:
+        return {CHANGES: len(CHANGE_ITEMS), ROOT_CAUSE: len(CAUSES),
+                RESOLVE: len(self.record.followups)}.get(self.step, 0)
+
+    def action_item_down(self) -> None:
+        self.item_cursor = min(self.item_cursor + 1, max(0, self._item_count() - 1))
+        self.refresh_all()
+
+    def action_item_up(self) -> None:
+        self.item_cursor = max(0, self.item_cursor - 1)
+        self.refresh_all()
+
+    def action_toggle_item(self) -> None:
+        step = self.step
+        if step == CHANGES:
+            key = CHANGE_ITEMS[self.item_cursor][0]
+            item = self.record.steps[CHANGES].data.get("items", {}).get(key) or {}
+            self.checklist.set_change(self.incident_id, key, checked=not item.get("checked"))
+        elif step == ROOT_CAUSE:
+            self.checklist.set_root_cause(self.incident_id, key=CAUSES[self.item_cursor].key)
+        elif step == RESOLVE and self.record.followups:
+            f = self.record.followups[min(self.item_cursor, len(self.record.followups) - 1)]
+            self.checklist.toggle_followup(self.incident_id, f.id)
+        self.refresh_all()
+
+    def action_edit_item(self) -> None:
+        step = self.step
+        if step == CHANGES:
+            key, label = CHANGE_ITEMS[self.item_cursor]
+            note = (self.record.steps[CHANGES].data.get("items", {}).get(key) or {}).get("note", "")
+            self._ask("change-note", f"note on {label.lower()}", note)
+        elif step == ROOT_CAUSE:
+            self._ask("cause", "the root cause, in your words", "")
+        elif step == RESOLVE:
+            self._ask("followup", "follow-up action", "")
+
+    def action_delete_item(self) -> None:
+        followups = self.record.followups
+        if followups:
+            f = followups[min(self.item_cursor, len(followups) - 1)]
+            self.checklist.delete_followup(self.incident_id, f.id)
+            self.item_cursor = max(0, min(self.item_cursor, len(followups) - 2))
+        self.refresh_all()
+
+    # -- reproduce
+
+    def action_copy(self) -> None:
+        region = self.monitor.config.regions.get(self.probe_region) if self.probe_region else None
+        self.app.copy_to_clipboard(curl_command(self.agent, region))
+        self.notify("curl command copied (OSC 52)", timeout=3)
+
+    def action_next_region(self) -> None:
+        regions = list(self.agent.regions) or list(self.monitor.config.regions)
+        if regions and self.probe_region in regions:
+            self.probe_region = regions[(regions.index(self.probe_region) + 1) % len(regions)]
+        self.probe = None
+        self.refresh_all()
+
+    def action_send(self) -> None:
+        if self.probing or self.probe_region is None:
+            return
+        self.probing = True
+        self.refresh_all()
+        self.run_worker(self._send(self.probe_region), group="incident-probe", exit_on_error=False)
+
+    async def _send(self, region: str) -> None:
+        try:
+            reply = await self.monitor.prober.send_one(self.agent, region)
+        finally:
+            self.probing = False
+        self.probe = reply
+        self.checklist.record_probe(self.incident_id, region, format_probe(reply))
+        self.refresh_all()
+
+    # -- verify
+
+    def action_verify(self) -> None:
+        if self.verifying:
+            return
+        self.verifying = True
+        self.checklist.verify_requested(self.incident_id)
+        self.refresh_all()
+        self.run_worker(self._verify(), group="incident-verify", exit_on_error=False)
+
+    async def _verify(self) -> None:
+        try:
+            await self.monitor.run_now(self.agent_id)
+        finally:
+            self.verifying = False
+        if self.is_mounted:
+            self.refresh_all()
+
+    # -- resolve and notes
+
+    def action_resolve(self) -> None:
+        self._ask("resolution", "what fixed it (the resolution)", "")
+
+    def action_add_followup(self) -> None:
+        self._ask("followup", "follow-up action", "")
+
+    def action_note(self) -> None:
+        self._ask("note", f"note on step {self.step} {STEPS[self.step - 1]}", "")
+
+    def _ask(self, purpose: str, prompt: str, value: str) -> None:
+        box = self.query_one("#incident-input", Input)
+        self._input_for = purpose
+        box.placeholder = f"{prompt} · enter saves · esc cancels"
+        box.value = value
+        box.add_class("-shown")
+        box.focus()
+
+    def _close_input(self) -> None:
+        box = self.query_one("#incident-input", Input)
+        box.remove_class("-shown")
+        box.value = ""
+        self._input_for = None
+        self.set_focus(None)
+
+    @on(Input.Submitted, "#incident-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        purpose, text = self._input_for, event.value.strip()
+        self._close_input()
+        if purpose == "note":
+            self.checklist.add_note(self.incident_id, text)
+        elif purpose == "change-note":
+            self.checklist.set_change(self.incident_id, CHANGE_ITEMS[self.item_cursor][0], note=text)
+        elif purpose == "cause" and text:
+            key = self.record.incident.root_cause_key
+            self.checklist.set_root_cause(self.incident_id, key=key, text=text)
+        elif purpose == "followup":
+            self.checklist.add_followup(self.incident_id, text)
+        elif purpose == "resolution":
+            done = self.checklist.resolve(self.incident_id, text)
+            self._labels(list(done.alert_ids), "resolve")
+            self.notify(f"Incident document: {done.document}", timeout=10)
+        self.refresh_all()
