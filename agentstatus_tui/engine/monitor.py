@@ -121,14 +121,17 @@ class Monitor:
         """A Monitor with the product's store, alert outbox and incident tracker in the
         data dir (--data-dir, $AGENTSTATUS_DATA_DIR or the user data dir)."""
         from . import db
+        from .alerts.center import AlertCenter
+        from .incidents.tracker import IncidentTracker
         from .storage import Store, StoreWriter
 
         path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME
         store = Store(path)
         mon = cls(config, store=store, clock=clock)
-        mon.writer = StoreWriter(Store(path))
-        mon.alerts = _optional_alerts(config, store)
-        mon.incidents = _optional_incidents(config, store, mon)
+        mon.writer = StoreWriter(Store(path), retention=config.retention)
+        mon.alerts = AlertCenter(config, store, clock=clock)
+        mon.alerts.subscribe(mon.publish)
+        mon.incidents = IncidentTracker(config, store, mon)
         return mon
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
@@ -438,19 +441,3 @@ def _apply_history(st: AgentState, h: Any) -> None:
     uptime = get("uptime")
     if uptime:
         st.uptime = dict(uptime)
-
-
-def _optional_alerts(config: Config, store: Any) -> Any | None:
-    try:
-        from .alerts.center import AlertCenter
-    except ImportError:
-        return None
-    return AlertCenter(config, store)
-
-
-def _optional_incidents(config: Config, store: Any, monitor: Monitor) -> Any | None:
-    try:
-        from .incidents.tracker import IncidentTracker
-    except ImportError:
-        return None
-    return IncidentTracker(config, store, monitor)
