@@ -246,10 +246,17 @@ class Store:
 
     # ------------------------------------------------------------------ writes
 
-    def record_run(self, result: RunResult) -> list[Transition]:
-        """Store the run (overall + each region) and the verdict changes it causes."""
+    def record_run(
+        self, result: RunResult, *, stale_after: float | None = None
+    ) -> list[Transition]:
+        """Store the run (overall + each region) and the verdict changes it causes.
+
+        `stale_after` (seconds): when the agent's previous stored run finished longer
+        than this before this one started, nobody was watching in between (a crash, a
+        killed cron): the verdicts are recorded as UNKNOWN from `previous + stale_after`
+        so that gap counts neither as up nor as down."""
         with self.transaction():
-            return self._record(result)
+            return self._record(result, stale_after)
 
     def mark_unknown(self, agent_id: str, at: float) -> list[Transition]:
         """From `at` on, the agent's verdicts (overall and regions) are UNKNOWN: paused, or
@@ -263,11 +270,15 @@ class Store:
         ).fetchall()
         return {(r[0] or None): (Verdict(r[1]), r[2]) for r in rows}
 
-    def _record(self, result: RunResult) -> list[Transition]:
+    def _record(self, result: RunResult, stale_after: float | None = None) -> list[Transition]:
+        out: list[Transition] = []
+        if stale_after is not None:
+            last = self._last_run_at(result.agent_id)
+            if last is not None and result.started_at - last > stale_after:
+                out += self._mark_unknown(result.agent_id, last + stale_after)
         state = self._state(result.agent_id)
         rows: list[tuple[str | None, Stats]] = [(None, result.overall)]
         rows += list(result.regions.items())
-        out: list[Transition] = []
         for region, stats in rows:
             run_id = self._insert_run(result, region, stats)
             prev, since = state.get(region, (Verdict.UNKNOWN, None))
@@ -291,6 +302,14 @@ class Store:
                     (run_id, result.agent_id, region or ""),
                 )
         return out
+
+    def _last_run_at(self, agent_id: str) -> float | None:
+        row = self.conn.execute(
+            "SELECT r.finished_at FROM agent_state s JOIN runs r ON r.id = s.last_run_id"
+            " WHERE s.agent_id = ? AND s.region = ''",
+            (agent_id,),
+        ).fetchone()
+        return None if row is None else float(row[0])
 
     def _insert_run(self, result: RunResult, region: str | None, s: Stats) -> int:
         errors = _clean_errors(s.errors)
@@ -691,8 +710,11 @@ class StoreWriter:
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
         self._thread.start()
 
-    async def record(self, result: RunResult) -> list[Transition]:
-        return await self._submit(self.store._record, result)
+    async def record(
+        self, result: RunResult, *, stale_after: float | None = None
+    ) -> list[Transition]:
+        """Store.record_run, committed on the writer thread (see there for stale_after)."""
+        return await self._submit(self.store._record, result, stale_after)
 
     async def mark_unknown(self, agent_id: str, at: float) -> list[Transition]:
         return await self._submit(self.store._mark_unknown, agent_id, at)

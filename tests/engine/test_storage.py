@@ -139,6 +139,19 @@ def test_mark_unknown_covers_overall_and_regions_once(store):
     }
 
 
+def test_a_gap_nobody_watched_becomes_unknown_when_stale_after_is_given(store):
+    store.record_run(make_run(at=100))
+    # The dashboard was killed (no clean stop); it comes back 1000 s later, DOWN.
+    t = store.record_run(make_run(at=1100, verdict=DOWN), stale_after=180)
+    assert [(x.region, x.previous, x.current, x.at) for x in t if x.region is None] == [
+        (None, UP, UNK, 280), (None, UNK, DOWN, 1100)
+    ]
+    # UP 100-280, unwatched 280-1100, DOWN 1100-1200: the gap is neither up nor down.
+    assert store.uptime("a", 0, 1200) == pytest.approx(180 / 280)
+    # Runs closer together than stale_after are a normal sequence.
+    assert store.record_run(make_run(at=1160, verdict=DOWN), stale_after=180) == []
+
+
 def test_transitions_after_is_a_cursor_in_id_order(store):
     store.record_run(make_run(at=100))
     store.record_run(make_run(at=200, verdict=DOWN))
