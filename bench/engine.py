@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""What one probing round costs: the Prober beside bare aiohttp and bare httpx.
+
+100 loopback agents x 10 validations against an agent (in its own process) that answers
+after exactly 200 ms. Prints wall time, client CPU per request and the median and worst
+per-agent TTFB p50, with ratios. Goals (DESIGN §2, issue 8): CPU/request <= 1 ms, median
+p50 <= 215 ms, worst <= 250 ms, the 1,000-request run < 5 s, <= 1.25x bare httpx time.
+
+Usage: python bench/engine.py [--agents 100] [--validations 10] [--delay 0.2]
+                              [--in-flight 64] [--repeat 3]
+Figures depend on the machine and on what else runs on it: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from multiprocessing import Process
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from agentstatus_tui.engine.checks import Prober  # noqa: E402
+from agentstatus_tui.engine.model import AgentConfig, Config, Region  # noqa: E402
+
+BODY = json.dumps({
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"},
+                 "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+}).encode()
+RESP = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+REQ_JSON = {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 16}
+
+
+def serve(port: int, delay: float) -> None:
+    """A keep-alive HTTP/1.1 agent that answers every request after exactly `delay`."""
+
+    async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await r.readuntil(b"\r\n\r\n")
+                n = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        n = int(line.split(b":")[1])
+                if n:
+                    await r.readexactly(n)
+                await asyncio.sleep(delay)
+                w.write(RESP)
+                await w.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            w.close()
+
+    async def main() -> None:
+        srv = await asyncio.start_server(handle, "127.0.0.1", port, backlog=4096)
+        async with srv:
+            await srv.serve_forever()
+
+    asyncio.run(main())
+
+
+Ttfbs = dict[int, list[float]]  # agent index -> TTFBs of its requests
+
+
+async def bare_aiohttp(port: int, agents: int, per: int, conc: int) -> Ttfbs:
+    import aiohttp
+
+    sem = asyncio.Semaphore(conc)
+    out: Ttfbs = {i: [] for i in range(agents)}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc)) as s:
+        async def one(i: int) -> None:
+            async with sem:
+                t0 = time.perf_counter()
+                async with s.post(f"http://127.0.0.1:{port}/agent-{i}/v1/chat/completions",
+                                  json=REQ_JSON) as r:
+                    first = await r.content.readany()
+                    out[i].append(time.perf_counter() - t0)
+                    rest = await r.read()
+                    json.loads(first + rest)
+        await asyncio.gather(*[one(i) for i in range(agents) for _ in range(per)])
+    return out
+
+
+async def bare_httpx(port: int, agents: int, per: int, conc: int) -> Ttfbs:
+    import httpx
+
+    sem = asyncio.Semaphore(conc)
+    out: Ttfbs = {i: [] for i in range(agents)}
+    limits = httpx.Limits(max_connections=conc, max_keepalive_connections=conc)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as c:
+        async def one(i: int) -> None:
+            async with sem:
+                t0 = time.perf_counter()
+                async with c.stream("POST", f"http://127.0.0.1:{port}/agent-{i}/v1/chat/completions",
+                                    json=REQ_JSON) as r:
+                    buf = b""
+                    async for chunk in r.aiter_bytes():
+                        if not buf:
+                            out[i].append(time.perf_counter() - t0)
+                        buf += chunk
+                    json.loads(buf)
+        await asyncio.gather(*[one(i) for i in range(agents) for _ in range(per)])
+    return out
+
+
+def prober_variant(force_httpx: bool) -> Callable[[int, int, int, int], Awaitable[Ttfbs]]:
+    async def run(port: int, agents: int, per: int, conc: int) -> Ttfbs:
+        cfg_agents = tuple(
+            AgentConfig(id=f"agent-{i}", name=f"Agent {i}",
+                        url=f"http://127.0.0.1:{port}/agent-{i}/v1/chat/completions",
+                        regions=("local",), validations=per, retries=0, timeout=30.0)
+            for i in range(agents)
+        )
+        config = Config(agents=cfg_agents, regions={"local": Region("local")}, max_in_flight=conc)
+        prober = Prober(config, force_httpx=force_httpx)
+        try:
+            results = await asyncio.gather(*(prober.run(a) for a in cfg_agents))
+        finally:
+            await prober.aclose()
+        bad = [r.error for res in results for r in res.requests if not r.ok]
+        if bad:
+            print(f"   !! {len(bad)} failed requests: {sorted(set(bad))}")
+        return {i: [r.ttfb for r in res.requests if r.ttfb is not None]
+                for i, res in enumerate(results)}
+    return run
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--agents", type=int, default=100)
+    ap.add_argument("--validations", type=int, default=10)
+    ap.add_argument("--delay", type=float, default=0.2)
+    ap.add_argument("--in-flight", type=int, default=64)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    port = free_port()
+    server = Process(target=serve, args=(port, args.delay), daemon=True)
+    server.start()
+    time.sleep(0.5)
+    n = args.agents * args.validations
+    variants = {
+        "bare aiohttp": bare_aiohttp,
+        "bare httpx": bare_httpx,
+        "Prober": prober_variant(False),
+        "Prober/httpx": prober_variant(True),
+    }
+    rows: dict[str, dict[str, float]] = {}
+    print(f"{args.agents} agents x {args.validations} validations = {n} requests, "
+          f"{args.in_flight} in flight, agent answers after {args.delay * 1000:.0f} ms; "
+          f"median of {args.repeat} runs")
+    try:
+        for name, fn in variants.items():
+            samples = []
+            for _ in range(args.repeat):
+                t0, c0 = time.perf_counter(), time.process_time()
+                ttfbs = asyncio.run(fn(port, args.agents, args.validations, args.in_flight))
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                p50s = [statistics.median(v) for v in ttfbs.values() if v]
+                samples.append({"wall": wall, "cpu_req": cpu / n,
+                                "p50_median": statistics.median(p50s), "p50_worst": max(p50s)})
+            rows[name] = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+            r = rows[name]
+            print(f"{name:14s} wall {r['wall'] * 1000:6.0f} ms   CPU/request {r['cpu_req'] * 1000:5.2f} ms"
+                  f"   agent TTFB p50: median {r['p50_median'] * 1000:5.1f} ms,"
+                  f" worst {r['p50_worst'] * 1000:5.1f} ms")
+    finally:
+        server.terminate()
+
+    p, h, a = rows["Prober"], rows["bare httpx"], rows["bare aiohttp"]
+    print()
+    print(f"Prober / bare httpx:   wall {p['wall'] / h['wall']:.2f}x   CPU {p['cpu_req'] / h['cpu_req']:.2f}x")
+    print(f"Prober / bare aiohttp: wall {p['wall'] / a['wall']:.2f}x   CPU {p['cpu_req'] / a['cpu_req']:.2f}x")
+    goals = [
+        ("CPU per request <= 1 ms", p["cpu_req"] <= 0.001),
+        (f"median agent p50 <= {args.delay * 1000 + 15:.0f} ms", p["p50_median"] <= args.delay + 0.015),
+        (f"worst agent p50 <= {args.delay * 1000 + 50:.0f} ms", p["p50_worst"] <= args.delay + 0.050),
+        (f"the {n}-request run < 5 s", p["wall"] < 5.0),
+        ("<= 1.25x bare httpx time", p["wall"] <= 1.25 * h["wall"]),
+    ]
+    for label, met in goals:
+        print(f"  [{'met' if met else 'MISSED'}] {label}")
+
+
+if __name__ == "__main__":
+    main()
