@@ -199,6 +199,9 @@ async def test_reopening_the_panel_resumes_at_the_same_step(tmp_path) -> None:
             await pilot.press("i")
             await pilot.press("4")
             assert app.screen.step == 4
+            # A key of another step does nothing; it must not reach the dashboard (pause).
+            await pilot.press("p")
+            assert not monitor.states["billing"].paused
             await pilot.press("escape", "i")
             assert app.screen.step == 4
         # A new process over the same file: still step 4, same incident.

@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from ...engine import events
@@ -53,10 +53,17 @@ def format_probe(reply: Any) -> str:
     return f"{text} {body}".strip()
 
 
-class IncidentScreen(Screen[None]):
+def timeline_lines(height: int) -> int:
+    return 6 if height < 34 else min(14, height - 28)
+
+
+class IncidentScreen(ModalScreen[None]):
     """`IncidentScreen(monitor, agent_id)`: the agent's open incident, or a new one opened
     by hand (a drill on a healthy agent). Everything it does is stored, so leaving and
-    coming back (or restarting) resumes at the same step."""
+    coming back (or restarting) resumes at the same step.
+
+    Modal so the dashboard's keys (p pause, r rerun, i …) never fire from under it: a
+    key of another step must do nothing, not act on the dashboard."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back", id="incident.back"),
@@ -82,10 +89,10 @@ class IncidentScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    IncidentScreen { layout: vertical; }
+    IncidentScreen { layout: vertical; background: $background; }
     IncidentScreen #incident-header { height: 1; padding: 0 1; background: $panel; }
     IncidentScreen #incident-body { height: 1fr; }
-    IncidentScreen #incident-steps { width: 22; padding: 0 1; }
+    IncidentScreen #incident-steps { width: 24; padding: 0 1; }
     IncidentScreen #incident-step-pane { width: 1fr; padding: 0 1; }
     IncidentScreen #incident-timeline-title { height: 1; color: $text-muted; }
     IncidentScreen #incident-timeline { height: 6; padding: 0 1; }
@@ -139,6 +146,10 @@ class IncidentScreen(Screen[None]):
         if getattr(self.app, "live", True):
             # The header's age moves in coarse steps; once every 10 s is plenty.
             self._ticker = self.set_interval(10.0, self._show_header)
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.refresh_all()
 
     def clock_now(self) -> float:
         clock = self._clock or getattr(self.app, "clock", None) or time.time
@@ -219,13 +230,18 @@ class IncidentScreen(Screen[None]):
         width = max(10, self.size.width)
         self.query_one("#incident-timeline-title", Static).update(
             Text("─ timeline " + "─" * max(0, width - 11)))
-        entries = record.timeline[-6:]
+        # Step ticks are for the document; the panel keeps its lines for events. A tall
+        # terminal shows more of the timeline, an 80x24 one keeps room for the step.
+        lines = timeline_lines(self.size.height)
+        box = self.query_one("#incident-timeline", Static)
+        box.styles.height = lines
+        entries = [e for e in record.timeline if e.kind != "step"][-lines:]
         text = Text()
         for e in entries:
             who = f" ({e.actor})" if e.actor and e.actor not in e.text else ""
             text.append(f"{fmt.clock(e.at)}  ", style="dim")
             text.append(f"{e.text}{who}\n")
-        self.query_one("#incident-timeline", Static).update(text)
+        box.update(text)
 
     def _alert_status(self) -> dict[str, str]:
         center = getattr(self.monitor, "alerts", None)
