@@ -336,7 +336,7 @@ class AgentStatusApp(App[int]):
             b = active.binding
             if active.node is not self and not (active.node is grid and b.id in ("up", "down")):
                 continue
-            name = b.id or b.action
+            name = b.id or "action:" + b.action
             display = self.get_key_display(b)
             keys, _desc, _ = rows.setdefault(name, ([], b.description or b.action, b.id or ""))
             if display not in keys:
