@@ -52,6 +52,12 @@ class Checklist:
 
     @property
     def data_dir(self) -> Path:
+        """Beside the store file when there is one (so --data-dir is honoured), else the
+        configured or default data dir."""
+        if self._data_dir is None:
+            path = getattr(self.tracker.store, "path", None)
+            if path is not None:
+                return Path(path).parent
         return db.data_dir(self._data_dir or self.config.data_dir)
 
     def now(self) -> float:
