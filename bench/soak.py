@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Does probing many agents for a long time stay cheap and truthful?
+
+500 agents x 3 regions, each run every INTERVAL seconds at its own offset (as the
+Monitor spreads them), against a loopback agent in its own process that answers after
+200 ms. Prints, per window: runs, requests, client CPU % of one core, resident memory,
+and the TTFB p50/p95; then the drift of TTFB and memory from the first window to the
+last. Goal (issue 8): < 5 % of one core on average at a 60 s interval, flat memory,
+no TTFB drift.
+
+Usage: python bench/soak.py [--agents 500] [--interval 60] [--duration 180]
+                            [--validations 10] [--window 30] [--delay 0.2]
+Figures depend on the machine and what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from multiprocessing import Process
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from engine import free_port, serve
+
+from agentstatus_tui.engine.checks import Prober
+from agentstatus_tui.engine.model import AgentConfig, Config, Region
+
+REGIONS = ("us", "eu", "ap")
+
+
+def rss_mb() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class Window:
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.cpu0 = time.process_time()
+        self.runs = 0
+        self.ttfbs: list[float] = []
+        self.failed = 0
+        self.p50: float | None = None
+        self.p95: float | None = None
+
+
+async def soak(args: argparse.Namespace, port: int) -> None:
+    agents = tuple(
+        AgentConfig(id=f"agent-{i}", name=f"Agent {i}",
+                    url=f"http://127.0.0.1:{port}/agent-{i}/v1/chat/completions",
+                    regions=REGIONS, validations=args.validations, retries=2, timeout=10.0,
+                    interval=args.interval)
+        for i in range(args.agents)
+    )
+    config = Config(agents=agents, regions={r: Region(r) for r in REGIONS})
+    prober = Prober(config)
+    loop = asyncio.get_running_loop()
+    t_start = loop.time()
+    end = t_start + args.duration
+    windows: list[Window] = [Window(t_start)]
+    rss_start = rss_mb()
+
+    def current() -> Window:
+        now = loop.time()
+        if now - windows[-1].start >= args.window:
+            w = windows[-1]
+            report(w, now)
+            windows.append(Window(now))
+        return windows[-1]
+
+    def report(w: Window, now: float) -> None:
+        cpu = (time.process_time() - w.cpu0) / (now - w.start) * 100
+        p50 = statistics.median(w.ttfbs) * 1000 if w.ttfbs else float("nan")
+        p95 = (statistics.quantiles(w.ttfbs, n=20)[-1] * 1000) if len(w.ttfbs) > 20 else p50
+        w.p50, w.p95 = p50, p95
+        print(f"{now - t_start:6.0f}s  runs {w.runs:5d}  requests {len(w.ttfbs) + w.failed:6d}"
+              f"  failed {w.failed:3d}  CPU {cpu:5.1f}%  RSS {rss_mb():6.1f} MB"
+              f"  TTFB p50 {p50:6.1f} ms  p95 {p95:6.1f} ms", flush=True)
+
+    async def poll(i: int, agent: AgentConfig) -> None:
+        # Offsets spread the first runs over one interval, like the Monitor, except
+        # that here the first round is spread too, to measure the steady state.
+        next_at = t_start + args.interval * i / len(agents)
+        while True:
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            if loop.time() >= end:
+                return
+            result = await prober.run(agent)
+            w = current()
+            w.runs += 1
+            for r in result.requests:
+                if r.ok and r.ttfb is not None:
+                    w.ttfbs.append(r.ttfb)
+                else:
+                    w.failed += 1
+            next_at += args.interval
+            while next_at < loop.time():  # a run that overran skips, never piles up
+                next_at += args.interval
+
+    print(f"{args.agents} agents x {len(REGIONS)} regions, {args.validations} validations per run, "
+          f"every {args.interval:g}s, for {args.duration:g}s; agent answers after "
+          f"{args.delay * 1000:.0f} ms. RSS at start {rss_start:.1f} MB", flush=True)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    try:
+        await asyncio.gather(*(poll(i, a) for i, a in enumerate(agents)))
+    finally:
+        await prober.aclose()
+    report(windows[-1], loop.time())
+    total_cpu = (time.process_time() - cpu0) / (time.perf_counter() - t0) * 100
+    done = [w for w in windows if w.p50 is not None and w.p95 is not None and w.ttfbs]
+    print()
+    print(f"average CPU {total_cpu:.1f}% of one core; RSS start {rss_start:.1f} MB, "
+          f"end {rss_mb():.1f} MB")
+    if len(done) >= 2:
+        first, last = done[0], done[-1]
+        assert first.p50 is not None and last.p50 is not None
+        print(f"TTFB p50 drift first→last window: {first.p50:.1f} → {last.p50:.1f} ms "
+              f"({last.p50 - first.p50:+.1f} ms); p95 {first.p95:.1f} → {last.p95:.1f} ms")
+    print(f"  [{'met' if total_cpu < 5 else 'MISSED'}] < 5% of one core "
+          f"(at a {args.interval:g}s interval)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--agents", type=int, default=500)
+    ap.add_argument("--interval", type=float, default=60.0)
+    ap.add_argument("--duration", type=float, default=180.0)
+    ap.add_argument("--validations", type=int, default=10)
+    ap.add_argument("--window", type=float, default=30.0)
+    ap.add_argument("--delay", type=float, default=0.2)
+    args = ap.parse_args()
+    port = free_port()
+    server = Process(target=serve, args=(port, args.delay), daemon=True)
+    server.start()
+    time.sleep(0.5)
+    try:
+        asyncio.run(soak(args, port))
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()
