@@ -1,0 +1,156 @@
+"""The Monitor's scheduling and state, against a real loopback agent."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from agent_server import AgentServer, Reply
+
+from agentstatus_tui.engine.events import RunFinished, RunStarted, TransitionEvent
+from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
+from agentstatus_tui.engine.monitor import Monitor, agent_offset, next_slot
+
+
+def config_for(*agents: AgentConfig) -> Config:
+    return Config(agents=agents, regions={"us": Region("us")})
+
+
+def agent(url: str, agent_id: str = "a", **kw: object) -> AgentConfig:
+    opts: dict[str, object] = {"regions": ("us",), "timeout": 2.0, "validations": 1,
+                               "retries": 0, "interval": 0.2}
+    opts.update(kw)
+    return AgentConfig(id=agent_id, name=agent_id.upper(), url=url, **opts)  # type: ignore[arg-type]
+
+
+async def test_slow_agent_with_short_interval_never_has_two_runs_in_flight():
+    async with AgentServer() as server:
+        url = server.route("/slow", Reply("hi", delay=0.35))
+        mon = Monitor(config_for(agent(url, interval=0.1)))
+        in_flight = 0
+        most = 0
+        finished = 0
+
+        def on(event: object) -> None:
+            nonlocal in_flight, most, finished
+            if isinstance(event, RunStarted):
+                in_flight += 1
+                most = max(most, in_flight)
+            elif isinstance(event, RunFinished):
+                in_flight -= 1
+                finished += 1
+
+        mon.subscribe(on)
+        await mon.start()
+        # Manual reruns while a run is in flight must join it, not start another.
+        for _ in range(6):
+            await asyncio.sleep(0.15)
+            asyncio.ensure_future(mon.run_now("a"))
+        await asyncio.sleep(0.6)
+        await mon.stop()
+    assert finished >= 2
+    assert most == 1
+
+
+async def test_run_now_joins_a_run_in_flight():
+    async with AgentServer() as server:
+        url = server.route("/ok", Reply("hi", delay=0.3))
+        mon = Monitor(config_for(agent(url, interval=3600)))
+        first, second = await asyncio.gather(mon.run_now("a"), mon.run_now("a"))
+        assert first is second
+        assert len(server.received("/ok")) == 1
+        await mon.stop()
+
+
+async def test_pause_shows_unknown_and_stops_polling_resume_runs_again():
+    async with AgentServer() as server:
+        url = server.route("/ok", Reply("hi"))
+        mon = Monitor(config_for(agent(url, interval=0.1)))
+        await mon.start()
+        for _ in range(50):
+            await asyncio.sleep(0.05)
+            if mon.states["a"].last is not None:
+                break
+        assert mon.states["a"].verdict is Verdict.REACHABLE
+        mon.set_paused("a", True)
+        assert mon.states["a"].verdict is Verdict.UNKNOWN
+        await asyncio.sleep(0.1)  # a run in flight when pausing may still land
+        seen = len(server.received("/ok"))
+        await asyncio.sleep(0.5)
+        assert len(server.received("/ok")) == seen, "a paused agent must not be polled"
+        assert mon.states["a"].verdict is Verdict.UNKNOWN
+        mon.set_paused("a", False)
+        for _ in range(50):
+            await asyncio.sleep(0.05)
+            if len(server.received("/ok")) > seen:
+                break
+        assert len(server.received("/ok")) > seen
+        await mon.stop()
+
+
+async def test_transition_events_and_session_uptime_without_store():
+    async with AgentServer() as server:
+        url = server.route("/x", Reply("hi"))
+        mon = Monitor(config_for(agent(url, interval=3600)))
+        events: list[TransitionEvent] = []
+        mon.subscribe(lambda e: events.append(e) if isinstance(e, TransitionEvent) else None)
+        await mon.run_now("a")
+        server.route("/x", Reply(status=503))
+        await mon.run_now("a")
+        await mon.stop()
+    overall = [(e.previous, e.current) for e in events if e.region is None]
+    assert overall == [(Verdict.UNKNOWN, Verdict.REACHABLE), (Verdict.REACHABLE, Verdict.DOWN)]
+    st = mon.states["a"]
+    assert st.verdict is Verdict.DOWN
+    assert st.last_failure is not None and st.last_failure.error == "HTTP_503"
+    assert [t.current for t in st.transitions] == [Verdict.DOWN, Verdict.REACHABLE]
+    assert st.uptime["session"] is not None and 0.0 <= st.uptime["session"] < 1.0
+
+
+async def test_restart_brings_back_history_sparkline_and_uptime(tmp_path: Path):
+    async with AgentServer() as server:
+        url = server.route("/x", Reply("hi"))
+        cfg = config_for(agent(url, interval=3600))
+        mon = Monitor.open(cfg, data_dir=str(tmp_path))
+        await mon.start()  # a dashboard: it polls, and its clean stop is recorded
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if mon.states["a"].last is not None:
+                break
+        for _ in range(2):
+            await mon.run_now("a")
+        assert mon.states["a"].uptime["24h"] == 1.0
+        await mon.stop()
+
+        again = Monitor.open(cfg, data_dir=str(tmp_path))
+        again.load_history()
+        st = again.states["a"]
+        # A clean stop records UNKNOWN (the closed time is neither up nor down) …
+        assert st.verdict is Verdict.UNKNOWN
+        # … but the last run, the sparkline, the transitions and the uptime are back.
+        assert st.last is not None and st.last.verdict is Verdict.REACHABLE
+        assert len(st.points) == 3
+        assert [t.current for t in st.transitions][:2] == [Verdict.UNKNOWN, Verdict.REACHABLE]
+        assert st.uptime["24h"] == 1.0
+        await again.run_now("a")
+        assert again.states["a"].verdict is Verdict.REACHABLE
+        await again.stop()
+
+
+def test_offsets_spread_agents_over_their_interval():
+    agents = [AgentConfig(id=f"agent-{i}", name="x", url="http://x", interval=60) for i in range(200)]
+    offsets = [agent_offset(a) for a in agents]
+    assert all(0 <= o < 60 for o in offsets)
+    # Spread: every 6-second slice of the minute has some agents, none has most of them.
+    buckets = [sum(1 for o in offsets if k * 6 <= o < (k + 1) * 6) for k in range(10)]
+    assert min(buckets) > 0 and max(buckets) < 60
+
+
+def test_next_slot_stays_on_the_agents_grid_and_never_right_after_a_run():
+    a = AgentConfig(id="grid", name="g", url="http://x", interval=60)
+    off = agent_offset(a)
+    t = next_slot(a, now=1000.0, last_start=990.0)
+    assert round((t - off) / 60, 9) == int(round((t - off) / 60)) and t > 1000.0
+    # A run that started just before its slot is not followed by another at once.
+    t2 = next_slot(a, now=off + 6000 - 1, last_start=off + 6000 - 2)
+    assert t2 - (off + 6000 - 2) >= 30
