@@ -142,7 +142,7 @@ def test_validate_sample_and_a_broken_config(tmp_path: Path):
     out = run_cli("validate", str(bad))
     assert out.returncode == 2
     lines = out.stderr.splitlines()
-    assert any(re.match(r".*agents\.yaml:1: defaults\.intervall: unknown key.*interval", ln)
+    assert any(re.match(r".*agents\.yaml:1: defaults: unknown key .intervall. \(did you mean .interval.\?\)", ln)
                for ln in lines), out.stderr
     assert any(re.match(r".*agents\.yaml:7: agents\[0\]\.gold_prompts\[0\]\.expect.*contain.*"
                         r"did you mean 'contains'", ln) for ln in lines), out.stderr
