@@ -85,6 +85,7 @@ MIGRATIONS: Sequence[str] = (
 # Error keys are codes (TIMEOUT, HTTP_503, …). Anything else is folded into OTHER so a
 # stray message can never carry text (or a secret) into the file.
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+_VERDICTS: Mapping[str, Verdict] = {v.value: v for v in Verdict}
 
 
 # --------------------------------------------------------------------------- records
@@ -555,9 +556,11 @@ class Store:
         if until is not None:
             sql += " AND at <= ?"
             params.append(until)
-        for agent_id, region, at, cur in self.conn.execute(sql + " ORDER BY at, id", params):
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: this loop may see every change in 30 days
+        for agent_id, region, at, verdict in cur.execute(sql + " ORDER BY at, id", params):
             if agent_id in wanted:
-                inside.setdefault((agent_id, region), []).append((at, Verdict(cur)))
+                inside.setdefault((agent_id, region), []).append((at, _VERDICTS[verdict]))
         out: list[AgentReport] = []
         for agent_id in ids:
             regions_state = state.get(agent_id, {})

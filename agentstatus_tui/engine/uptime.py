@@ -82,97 +82,108 @@ class Summary:
         return max((o.duration for o in self.outages), default=None)
 
 
-def segments(points: Iterable[Point], since: float, until: float) -> list[Segment]:
-    """The window [since, until) cut into stretches of one verdict (neighbours differ)."""
-    out: list[Segment] = []
+_UP = frozenset((Verdict.UP, Verdict.REACHABLE))
+Span = tuple[float, float, Verdict]
+
+
+def _spans(points: Iterable[Point], since: float, until: float) -> list[Span]:
+    """(start, end, verdict) stretches of [since, until), neighbours differing. Plain
+    tuples: a 30-day report over hundreds of agents walks tens of thousands of them."""
+    out: list[Span] = []
     current = Verdict.UNKNOWN
     cursor = since
-
-    def push(start: float, end: float, verdict: Verdict) -> None:
-        if end <= start:
-            return
-        if out and out[-1].verdict is verdict and out[-1].end == start:
-            out[-1] = Segment(out[-1].start, end, verdict)
-        else:
-            out.append(Segment(start, end, verdict))
-
     for at, verdict in points:
         if at <= since:
             current = verdict
             continue
         if at >= until:
             break
-        push(cursor, at, current)
         # Out-of-order points (two writers, clock steps) must never run time backwards.
-        cursor = max(cursor, at)
+        if at > cursor:
+            if out and out[-1][2] is current and out[-1][1] == cursor:
+                out[-1] = (out[-1][0], at, current)
+            else:
+                out.append((cursor, at, current))
+            cursor = at
         current = verdict
-    push(cursor, until, current)
+    if until > cursor:
+        if out and out[-1][2] is current and out[-1][1] == cursor:
+            out[-1] = (out[-1][0], until, current)
+        else:
+            out.append((cursor, until, current))
     return out
+
+
+def segments(points: Iterable[Point], since: float, until: float) -> list[Segment]:
+    """The window [since, until) cut into stretches of one verdict (neighbours differ)."""
+    return [Segment(*span) for span in _spans(points, since, until)]
 
 
 def uptime(points: Iterable[Point], since: float, until: float) -> float | None:
     """Time UP/REACHABLE ÷ time with a known verdict in [since, until); None if none known."""
     up = known = 0.0
-    for seg in segments(points, since, until):
-        if seg.verdict.is_known:
-            known += seg.duration
-            if seg.verdict.is_up:
-                up += seg.duration
+    for start, end, verdict in _spans(points, since, until):
+        if verdict is not Verdict.UNKNOWN:
+            known += end - start
+            if verdict in _UP:
+                up += end - start
     return up / known if known > 0 else None
+
+
+def _is_open(points: Sequence[Point], until: float) -> bool:
+    """No change is known at or after `until`: it is "now" as far as the data knows."""
+    return not points or points[-1][0] < until
 
 
 def outages(points: Sequence[Point], since: float, until: float) -> list[Outage]:
     """DOWN stretches in [since, until), UNKNOWN gaps inside one outage merged into it.
 
-    The window is open (an outage still DOWN at `until` is ongoing) when no point falls at
-    or after `until`, i.e. `until` is "now" as far as the data knows.
+    `points` are time-ordered. The window is open (an outage still DOWN at `until` is
+    ongoing) when no point falls at or after `until`.
     """
-    open_end = not any(at >= until for at, _ in points)
-    segs = segments(points, since, until)
+    return _outages(_spans(points, since, until), since, _is_open(points, until))
+
+
+def _outages(spans: list[Span], since: float, open_end: bool) -> list[Outage]:
     found: list[Outage] = []
     start: float | None = None  # start of the outage being built
     last_down_end = 0.0
     down = gap = pending_gap = 0.0
     began_before = False
-
-    def close(end: float | None) -> None:
-        nonlocal start
-        assert start is not None
-        found.append(Outage(start, end, down, gap, began_before))
-        start = None
-
-    for seg in segs:
-        if seg.verdict is Verdict.DOWN:
+    for seg_start, seg_end, verdict in spans:
+        if verdict is Verdict.DOWN:
             if start is None:
-                start, down, gap, pending_gap = seg.start, 0.0, 0.0, 0.0
-                began_before = seg.start == since
+                start, down, gap, pending_gap = seg_start, 0.0, 0.0, 0.0
+                began_before = seg_start == since
             else:
                 gap += pending_gap
                 pending_gap = 0.0
-            down += seg.duration
-            last_down_end = seg.end
-        elif seg.verdict is Verdict.UNKNOWN:
+            down += seg_end - seg_start
+            last_down_end = seg_end
+        elif verdict is Verdict.UNKNOWN:
             if start is not None:
-                pending_gap += seg.duration
+                pending_gap += seg_end - seg_start
         elif start is not None:
-            close(last_down_end)
+            found.append(Outage(start, last_down_end, down, gap, began_before))
+            start = None
     if start is not None:
-        ongoing = open_end and segs[-1].verdict is Verdict.DOWN
-        close(None if ongoing else last_down_end)
+        ongoing = open_end and spans[-1][2] is Verdict.DOWN
+        found.append(Outage(start, None if ongoing else last_down_end, down, gap, began_before))
     return found
 
 
 def summarize(points: Sequence[Point], since: float, until: float) -> Summary:
     """Uptime, outages, MTTR and MTBF of one agent (or region) in [since, until)."""
+    spans = _spans(points, since, until)
     up = known = down = 0.0
-    for seg in segments(points, since, until):
-        if seg.verdict.is_known:
-            known += seg.duration
-            if seg.verdict.is_up:
-                up += seg.duration
-            elif seg.verdict is Verdict.DOWN:
-                down += seg.duration
-    found = tuple(outages(points, since, until))
+    for start, end, verdict in spans:
+        if verdict is not Verdict.UNKNOWN:
+            known += end - start
+            if verdict in _UP:
+                up += end - start
+            elif verdict is Verdict.DOWN:
+                down += end - start
+    found = tuple(_outages(spans, since, _is_open(points, until)))
     repaired = [o.duration for o in found if not o.ongoing]
     return Summary(
         since=since,
