@@ -16,6 +16,28 @@ from .model import ErrorCode, Region
 USER_AGENT = "agentstatus/0.1"
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing: each probe stands alone, as a first-time caller would
+    (and extracting cookies from every response was a tenth of the CPU per probe)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class ProbeClient(httpx.AsyncClient):
+    """An httpx client without a cookie jar."""
+
+    _no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        pass  # httpx's constructor sets cookies; a probe client keeps none
+
+
 def make_client(
     region: Region, *, max_in_flight: int, force_httpx: bool = False
 ) -> httpx.AsyncClient:
@@ -39,7 +61,7 @@ def make_client(
         "trust_env": False,
     }
     if force_httpx or (proxy and proxy.startswith(("socks5://", "socks5h://", "socks4://"))):
-        return httpx.AsyncClient(proxy=proxy, limits=limits, **common)
+        return ProbeClient(proxy=proxy, limits=limits, **common)
 
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=max_in_flight, ttl_dns_cache=60)
@@ -51,7 +73,7 @@ def make_client(
         proxy=httpx.Proxy(proxy) if proxy else None,
         trust_env=False,
     )
-    return httpx.AsyncClient(transport=transport, **common)
+    return ProbeClient(transport=transport, **common)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
