@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from ...engine.model import Verdict
 from .. import format as fmt
@@ -277,10 +278,19 @@ class AgentGrid(DataTable[Any]):
             return 0
         with self.app.batch_update():
             for col, t, c in todo:
-                self.update_cell(agent_id, col, StyledCell(t, self, c))
+                self._set_cell(agent_id, col, StyledCell(t, self, c))
                 self._shown[(agent_id, col)] = t
         self.writes += len(todo)
         return len(todo)
+
+    def _set_cell(self, agent_id: str, column: str, value: StyledCell) -> None:
+        """`update_cell`, but repainting only that cell. DataTable.update_cell refreshes
+        the whole table, which rewrites every row on the terminal (kilobytes per change
+        over SSH); a cell's region is a few dozen bytes."""
+        row_key, col_key = RowKey(agent_id), ColumnKey(column)
+        self._data[row_key][col_key] = value
+        self._update_count += 1  # invalidates DataTable's render caches
+        self.refresh_coordinate(self.get_cell_coordinate(row_key, col_key))
 
     def cell_text(self, agent_id: str, column: str) -> str | None:
         """The text on screen in one cell (for tests and the help of people reading code)."""

@@ -1,0 +1,134 @@
+"""What the dashboard costs over SSH: bytes written to the terminal per second while idle
+and during polls, and the time from a keypress (`?`) to the help screen.
+
+Runs `agentstatus --demo` in a pseudo-terminal (100x30 by default) and reads everything
+it writes. Goals (DESIGN §7): idle < 1 kB/s averaged over a minute; keypress → screen
+< 100 ms. Prints figures; asserts nothing.
+
+    .venv/bin/python bench/tui_idle.py [--seconds 60] [--size 100x30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import shutil
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+HELP_MARKER = b"WHAT IT DOES"  # the help screen's table header
+
+
+class Terminal:
+    """A child process on a pty, and every byte it wrote with the time it arrived."""
+
+    def __init__(self, argv: list[str], cols: int, rows: int) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)}
+        env.pop("NO_COLOR", None)
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.master = master
+        self.chunks: list[tuple[float, bytes]] = []
+
+    def pump(self, seconds: float, until: bytes | None = None, since: int = 0) -> float | None:
+        """Read for `seconds`, or until `until` shows up in output after chunk `since`;
+        returns when it showed up."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return None
+            now = time.monotonic()
+            self.chunks.append((now, data))
+            if until is not None and until in b"".join(c for _, c in self.chunks[since:]):
+                return now
+        return None
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self) -> int | None:
+        self.send(b"q")
+        self.pump(3.0)
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.proc.wait(5)
+        finally:
+            os.close(self.master)
+
+
+def per_second(chunks: list[tuple[float, bytes]], start: float, seconds: int) -> list[int]:
+    buckets = [0] * seconds
+    for at, data in chunks:
+        i = int(at - start)
+        if 0 <= i < seconds:
+            buckets[i] += len(data)
+    return buckets
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60, help="length of the idle window")
+    parser.add_argument("--size", default="100x30", help="terminal COLSxROWS")
+    parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
+    args = parser.parse_args()
+    cols, rows = (int(x) for x in args.size.split("x"))
+
+    exe = shutil.which("agentstatus") or str(Path(sys.executable).with_name("agentstatus"))
+    term = Terminal([exe, "--demo"], cols, rows)
+    try:
+        term.pump(args.warmup)  # first paint and the first run of every agent
+        start_bytes = sum(len(c) for _, c in term.chunks)
+        start = time.monotonic()
+        term.pump(args.seconds)
+        seconds = per_second(term.chunks, start, args.seconds)
+
+        since = len(term.chunks)
+        pressed = time.monotonic()
+        term.send(b"?")
+        shown = term.pump(5.0, until=HELP_MARKER, since=since)
+        first = next((at for at, _ in term.chunks[since:]), None)
+        term.send(b"\x1b")
+        term.pump(1.0)
+    finally:
+        code = term.close()
+
+    total = sum(seconds)
+    quiet = [b for b in seconds if b == 0]
+    busy = [b for b in seconds if b > 0]
+    print(f"terminal {cols}x{rows}, agentstatus --demo, start-up {start_bytes:,} bytes")
+    print(f"window {args.seconds} s: {total:,} bytes, average {total / args.seconds:,.0f} B/s "
+          f"(goal < 1,000 B/s)")
+    print(f"  seconds with no output: {len(quiet)} of {args.seconds}")
+    if busy:
+        print(f"  seconds with output (polls finishing, ages stepping): {len(busy)}, "
+              f"median {statistics.median(busy):,.0f} B, max {max(busy):,} B")
+    if shown is not None:
+        print(f"keypress '?' → help screen drawn: {(shown - pressed) * 1000:.0f} ms "
+              f"(first byte {((first or shown) - pressed) * 1000:.0f} ms; goal < 100 ms)")
+    else:
+        print("keypress '?' → help screen: not seen within 5 s")
+    print(f"exit code after q: {code}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
