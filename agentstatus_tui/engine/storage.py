@@ -87,6 +87,14 @@ MIGRATIONS: Sequence[str] = (
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 _VERDICTS: Mapping[str, Verdict] = {v.value: v for v in Verdict}
 
+# The change in force at a window's start (the last at or before it) and every later one,
+# in one range read of the (agent_id, region, at) index.
+_POINTS_SQL = (
+    "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ? AND at >= coalesce("
+    "(SELECT at FROM transitions WHERE agent_id = ? AND region IS ? AND at <= ?"
+    " ORDER BY at DESC LIMIT 1), ?) ORDER BY at, id"
+)
+
 
 # --------------------------------------------------------------------------- records
 
@@ -487,38 +495,15 @@ class Store:
     def points(
         self, agent_id: str, since: float, until: float | None = None, region: str | None = None
     ) -> list[Point]:
-        """(at, verdict) changes needed for a window: the one in force at `since`, those
-        inside, and the first after `until` (so an outage past a closed window is not
-        taken for an ongoing one). Two index lookups and a range: cost ∝ changes."""
-        key = (agent_id, region)
-        before = self.conn.execute(
-            "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ? AND at <= ?"
-            " ORDER BY at DESC, id DESC LIMIT 1",
-            (*key, since),
-        ).fetchone()
-        pts: list[Point] = [(before[0], Verdict(before[1]))] if before else []
-        if until is None:
-            rows = self.conn.execute(
-                "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ?"
-                " AND at > ? ORDER BY at, id",
-                (*key, since),
-            )
-            pts += [(r[0], Verdict(r[1])) for r in rows]
-            return pts
-        rows = self.conn.execute(
-            "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ?"
-            " AND at > ? AND at <= ? ORDER BY at, id",
-            (*key, since, until),
-        )
-        pts += [(r[0], Verdict(r[1])) for r in rows]
-        after = self.conn.execute(
-            "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ? AND at > ?"
-            " ORDER BY at, id LIMIT 1",
-            (*key, until),
-        ).fetchone()
-        if after:
-            pts.append((after[0], Verdict(after[1])))
-        return pts
+        """(at, verdict) changes needed for a window: the one in force at `since` and every
+        later one. One indexed range read: cost grows with changes, not runs. Changes after
+        `until` are kept on purpose: they tell an outage past a closed window from an
+        ongoing one (and there are none when `until` is now)."""
+        del until  # see above: the arithmetic clips, the read does not
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: a 30-day report reads every change
+        rows = cur.execute(_POINTS_SQL, (agent_id, region, agent_id, region, since, since))
+        return [(at, _VERDICTS[v]) for at, v in rows]
 
     def uptime(
         self, agent_id: str, since: float, until: float | None = None, region: str | None = None
@@ -547,55 +532,22 @@ class Store:
         end = time.time() if until is None else until
         state = self.last_verdicts()
         ids = sorted(state) if agent_ids is None else list(agent_ids)
-        wanted = set(ids)
-        # One range scan for every change inside the window, then one indexed lookup per
-        # agent/region for the verdict in force at its start.
-        inside: dict[tuple[str, str | None], list[Point]] = {}
-        sql = "SELECT agent_id, region, at, current FROM transitions WHERE at > ?"
-        params: list[Any] = [since]
-        if until is not None:
-            sql += " AND at <= ?"
-            params.append(until)
-        cur = self.conn.cursor()
-        cur.row_factory = None  # plain tuples: this loop may see every change in 30 days
-        for agent_id, region, at, verdict in cur.execute(sql + " ORDER BY at, id", params):
-            if agent_id in wanted:
-                inside.setdefault((agent_id, region), []).append((at, _VERDICTS[verdict]))
         out: list[AgentReport] = []
         for agent_id in ids:
             regions_state = state.get(agent_id, {})
-
-            def summarize(region: str | None, agent_id: str = agent_id) -> Summary:
-                pts = self._prior(agent_id, region, since) + inside.get((agent_id, region), [])
-                if until is not None:
-                    pts += self._next(agent_id, region, until)
-                return uptime.summarize(pts, since, end)
-
             verdict, vsince = regions_state.get(None, (Verdict.UNKNOWN, None))
             regions = {
-                name: RegionReport(name, v, s, summarize(name))
+                name: RegionReport(
+                    name, v, s, uptime.summarize(self.points(agent_id, since, region=name),
+                                                 since, end)
+                )
                 for name, (v, s) in sorted(
-                    ((k, vs) for k, vs in regions_state.items() if k is not None)
+                    (k, vs) for k, vs in regions_state.items() if k is not None
                 )
             }
-            out.append(AgentReport(agent_id, verdict, vsince, summarize(None), regions))
+            overall = uptime.summarize(self.points(agent_id, since), since, end)
+            out.append(AgentReport(agent_id, verdict, vsince, overall, regions))
         return out
-
-    def _prior(self, agent_id: str, region: str | None, at: float) -> list[Point]:
-        row = self.conn.execute(
-            "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ? AND at <= ?"
-            " ORDER BY at DESC, id DESC LIMIT 1",
-            (agent_id, region, at),
-        ).fetchone()
-        return [(row[0], Verdict(row[1]))] if row else []
-
-    def _next(self, agent_id: str, region: str | None, at: float) -> list[Point]:
-        row = self.conn.execute(
-            "SELECT at, current FROM transitions WHERE agent_id = ? AND region IS ? AND at > ?"
-            " ORDER BY at, id LIMIT 1",
-            (agent_id, region, at),
-        ).fetchone()
-        return [(row[0], Verdict(row[1]))] if row else []
 
     def dashboard_history(
         self,
