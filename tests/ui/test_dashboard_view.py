@@ -142,3 +142,22 @@ def test_theme_choice(monkeypatch, env, cli, config_theme, expected) -> None:
     mon.config = dataclasses.replace(mon.config, theme=config_theme)
     app = AgentStatusApp(mon, clock=lambda: NOW, theme=cli, live=False)
     assert app.theme == expected
+
+
+async def test_detail_follows_a_new_run_of_the_selected_agent() -> None:
+    import dataclasses
+
+    mon = fixed_monitor()
+    app = AgentStatusApp(mon, clock=lambda: NOW, live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        st = mon.states["support-bot"]
+        regions = dict(st.last.regions)
+        regions["ap"] = dataclasses.replace(regions["ap"], verdict=Verdict.UP, ttfb_p50=0.2)
+        st.last = dataclasses.replace(st.last, regions=regions)
+        st.region_verdicts["ap"] = Verdict.UP
+        app._refresh_agent("support-bot")
+        await pilot.pause()
+        table = app.detail.query_one("#regions")
+        row = table.get_row("ap")
+        assert [c.text for c in row[:3]] == ["ap", "UP", "200ms"]
+        assert app.grid.cell_text("support-bot", "r:ap") == "UP 200ms"

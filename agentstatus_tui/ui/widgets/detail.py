@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Sparkline, Static
 from ...engine.model import Verdict
 from ...engine.secrets import redact
 from .. import format as fmt
-from .grid import StyledCell, verdict_component
+from .grid import StyledCell, set_cell_quietly, verdict_component
 
 REGION_COLUMNS = ("REGION", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS")
 
@@ -150,15 +150,25 @@ class DetailPane(Vertical):
             self._set_title("no agent selected")
             return
         now = self.clock()
+        agent_changed = self.agent_id != state.agent.id
         self.agent_id = state.agent.id
         self._set_title(title_text(state, now))
         rows = region_rows(state)
         if rows != self._regions:
-            self._regions = rows
             table = self.query_one("#regions", DataTable)
-            table.clear()
-            for row in rows:
-                table.add_row(*(StyledCell(t, self, c) for t, c in row))
+            same_shape = agent_changed is False and len(rows) == len(self._regions)
+            if same_shape:
+                # A new run of the same agent: rewrite only the cells that changed.
+                for old, new in zip(self._regions, rows, strict=True):
+                    for label, before, after in zip(REGION_COLUMNS, old, new, strict=True):
+                        if before != after:
+                            set_cell_quietly(table, new[0][0], label,
+                                             StyledCell(after[0], self, after[1]))
+            else:
+                table.clear()
+                for row in rows:
+                    table.add_row(*(StyledCell(t, self, c) for t, c in row), key=row[0][0])
+            self._regions = rows
             self.redraws += 1
         failure = failure_text(state, self.secrets)
         if failure != self._failure:

@@ -147,6 +147,16 @@ def row_texts(
     return out
 
 
+def set_cell_quietly(table: DataTable[Any], row: str, column: str, value: Any) -> None:
+    """`update_cell`, but repainting only that cell. DataTable.update_cell refreshes
+    the whole table, which rewrites every row on the terminal (kilobytes per change over
+    SSH); a cell's region is a few dozen bytes."""
+    row_key, col_key = RowKey(row), ColumnKey(column)
+    table._data[row_key][col_key] = value
+    table._update_count += 1  # invalidates DataTable's render caches
+    table.refresh_coordinate(table.get_cell_coordinate(row_key, col_key))
+
+
 class AgentGrid(DataTable[Any]):
     """One row per agent. The App hands it states; it writes only cells whose text
     changed, so an idle dashboard sends nothing to the terminal."""
@@ -284,13 +294,7 @@ class AgentGrid(DataTable[Any]):
         return len(todo)
 
     def _set_cell(self, agent_id: str, column: str, value: StyledCell) -> None:
-        """`update_cell`, but repainting only that cell. DataTable.update_cell refreshes
-        the whole table, which rewrites every row on the terminal (kilobytes per change
-        over SSH); a cell's region is a few dozen bytes."""
-        row_key, col_key = RowKey(agent_id), ColumnKey(column)
-        self._data[row_key][col_key] = value
-        self._update_count += 1  # invalidates DataTable's render caches
-        self.refresh_coordinate(self.get_cell_coordinate(row_key, col_key))
+        set_cell_quietly(self, agent_id, column, value)
 
     def cell_text(self, agent_id: str, column: str) -> str | None:
         """The text on screen in one cell (for tests and the help of people reading code)."""
