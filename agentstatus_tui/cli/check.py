@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.secrets import redact
-from .common import load_config_from_args
+from .common import demo_data_dir, load_config_from_args
 from .output import format_ms, iso_utc, now_utc_iso, percent, ttfb_ms
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
@@ -77,13 +77,6 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
     mon = Monitor.open(config, data_dir=args.data_dir)
     async with mon:
         yield mon
-
-
-def demo_data_dir(args: argparse.Namespace) -> str:
-    """The demo keeps its history apart from the real agents' history."""
-    from ..engine import db
-
-    return str(db.data_dir(args.data_dir) / "demo")
 
 
 # ---------------------------------------------------------------- check

@@ -55,3 +55,13 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
     except OSError as exc:
         print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
+
+
+def demo_data_dir(args: argparse.Namespace) -> str:
+    """The demo keeps its own history (in `demo/` under the data dir), apart from the real
+    agents' history, and across restarts like the real thing."""
+    from ..engine import db
+
+    path = db.data_dir(getattr(args, "data_dir", None)) / "demo"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
-import tempfile
 
 from ..engine.model import Config
-from .common import load_config_from_args
+from .common import demo_data_dir, load_config_from_args
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -33,14 +31,8 @@ async def _dashboard(args: argparse.Namespace) -> int:
     if getattr(args, "demo", False):
         from ..demo import DemoAgents
 
-        # The demo's history goes to a throwaway data dir unless one is named: demo
-        # agents must not land in the engineer's real history.
-        with contextlib.ExitStack() as stack:
-            data_dir = args.data_dir or stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="agentstatus-demo-")
-            )
-            async with DemoAgents() as demo:
-                return await _serve(demo.config(), data_dir, args)
+        async with DemoAgents() as demo:
+            return await _serve(demo.config(), demo_data_dir(args), args)
     config = load_config_from_args(args)
     if config is None:
         return 2
