@@ -75,7 +75,7 @@ def _context(args: argparse.Namespace) -> tuple[Config | None, Store] | None:
         if config is None:
             return None
     if getattr(args, "demo", False):
-        from .check import demo_data_dir
+        from .common import demo_data_dir
 
         return config, Store.open(demo_data_dir(args))
     data_dir = getattr(args, "data_dir", None) or (config.data_dir if config else None)
