@@ -20,12 +20,14 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(add_help=False)
+    add_common_options(top)
     common = argparse.ArgumentParser(add_help=False)
-    add_common_options(common)
+    add_common_options(common, suppress=True)
     parser = argparse.ArgumentParser(
         prog="agentstatus",
         description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal.",
-        parents=[common],
+        parents=[top],
     )
     parser.add_argument("--theme", help="dashboard theme: dark, light, high-contrast, monochrome")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

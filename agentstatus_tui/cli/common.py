@@ -9,18 +9,25 @@ from pathlib import Path
 from ..engine.model import Config, ConfigError
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", metavar="FILE", help="the agents config (YAML)")
+def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """The options of every command. They may stand before or after the subcommand: the
+    subcommands' copy (`suppress=True`) sets nothing unless given, so it never overwrites
+    a value given before the subcommand with its default."""
+    extra = {"default": argparse.SUPPRESS} if suppress else {}
+    parser.add_argument("--config", "-c", metavar="FILE", help="the agents config (YAML)",
+                        **extra)
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
         help="where history, the alert outbox and incidents live "
         "(default: $AGENTSTATUS_DATA_DIR or the user data dir)",
+        **extra,
     )
     parser.add_argument(
         "--demo",
         action="store_true",
         help="monitor built-in demo agents on loopback (no account, no network)",
+        **extra,
     )
 
 

@@ -198,6 +198,8 @@ class Monitor:
             with contextlib.suppress(Exception):
                 await self.alerts.aclose()
         await self.prober.aclose()
+        if self.store is not None and hasattr(self.store, "close"):
+            self.store.close()
 
     async def __aenter__(self) -> Monitor:
         return self
@@ -268,20 +270,24 @@ class Monitor:
                 if current is not None and not current.done():
                     await asyncio.shield(current)
                 else:
-                    await self._start_run(agent, manual=False)
+                    await self._start_run(agent, manual=False, polled=True)
             except asyncio.CancelledError:
                 raise
             except Exception:  # one agent's trouble never stops its own polling
                 log.exception("run of %s failed", agent.id)
 
-    def _start_run(self, agent: AgentConfig, *, manual: bool) -> asyncio.Future[RunResult | None]:
+    def _start_run(
+        self, agent: AgentConfig, *, manual: bool, polled: bool = False
+    ) -> asyncio.Future[RunResult | None]:
         task = asyncio.get_running_loop().create_task(
-            self._run(agent, manual=manual), name=f"run:{agent.id}"
+            self._run(agent, manual=manual, polled=polled), name=f"run:{agent.id}"
         )
         self._current[agent.id] = task
         return asyncio.shield(task)
 
-    async def _run(self, agent: AgentConfig, *, manual: bool) -> RunResult | None:
+    async def _run(
+        self, agent: AgentConfig, *, manual: bool, polled: bool = False
+    ) -> RunResult | None:
         st = self.states[agent.id]
         st.in_flight = True
         self.publish(RunStarted(agent.id, self.clock(), manual))
@@ -293,7 +299,12 @@ class Monitor:
             # Paused while in flight: the engineer asked for no verdicts from this agent.
             self.publish(RunFinished(result))
             return result
-        transitions = await self._record(result)
+        # A polling dashboard knows when a verdict went stale: a gap longer than a few
+        # intervals since the last stored run (a crash, a suspended laptop) is recorded as
+        # UNKNOWN rather than counted as the old verdict. Cron `check` runs don't know
+        # their schedule, so their verdicts hold until the next one.
+        stale_after = max(3 * agent.interval, 300.0) if polled else None
+        transitions = await self._record(result, stale_after)
         self._apply_run(st, result, transitions)
         self._after_run(result)
         self.publish(RunFinished(result))
@@ -303,10 +314,10 @@ class Monitor:
             )
         return result
 
-    async def _record(self, result: RunResult) -> list[Any]:
+    async def _record(self, result: RunResult, stale_after: float | None = None) -> list[Any]:
         if self.writer is not None:
             try:
-                return list(await self.writer.record(result))
+                return list(await self.writer.record(result, stale_after=stale_after))
             except Exception:
                 log.exception("storing the run of %s failed", result.agent_id)
                 return []

@@ -163,3 +163,15 @@ def test_run_unknown_agent(tmp_path: Path):
     out = run_cli("run", "nope", "--config", str(cfg), "--data-dir", str(tmp_path / "d"))
     assert out.returncode == 2
     assert "no agent 'nope'" in out.stderr
+
+
+def test_common_options_before_or_after_the_subcommand():
+    from agentstatus_tui.cli import build_parser
+
+    parser = build_parser()
+    before = parser.parse_args(["--data-dir", "/x", "--config", "a.yaml", "report"])
+    after = parser.parse_args(["report", "--data-dir", "/x", "--config", "a.yaml"])
+    neither = parser.parse_args(["report"])
+    assert (before.data_dir, before.config) == ("/x", "a.yaml")
+    assert (after.data_dir, after.config) == ("/x", "a.yaml")
+    assert (neither.data_dir, neither.config, neither.demo) == (None, None, False)
