@@ -90,7 +90,7 @@ async def soak(args: argparse.Namespace, port: int) -> None:
         # that here the first round is spread too, to measure the steady state.
         next_at = t_start + args.interval * i / len(agents)
         while True:
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            await asyncio.sleep(max(0.0, min(next_at, end) - loop.time()))
             if loop.time() >= end:
                 return
             result = await prober.run(agent)
