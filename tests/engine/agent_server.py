@@ -101,24 +101,30 @@ class Stream:
     gap: float = 0.0  # between chunks
     done: bool = True
     bad: bool = False
+    crlf: bool = False  # end lines with \r\n, as some servers do
 
     async def __call__(self, request: web.Request, rec: Received) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         if self.delay:
             await asyncio.sleep(self.delay)
+        eol = b"\r\n" if self.crlf else b"\n"
+
+        async def event(data: bytes) -> None:
+            await resp.write(b"data: " + data + eol + eol)
+
         # A role-only first chunk, as real servers send: not yet a content token.
         first = chunk("")
         first["choices"][0]["delta"] = {"role": "assistant"}
-        await resp.write(f"data: {json.dumps(first)}\n\n".encode())
+        await event(json.dumps(first).encode())
         for i, part in enumerate(self.parts):
             if self.gap and i:
                 await asyncio.sleep(self.gap)
-            await resp.write(f"data: {json.dumps(chunk(part))}\n\n".encode())
+            await event(json.dumps(chunk(part)).encode())
         if self.bad:
-            await resp.write(b"data: {this is not json\n\n")
+            await event(b"{this is not json")
         if self.done:
-            await resp.write(b"data: [DONE]\n\n")
+            await event(b"[DONE]")
         await resp.write_eof()
         return resp
 

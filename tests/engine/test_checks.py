@@ -217,6 +217,12 @@ async def test_streaming_agent(server: AgentServer, transport: str) -> None:
     assert result.verdict is Verdict.UP
 
 
+async def test_stream_with_crlf_lines(server: AgentServer) -> None:
+    url = server.route("/s", Stream(parts=("o", "k"), crlf=True))
+    result = await run_once(make_agent(url, stream=True))
+    assert result.requests[0].ok and result.requests[0].answer == "ok"
+
+
 @pytest.mark.parametrize(
     "behaviour", [Stream(done=False), Stream(bad=True), Reply("not a stream")],
     ids=["no-done", "bad-chunk", "plain-json"],
@@ -391,6 +397,37 @@ async def test_canary_failure_discards_the_region(server: AgentServer) -> None:
     assert result.verdict is Verdict.REACHABLE
     assert [r.error for r in result.requests if r.region == "eu"] == ["CANARY"]
     assert len(server.received("/canary")) == 1
+
+
+async def test_one_canary_check_serves_every_agent_of_the_region(server: AgentServer) -> None:
+    regions = {"us": Region("us", canary=server.route("/canary", Reply()))}
+    agents = [
+        AgentConfig(id=f"a{i}", name="A", url=server.route(f"/a{i}", Reply()),
+                    regions=("us",), validations=1, retries=0)
+        for i in range(5)
+    ]
+    prober = Prober(make_config(*agents, regions=regions))
+    try:
+        results = await asyncio.gather(*(prober.run(a) for a in agents))
+    finally:
+        await prober.aclose()
+    assert all(r.verdict is Verdict.REACHABLE for r in results)
+    assert len(server.received("/canary")) == 1
+
+
+async def test_unreachable_gold_prompt_counts_as_failed(server: AgentServer) -> None:
+    # Validations answer; the gold prompt's request fails outright (its body differs).
+    server.route("/g", Sequence(Reply("hi"), Reply(status=500)))
+    gold = GoldPrompt("2+2?", (Expectation("contains", "4"),))
+    agent = make_agent(server.url("/g"), gold_prompts=(gold,), validations=1)
+    prober = Prober(make_config(agent, max_in_flight=1))  # validation first, then gold
+    try:
+        result = await prober.run(agent)
+    finally:
+        await prober.aclose()
+    gold_req = next(r for r in result.requests if r.kind == "gold")
+    assert gold_req.error == "HTTP_500"
+    assert result.overall.eval_pass == 0.0 and result.verdict is Verdict.DEGRADED
 
 
 async def test_every_canary_failing_makes_the_agent_unknown(server: AgentServer) -> None:
