@@ -7,7 +7,7 @@ per-agent TTFB p50, with ratios. Goals (DESIGN §2, issue 8): CPU/request <= 1 m
 p50 <= 215 ms, worst <= 250 ms, the 1,000-request run < 5 s, <= 1.25x bare httpx time.
 
 Usage: python bench/engine.py [--agents 100] [--validations 10] [--delay 0.2]
-                              [--in-flight 64] [--repeat 3]
+                              [--in-flight 64] [--repeat 3] [--cli]
 Figures depend on the machine and on what else runs on it: compare ratios, not absolutes.
 """
 
@@ -141,6 +141,36 @@ def free_port() -> int:
     return port
 
 
+def check_cli(port: int, agents: int, per: int) -> None:
+    """Issue 8's "done when": `agentstatus check --json` on N agents that answer in 200 ms
+    reports every p50 close to 200 ms (the whole product path: config, Monitor, store)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "agents.yaml"
+        lines = ["defaults:", f"  validations: {per}", "  retries: 0", "agents:"]
+        for i in range(agents):
+            lines += [f"  - id: agent-{i}",
+                      f"    url: http://127.0.0.1:{port}/agent-{i}/v1/chat/completions"]
+        cfg.write_text("\n".join(lines) + "\n")
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "agentstatus_tui", "check", "--json", "--config", str(cfg),
+             "--data-dir", tmp],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+        )
+        wall = time.perf_counter() - t0
+    doc = json.loads(out.stdout)
+    p50s = [a["ttfb_ms"]["p50"] for a in doc["agents"] if a["ttfb_ms"]["p50"] is not None]
+    verdicts = sorted({a["verdict"] for a in doc["agents"]})
+    print(f"agentstatus check --json, {agents} agents x {per}: {wall:.2f} s (process, incl. start-up),"
+          f" exit {out.returncode}, verdicts {verdicts}")
+    if p50s:
+        print(f"  p50 over agents: min {min(p50s)} ms, median {statistics.median(p50s)} ms,"
+              f" max {max(p50s)} ms ({len(p50s)} agents with a p50)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--agents", type=int, default=100)
@@ -148,6 +178,8 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.2)
     ap.add_argument("--in-flight", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cli", action="store_true",
+                    help="also run `agentstatus check --json` over the same agents")
     args = ap.parse_args()
 
     port = free_port()
@@ -166,6 +198,8 @@ def main() -> None:
           f"{args.in_flight} in flight, agent answers after {args.delay * 1000:.0f} ms; "
           f"median of {args.repeat} runs")
     try:
+        if args.cli:
+            check_cli(port, args.agents, args.validations)
         for name, fn in variants.items():
             samples = []
             for _ in range(args.repeat):
