@@ -125,27 +125,32 @@ class AgentStatusApp(App[int]):
 
     def compose(self) -> ComposeResult:
         config = self.monitor.config
-        yield StatusHeader(id="header")
+        # Kept as attributes: `query_one` searches the active screen, which is a pushed
+        # screen (help, history, incident) while engine events keep arriving.
+        self._header = StatusHeader(id="header")
+        yield self._header
         yield Input(placeholder="filter by name or verdict · enter keeps · esc clears",
                     id="filter", compact=True)
         uptime_label = "24h" if self.monitor.store is not None else "UPTIME"
-        yield AgentGrid(list(config.regions), uptime_label, clock=self.clock, id="grid")
-        yield DetailPane(clock=self.clock, secrets=config.secrets, id="detail")
+        self._grid = AgentGrid(list(config.regions), uptime_label, clock=self.clock, id="grid")
+        yield self._grid
+        self._detail = DetailPane(clock=self.clock, secrets=config.secrets, id="detail")
+        yield self._detail
         # The palette key is in the help screen; the footer keeps its room for the
         # dashboard keys at 80 columns.
         yield Footer(compact=True, show_command_palette=False)
 
     @property
     def grid(self) -> AgentGrid:
-        return self.query_one(AgentGrid)
+        return self._grid
 
     @property
     def detail(self) -> DetailPane:
-        return self.query_one(DetailPane)
+        return self._detail
 
     @property
     def header(self) -> StatusHeader:
-        return self.query_one(StatusHeader)
+        return self._header
 
     @property
     def states(self) -> dict[str, Any]:
