@@ -212,7 +212,8 @@ class Sequence:
 class AgentServer:
     """The test agent: an aiohttp.web server on 127.0.0.1, port chosen by the OS."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ssl_context: Any = None) -> None:
+        self.ssl_context = ssl_context  # serve https (e.g. with a self-signed cert)
         self.routes: dict[tuple[str, str | None], Handler] = {}
         self.requests: list[Received] = []
         self.port = 0
@@ -224,7 +225,8 @@ class AgentServer:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     def received(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
@@ -247,7 +249,7 @@ class AgentServer:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         server = site._server
         assert server is not None
@@ -257,6 +259,24 @@ class AgentServer:
     async def __aexit__(self, *exc: object) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+def self_signed_context(tmp_dir: str) -> Any:
+    """A server SSL context with a fresh self-signed certificate for 127.0.0.1 (needs the
+    openssl command); no client trusts it, which is the point."""
+    import ssl
+    import subprocess
+    from pathlib import Path
+
+    cert, key = Path(tmp_dir) / "cert.pem", Path(tmp_dir) / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 def closed_port() -> int:

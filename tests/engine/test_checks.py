@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from agent_server import (
@@ -17,6 +19,7 @@ from agent_server import (
     Sequence,
     Stream,
     closed_port,
+    self_signed_context,
 )
 
 from agentstatus_tui.engine.checks import Prober
@@ -103,6 +106,17 @@ async def test_tls_failure(server: AgentServer, transport: str) -> None:
     # https to a plain-HTTP port: the TLS handshake fails.
     result = await run_once(make_agent(f"https://127.0.0.1:{server.port}/ok"), transport)
     assert errors(result) == ["TLS"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_untrusted_certificate_is_tls(tmp_path: Path, transport: str) -> None:
+    async with AgentServer(ssl_context=self_signed_context(str(tmp_path))) as server:
+        url = server.route("/ok", Reply())
+        assert url.startswith("https://")
+        result = await run_once(make_agent(url), transport)
+    assert errors(result) == ["TLS"]
+    assert "certificate" in (result.requests[0].detail or "").lower()
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
