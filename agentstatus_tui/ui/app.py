@@ -111,6 +111,7 @@ class AgentStatusApp(App[int]):
         self.clock = clock
         self.live = live  # False: no polling, no ticking (fixed-data snapshots)
         self.filter_text = ""
+        self._down_pending: list[str] = []
         self._unsubscribe: Callable[[], None] | None = None
         self.theme_names: list[str] = []
         for t in load_themes():
@@ -219,21 +220,38 @@ class AgentStatusApp(App[int]):
             self._announce(message.event)  # type: ignore[arg-type]
 
     def _announce(self, event: events.TransitionEvent) -> None:
+        """Toast an agent going DOWN. Agents that go DOWN together (at start-up, or one
+        upstream failing several agents) share one toast instead of a stack that hides
+        the screen; the header's counts stay the lasting record."""
         if event.region is not None or event.current is not Verdict.DOWN:
             return
-        state = self.states.get(event.agent_id)
-        if state is None:
+        if event.agent_id not in self.states:
             return
-        why = ""
-        if state.last is not None and state.last.overall.errors:
-            why = f" ({fmt.error_counts(state.last.overall.errors)})"
-        offer = (
-            f"Select it and press {self._key_for('incident')} for the incident panel."
-            if HAS_INCIDENT_PANEL
-            else f"Select it and press {self._key_for('history')} for its history."
-        )
-        self.notify(f"{state.agent.name} is DOWN{why}. {offer}", title="DOWN",
-                    severity="error", timeout=15)
+        if not self._down_pending:
+            self.set_timer(0.3, self._flush_down)
+        if event.agent_id not in self._down_pending:
+            self._down_pending.append(event.agent_id)
+
+    def _flush_down(self) -> None:
+        pending, self._down_pending = self._down_pending, []
+        downs = [self.states[a] for a in pending if self.states[a].verdict is Verdict.DOWN]
+        if not downs:
+            return
+
+        def why(state: Any) -> str:
+            errors = state.last.overall.errors if state.last is not None else None
+            return f" ({fmt.error_counts(errors)})" if errors else ""
+
+        if HAS_INCIDENT_PANEL:
+            target = f"press {self._key_for('incident')} for the incident panel"
+        else:
+            target = f"press {self._key_for('history')} for its history"
+        if len(downs) == 1:
+            text = f"{downs[0].agent.name} is DOWN{why(downs[0])}. Select it and {target}."
+        else:
+            names = ", ".join(f"{s.agent.name}{why(s)}" for s in downs)
+            text = f"{len(downs)} agents are DOWN: {names}. Select one and {target}."
+        self.notify(text, title="DOWN", severity="error", timeout=10)
 
     def _key_for(self, binding_id: str) -> str:
         for _key, binding in self._bindings:

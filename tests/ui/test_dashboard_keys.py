@@ -206,13 +206,29 @@ async def test_keymap_rebinds_by_id() -> None:
 
 
 async def test_agent_going_down_notifies_and_offers_the_incident_panel() -> None:
-    async with dashboard(notifications=True) as (app, _pilot, _server, _monitor):
+    async with dashboard(notifications=True) as (app, pilot, _server, _monitor):
+        await until(pilot, lambda: any("DOWN" in n.message for n in app._notifications))
         notes = [n.message for n in app._notifications]
         down = [m for m in notes if "Search Agent is DOWN" in m]
         assert down, notes
         assert "HTTP_503" in down[0]
         assert "incident panel" in down[0] or "history" in down[0]
         assert not any("Support Bot" in m for m in notes)
+
+
+async def test_agents_going_down_together_share_one_notification() -> None:
+    async with AgentServer() as server:
+        server.route("/broken", Reply(status=503))
+        server.route("/denied", Reply(status=401))
+        cfg = config(agent(server, "a", "Alpha", "/broken"), agent(server, "b", "Beta", "/denied"))
+        app = AgentStatusApp(Monitor(cfg))
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            await until(pilot, lambda: any("DOWN" in n.message for n in app._notifications))
+            await pilot.pause(0.5)
+            notes = [n.message for n in app._notifications if "DOWN" in n.message]
+            assert len(notes) == 1, notes
+            assert notes[0].startswith("2 agents are DOWN: ")
+            assert "Alpha (HTTP_503" in notes[0] and "Beta (HTTP_401" in notes[0]
 
 
 async def test_a_slow_agent_with_a_short_interval_never_has_two_runs_in_flight() -> None:
@@ -255,3 +271,14 @@ async def test_fits_the_terminal(size: tuple[int, int]) -> None:
         assert app.grid.plan.regions == ("local",)
         if size[0] >= 120:
             assert not app.grid.plan.short and app.grid.plan.uptime
+
+
+async def test_detail_columns_grow_to_fit_latencies_after_the_first_run() -> None:
+    from textual.widgets import DataTable
+
+    async with dashboard(size=(80, 24)) as (app, _pilot, _server, _monitor):
+        table = app.detail.query_one("#regions", DataTable)
+        for label in ("P50", "P95"):
+            text = table.get_cell("local", label).text
+            assert text.endswith("ms"), text
+            assert table.columns[label].content_width >= len(text), (label, text)

@@ -152,6 +152,13 @@ def set_cell_quietly(table: DataTable[Any], row: str, column: str, value: Any) -
     the whole table, which rewrites every row on the terminal (kilobytes per change over
     SSH); a cell's region is a few dozen bytes."""
     row_key, col_key = RowKey(row), ColumnKey(column)
+    col = table.columns[col_key]
+    text = getattr(value, "text", value)
+    if col.auto_width and isinstance(text, str) and len(text) > col.content_width:
+        # Wider than the column: let DataTable re-measure (a full repaint, but rare:
+        # columns only grow, e.g. from "-" to "245ms" on an agent's first run).
+        table.update_cell(row_key, col_key, value, update_width=True)
+        return
     table._data[row_key][col_key] = value
     table._update_count += 1  # invalidates DataTable's render caches
     table.refresh_coordinate(table.get_cell_coordinate(row_key, col_key))
