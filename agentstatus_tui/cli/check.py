@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,6 +61,7 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
     """The Monitor for a one-shot command, with the demo agents started first when
     --demo is given (they live in this event loop)."""
+    from ..engine.logs import setup_logging, teardown_logging
     from ..engine.monitor import Monitor
 
     if getattr(args, "demo", False):
@@ -67,16 +69,24 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
 
         async with DemoAgents() as demo:
             config = demo.config()
-            mon = Monitor.open(config, data_dir=demo_data_dir(args))
-            async with mon:
-                yield mon
+            handlers = setup_logging(config.secrets, stream_level=logging.WARNING)
+            try:
+                async with Monitor.open(config, data_dir=demo_data_dir(args)) as mon:
+                    yield mon
+            finally:
+                teardown_logging(handlers)
         return
     config = load_config_from_args(args)
     if config is None:
         raise SystemExit(3)
-    mon = Monitor.open(config, data_dir=args.data_dir)
-    async with mon:
-        yield mon
+    # Warnings (a store that failed, an alert that could not be queued) go to stderr,
+    # where cron mails them; stdout stays the Nagios output or the JSON document.
+    handlers = setup_logging(config.secrets, stream_level=logging.WARNING)
+    try:
+        async with Monitor.open(config, data_dir=args.data_dir) as mon:
+            yield mon
+    finally:
+        teardown_logging(handlers)
 
 
 # ---------------------------------------------------------------- check

@@ -40,9 +40,14 @@ async def _dashboard(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace) -> int:
+    from ..engine import db
+    from ..engine.logs import LOG_FILENAME, setup_logging, teardown_logging
     from ..engine.monitor import Monitor
     from ..ui.app import AgentStatusApp
 
+    # The screen is the dashboard's: its log goes to a file beside the history.
+    log_file = db.data_dir(data_dir or config.data_dir) / LOG_FILENAME
+    handlers = setup_logging(config.secrets, log_file=log_file)
     monitor = Monitor.open(config, data_dir=data_dir)
     try:
         monitor.load_history()
@@ -51,4 +56,5 @@ async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace)
         await app.run_async(mouse=False)
     finally:
         await monitor.stop()
+        teardown_logging(handlers)
     return app.return_code or 0
