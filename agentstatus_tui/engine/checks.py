@@ -208,6 +208,7 @@ class Prober:
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         self._requests.clear()
+        self._slots = None  # bound to this loop: a later loop gets its own
         for c in clients:
             await c.aclose()
         for _, fut in self._canaries.values():
