@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from .common import add_common_options
 
 # Each module has `register(subparsers, parents)`; it adds its subcommand(s) and sets
@@ -29,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal.",
         parents=[top],
     )
+    parser.add_argument("--version", action="version", version=f"agentstatus {__version__}")
     parser.add_argument("--theme", help="dashboard theme: dark, light, high-contrast, monochrome")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -45,9 +48,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_dashboard(args)
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `agentstatus check --json | head`: the reader left; that is not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
