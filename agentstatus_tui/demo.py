@@ -27,8 +27,10 @@ from .engine.model import (
     Config,
     Expectation,
     GoldPrompt,
+    PagerDutyChannel,
     Region,
     Runbook,
+    SlackChannel,
 )
 
 REGION_HEADER = "X-AgentStatus-Region"
@@ -37,6 +39,8 @@ TOKEN_VAR = "DEMO_AGENT_TOKEN"
 TOKEN = "demo-4c1d-token-not-a-real-secret"  # shown as $DEMO_AGENT_TOKEN, masked elsewhere
 EXPIRED_TOKEN = "demo-expired-token-0000"
 MODEL = "demo-gpt-mini"
+DEMO_ROUTING_KEY = "demo-routing-key-0123456789abcdef"  # the demo's PagerDuty stand-in
+DEMO_CHANNELS = ("demo-pagerduty", "demo-slack")
 BLINK_PERIOD, BLINK_DOWN = 240.0, 60.0  # the blinking agent is DOWN 1 minute in every 4
 
 GOLD_PROMPTS = (
@@ -138,6 +142,9 @@ class DemoAgents:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._last_flake = -1e9
+        # What the demo's own PagerDuty and Slack stand-ins received: alerts, the
+        # incident panel's acknowledge/resolve and Slack posts really travel, on loopback.
+        self.alerts_received: list[tuple[str, Any]] = []
 
     # ------------------------------------------------------------------ serving
 
@@ -213,9 +220,24 @@ class DemoAgents:
         await resp.write_eof()
         return resp
 
+    async def _alert_receiver(self, request: web.Request) -> web.Response:
+        kind = request.match_info["kind"]
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            return web.json_response({"status": "invalid", "message": "bad JSON"}, status=400)
+        self.alerts_received.append((kind, body))
+        del self.alerts_received[:-500]
+        if kind == "pagerduty":
+            return web.json_response(
+                {"status": "success", "message": "Event processed",
+                 "dedup_key": body.get("dedup_key")}, status=202)
+        return web.Response(text="ok")
+
     async def __aenter__(self) -> DemoAgents:
         app = web.Application()
         app.router.add_post("/{agent}/v1/chat/completions", self._handle)
+        app.router.add_post("/demo-alerts/{kind}", self._alert_receiver)
         self._runner = web.AppRunner(
             app, access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
@@ -256,7 +278,7 @@ class DemoAgents:
                     retries=2,
                     ttfb_sla=spec.ttfb_sla,
                     gold_prompts=GOLD_PROMPTS if spec.gold else (),
-                    alerts=AlertRules(),
+                    alerts=AlertRules(channels=DEMO_CHANNELS),
                     runbook=Runbook(
                         contacts=("@demo-oncall (primary)",),
                         rollback=f"kubectl rollout undo deploy/{spec.id}",
@@ -268,10 +290,18 @@ class DemoAgents:
 
     def config(self, **overrides: Any) -> Config:
         """A Config for the demo agents (regions us, eu, ap), built directly."""
+        base = f"http://{self.host}:{self.port}/demo-alerts"
+        channels = {
+            "demo-pagerduty": PagerDutyChannel(
+                "demo-pagerduty", routing_key=DEMO_ROUTING_KEY, url=f"{base}/pagerduty"
+            ),
+            "demo-slack": SlackChannel("demo-slack", url=f"{base}/slack"),
+        }
         opts: dict[str, Any] = {
             "agents": self.agent_configs(),
             "regions": MappingProxyType({n: Region(n) for n in REGIONS}),
-            "secrets": frozenset({TOKEN, EXPIRED_TOKEN}),
+            "channels": MappingProxyType(channels),
+            "secrets": frozenset({TOKEN, EXPIRED_TOKEN, DEMO_ROUTING_KEY}),
         }
         opts.update(overrides)
         return Config(**opts)
