@@ -70,6 +70,8 @@ def matches(state: Any, query: str) -> bool:
     return True
 
 
+DOWN_TOAST_SECONDS = 10.0  # how long a DOWN toast stays; later DOWNs merge into it
+
 class AgentStatusApp(App[int]):
     """`AgentStatusApp(monitor)`: the dashboard over one Monitor."""
 
@@ -112,6 +114,7 @@ class AgentStatusApp(App[int]):
         self.live = live  # False: no polling, no ticking (fixed-data snapshots)
         self.filter_text = ""
         self._down_pending: list[str] = []
+        self._down_toasted: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self.theme_names: list[str] = []
         for t in load_themes():
@@ -228,15 +231,25 @@ class AgentStatusApp(App[int]):
         if event.agent_id not in self.states:
             return
         if not self._down_pending:
-            self.set_timer(0.3, self._flush_down)
+            self.set_timer(0.5, self._flush_down)
         if event.agent_id not in self._down_pending:
             self._down_pending.append(event.agent_id)
 
     def _flush_down(self) -> None:
+        now = self.clock()
         pending, self._down_pending = self._down_pending, []
-        downs = [self.states[a] for a in pending if self.states[a].verdict is Verdict.DOWN]
-        if not downs:
+        # Agents toasted a moment ago join the new toast, which replaces theirs: a burst
+        # of failures (start-up, one upstream down) reads as one message, not a stack.
+        recent = [a for a, at in self._down_toasted.items() if now - at < DOWN_TOAST_SECONDS]
+        ids = [*recent, *(a for a in pending if a not in recent)]
+        downs = [self.states[a] for a in ids if self.states[a].verdict is Verdict.DOWN]
+        if not any(s.agent.id in pending for s in downs):
             return
+        for note in list(self._notifications):  # pinned Textual: no public "replace"
+            if note.title == "DOWN":
+                self._unnotify(note, refresh=False)
+        for a in pending:
+            self._down_toasted[a] = now
 
         def why(state: Any) -> str:
             errors = state.last.overall.errors if state.last is not None else None
@@ -251,7 +264,7 @@ class AgentStatusApp(App[int]):
         else:
             names = ", ".join(f"{s.agent.name}{why(s)}" for s in downs)
             text = f"{len(downs)} agents are DOWN: {names}. Select one and {target}."
-        self.notify(text, title="DOWN", severity="error", timeout=10)
+        self.notify(text, title="DOWN", severity="error", timeout=DOWN_TOAST_SECONDS)
 
     def _key_for(self, binding_id: str) -> str:
         for _key, binding in self._bindings:

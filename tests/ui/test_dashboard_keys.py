@@ -219,12 +219,11 @@ async def test_agent_going_down_notifies_and_offers_the_incident_panel() -> None
 async def test_agents_going_down_together_share_one_notification() -> None:
     async with AgentServer() as server:
         server.route("/broken", Reply(status=503))
-        server.route("/denied", Reply(status=401))
+        server.route("/denied", Reply(status=401, delay=1.2))  # DOWN a second after Alpha
         cfg = config(agent(server, "a", "Alpha", "/broken"), agent(server, "b", "Beta", "/denied"))
         app = AgentStatusApp(Monitor(cfg))
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
-            await until(pilot, lambda: any("DOWN" in n.message for n in app._notifications))
-            await pilot.pause(0.5)
+            await until(pilot, lambda: any("2 agents" in n.message for n in app._notifications))
             notes = [n.message for n in app._notifications if "DOWN" in n.message]
             assert len(notes) == 1, notes
             assert notes[0].startswith("2 agents are DOWN: ")

@@ -25,15 +25,20 @@ def _field(record: Any, name: str, index: int) -> Any:
     return record[index] if isinstance(record, tuple | list) and len(record) > index else None
 
 
-def log_rows(alerts: Any, secrets: frozenset[str], now: float) -> list[tuple[str, ...]]:
+def log_rows(
+    alerts: Any, secrets: frozenset[str], now: float, names: dict[str, str] | None = None
+) -> list[tuple[str, ...]]:
+    """Rows of the log; agents by their display name when `names` knows them."""
+    names = names or {}
     rows = []
     for r in alerts.log(LOG_LIMIT):
         at = _field(r, "at", 0)
         error = _field(r, "last_error", 6) or ""
+        agent_id = str(_field(r, "agent_id", 1) or "")
         rows.append(
             (
                 fmt.when(at, now) if at else fmt.NONE,
-                str(_field(r, "agent_id", 1) or ""),
+                names.get(agent_id, agent_id),
                 str(_field(r, "channel", 2) or ""),
                 str(_field(r, "event", 3) or ""),
                 str(_field(r, "status", 4) or ""),
@@ -77,7 +82,8 @@ class AlertsScreen(Screen[None]):
         if alerts is None:
             empty.update("No alert channels are configured (see `channels:` in the config).")
             return
-        rows = log_rows(alerts, frozenset(self.monitor.config.secrets), self.clock())
+        names = {a.id: a.name for a in self.monitor.config.agents}
+        rows = log_rows(alerts, frozenset(self.monitor.config.secrets), self.clock(), names)
         if rows == self._rows:
             return
         self._rows = rows
