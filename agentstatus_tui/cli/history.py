@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..engine.durations import human
 from ..engine.model import Config
 from ..engine.secrets import redact
 from ..engine.storage import AgentReport, RunRecord, Store, Transition
@@ -227,17 +228,19 @@ def history_text(doc: dict[str, Any]) -> str:
     lines = [f"{title}{where} · {doc['verdict']}"
              + (f" since {_when(doc['verdict_since'])}" if doc["verdict_since"] else "")]
     o = doc["outages"]
+    total, longest, mttr, mtbf = (
+        human(o[k], exact=True) for k in ("total_s", "longest_s", "mttr_s", "mtbf_s"))
     lines.append(
         f"{_when(doc['since'])} → {_when(doc['until'])}: uptime {_pct(doc['uptime'])} · "
         f"{_plural(o['count'], 'outage')}"
-        + (f", {_span(o['total_s'])} down (longest {_span(o['longest_s'])})" if o["count"] else "")
-        + f" · MTTR {_span(o['mttr_s'])} · MTBF {_span(o['mtbf_s'])}"
+        + (f", {total} down (longest {longest})" if o["count"] else "")
+        + f" · MTTR {mttr} · MTBF {mtbf}"
     )
     lines += ["", "Verdict changes (newest first)"]
     if doc["transitions"]:
         rows = [["WHEN", "FROM", "TO", "LASTED", "WHY"]]
         for t in reversed(doc["transitions"]):
-            lasted = _span(t["lasted_s"]) + (" so far" if t["ongoing"] else "")
+            lasted = human(t["lasted_s"], exact=True) + (" so far" if t["ongoing"] else "")
             rows.append([_when(t["at"]), t["from"], t["to"], lasted, t["reason"] or "-"])
         lines += _table(rows)
     else:
@@ -332,10 +335,10 @@ def report_text(
             r.verdict.value,
             _pct(r.uptime),
             str(r.outage_count),
-            _span(r.outage_total) if r.outage_count else "-",
-            _span(r.outage_longest),
-            _span(r.mttr),
-            _span(r.mtbf),
+            human(r.outage_total, exact=True) if r.outage_count else "-",
+            human(r.outage_longest, exact=True),
+            human(r.mttr, exact=True),
+            human(r.mtbf, exact=True),
         ])
     return "\n".join([head, *_table(rows, indent="")])
 
@@ -394,23 +397,6 @@ def _pct(x: float | None, digits: int = 2) -> str:
     if x == 1:
         return "100%"
     return f"{x * 100:.{digits}f}%"
-
-
-def _span(seconds: float | None) -> str:
-    """45s, 15m, 14h 41m, 6d 23h: two units at most, enough to compare outages."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        m, sec = divmod(s, 60)
-        return f"{m}m {sec}s" if sec and m < 10 else f"{m}m"
-    if s < 86400:
-        h, rest = divmod(s, 3600)
-        return f"{h}h {rest // 60}m" if rest >= 60 else f"{h}h"
-    d, rest = divmod(s, 86400)
-    return f"{d}d {rest // 3600}h" if rest >= 3600 else f"{d}d"
 
 
 def _plural(n: int, word: str) -> str:

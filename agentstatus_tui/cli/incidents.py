@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..engine import db
+from ..engine.durations import human
 from ..engine.incidents.document import render
 from ..engine.incidents.store import STEPS, Incident, IncidentStore
-from ..engine.incidents.wording import clock, day, duration
+from ..engine.incidents.wording import clock, day
 from .output import iso_utc, now_utc_iso
 
 
@@ -110,7 +111,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
         what = "drill" if inc.is_drill else str(inc.worst_verdict)
         started = f"{day(inc.started_at)} {clock(inc.started_at)}"
         print(f"{inc.id:>4}  {started:<19}  {inc.agent_name[:20]:<20} {what:<9} "
-              f"{duration(inc.duration(now)):>9}  {status[:60]}")
+              f"{human(inc.duration(now), exact=True):>9}  {status[:60]}")
     return 0
 
 

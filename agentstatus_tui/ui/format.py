@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from ..engine.durations import human
 from ..engine.model import Stats, Verdict
 
 REACHABLE_MARK = "·"
@@ -127,23 +128,6 @@ def next_age_change(seconds: float) -> float:
     return step - (s % step)
 
 
-def span(seconds: float | None) -> str:
-    """A duration for people: `45s`, `12m`, `14h 41m`, `3d 2h`."""
-    if seconds is None:
-        return NONE
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h" if h else f"{d}d"
-
-
 def clock(ts: float | None, *, seconds: bool = True) -> str:
     """Local wall-clock time of an epoch timestamp."""
     if ts is None:
@@ -166,12 +150,13 @@ def snippet(text: str | None, limit: int = 160) -> str:
 
 
 def coarse_span(seconds: float | None) -> str:
-    """`span` to the minute (`<1m` under one), for labels that must not tick each second."""
+    """A short duration to the minute (`<1m` under one), for labels that must not tick
+    each second."""
     if seconds is None:
         return NONE
     if seconds < 60:
         return "<1m"
-    return span(seconds // 60 * 60)
+    return human(seconds // 60 * 60, none=NONE)
 
 
 def error_counts(errors: Mapping[str, int]) -> str:

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from agent_server import AgentServer, completion
 from receivers import PAGERDUTY_OK, HttpReceiver
 
+from agentstatus_tui.engine.durations import human
 from agentstatus_tui.engine.incidents.store import VERIFY
-from agentstatus_tui.engine.incidents.wording import duration
 from agentstatus_tui.engine.model import (
     AgentConfig,
     AlertRules,
@@ -170,11 +170,11 @@ async def test_walk_all_eight_steps_from_down_to_document(tmp_path) -> None:
     for heading in ("## Summary", "## Impact", "## Root cause", "## Detection", "## Response",
                     "## Resolution", "## Timeline", "## Follow-up actions"):
         assert heading in doc
-    assert f"**Duration:** {duration(inc.resolved_at - inc.started_at)}" in doc
-    assert (f"**Time to acknowledge: {duration(inc.acknowledged_at - inc.alert_delivered_at)}**"
-            in doc)
-    assert (f"**Detection time: {duration(inc.alert_delivered_at - inc.first_failure_at)}**"
-            in doc)
+    assert f"**Duration:** {human(inc.resolved_at - inc.started_at, exact=True)}" in doc
+    ack = human(inc.acknowledged_at - inc.alert_delivered_at, exact=True)
+    assert f"**Time to acknowledge: {ack}**" in doc
+    detection = human(inc.alert_delivered_at - inc.first_failure_at, exact=True)
+    assert f"**Detection time: {detection}**" in doc
     assert "Application error: worker pool exhausted." in doc
     assert "Restarted the worker pool." in doc
     assert "Deployments: nothing deployed today" in doc

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..durations import human
 from ..model import EmailChannel, PagerDutyChannel, RunResult, Verdict
 from ..secrets import redact
 
@@ -87,22 +88,6 @@ def facts_from_run(facts: AlertFacts, result: RunResult | None) -> AlertFacts:
 # --------------------------------------------------------------------------- text
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown time"
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m}m" if m else f"{h}h"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h" if h else f"{d}d"
-
-
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -129,7 +114,7 @@ def headline(f: AlertFacts) -> str:
         return f"{tag(f)} {f.agent_name} is {f.verdict}{was}"
     if f.event == "resolve":
         return (f"{tag(f)} {f.agent_name} is {f.verdict or 'UP'} again after "
-                f"{format_duration(f.duration_s)}")
+                f"{human(f.duration_s, exact=True, none='unknown time')}")
     return f"{tag(f)} {f.agent_name}"
 
 
@@ -155,7 +140,7 @@ def fact_lines(f: AlertFacts) -> list[str]:
     if f.eval_pass is not None:
         lines.append(f"Eval pass: {f.eval_pass:.0%}")
     if f.event == "resolve" and f.duration_s is not None:
-        lines.append(f"Outage lasted: {format_duration(f.duration_s)}"
+        lines.append(f"Outage lasted: {human(f.duration_s, exact=True)}"
                      + (f" (since {iso(f.started_at)})" if f.started_at else ""))
     lines.append(f"Time: {iso(f.at)}")
     if f.dedup_key:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import db
+from ..durations import human
 from .document import CHANGE_ITEMS, write
 from .rootcause import CAUSES_BY_KEY
 from .store import (
@@ -24,7 +25,7 @@ from .store import (
     IncidentRecord,
 )
 from .tracker import IncidentTracker, current_user
-from .wording import clock, duration
+from .wording import clock
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -246,8 +247,9 @@ class Checklist:
         """The Slack summary: duration, root cause, resolution."""
         now = self.now()
         end = inc.resolved_at if inc.resolved_at is not None else now
+        lasted = human(inc.duration(end), exact=True)
         parts = [f"Resolved: {inc.agent_name} was {inc.worst_verdict} for "
-                 f"{duration(inc.duration(end))} ({clock(inc.started_at)}–{clock(end)})."]
+                 f"{lasted} ({clock(inc.started_at)}–{clock(end)})."]
         parts.append(f"Root cause: {(inc.root_cause or 'not identified').rstrip('.')}.")
         parts.append(f"Resolution: {(inc.resolution or 'not recorded').rstrip('.')}.")
         return " ".join(parts)

@@ -9,11 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..durations import human
 from ..model import Verdict
 from ..secrets import redact
 from .rootcause import CAUSES_BY_KEY
 from .store import CHANGES, REPRODUCE, STEPS, VERIFY, IncidentRecord, TimelineEntry
-from .wording import clock, day, duration, errors_text, stamp
+from .wording import clock, day, errors_text, stamp
 
 CHANGE_ITEMS: tuple[tuple[str, str], ...] = (
     ("deployments", "Deployments"),
@@ -64,10 +65,10 @@ def render(record: IncidentRecord, *, now: float, secrets: Iterable[str] = ()) -
     ]
     if inc.resolved_at is not None:
         lines.append(f"- **Resolved:** {stamp(inc.resolved_at)} by {inc.resolved_by or 'unknown'}")
-    lines.append(f"- **Duration:** {duration(inc.duration(now))}"
+    lines.append(f"- **Duration:** {human(inc.duration(now), exact=True)}"
                  + ("" if inc.resolved_at is not None else " so far"))
     if inc.recovered_at is not None and not inc.is_drill:
-        lines.append(f"- **Outage:** {duration(inc.recovered_at - inc.started_at)}"
+        lines.append(f"- **Outage:** {human(inc.recovered_at - inc.started_at, exact=True)}"
                      " (first failing run → back UP)")
     if inc.dedup_key:
         lines.append(f"- **PagerDuty dedup key:** `{inc.dedup_key}`")
@@ -111,12 +112,12 @@ def _summary(record: IncidentRecord, now: float) -> str:
                 f"{day(inc.started_at)}")
         if inc.recovered_at is not None:
             text += (f" and was back UP at {clock(inc.recovered_at)} "
-                     f"({duration(inc.recovered_at - inc.started_at)} of outage)")
+                     f"({human(inc.recovered_at - inc.started_at, exact=True)} of outage)")
         if inc.resolved_at is not None:
             text += (f"; the incident was resolved at {clock(inc.resolved_at)}, "
-                     f"{duration(inc.duration(now))} after it started.")
+                     f"{human(inc.duration(now), exact=True)} after it started.")
         else:
-            text += f"; the incident has been open for {duration(inc.duration(now))}."
+            text += f"; the incident has been open for {human(inc.duration(now), exact=True)}."
     failed = inc.requests_failed
     if inc.requests:
         text += f" {failed} of {inc.requests} monitoring requests failed ({_pct(failed, inc.requests)})."
@@ -174,7 +175,7 @@ def _detection(record: IncidentRecord, first_day: str) -> list[str]:
         out.append(f"- First failing run: {_when(inc.first_failure_at, first_day)}"
                    f" ({_md(inc.first_failure or '')})")
     if inc.detected_at is not None:
-        after = (f", {duration(inc.detected_at - inc.first_failure_at)} after the first "
+        after = (f", {human(inc.detected_at - inc.first_failure_at, exact=True)} after the first "
                  "failing run" if inc.first_failure_at is not None else "")
         out.append(f"- Verdict changed to {inc.trigger}: {_when(inc.detected_at, first_day)}{after}")
     else:
@@ -182,7 +183,8 @@ def _detection(record: IncidentRecord, first_day: str) -> list[str]:
     if inc.alert_delivered_at is not None:
         out.append(f"- Alert delivered: {_when(inc.alert_delivered_at, first_day)}")
         if inc.first_failure_at is not None:
-            out.append(f"- **Detection time: {duration(inc.alert_delivered_at - inc.first_failure_at)}**"
+            detection = human(inc.alert_delivered_at - inc.first_failure_at, exact=True)
+            out.append(f"- **Detection time: {detection}**"
                        " (first failing run → alert delivered)")
     else:
         out.append("- No alert was delivered for this incident.")
@@ -198,7 +200,8 @@ def _response(record: IncidentRecord, first_day: str) -> list[str]:
             base, what = (inc.detected_at or inc.opened_at, "detection")
         out.append(f"- Acknowledged by {inc.acknowledged_by or 'unknown'} at "
                    f"{_when(inc.acknowledged_at, first_day)}. "
-                   f"**Time to acknowledge: {duration(inc.acknowledged_at - base)}** (from {what}).")
+                   f"**Time to acknowledge: {human(inc.acknowledged_at - base, exact=True)}**"
+                   f" (from {what}).")
     else:
         out.append("- Never acknowledged.")
     changes = record.steps[CHANGES].data.get("items", {})
@@ -229,8 +232,8 @@ def _resolution(record: IncidentRecord, first_day: str) -> list[str]:
         out.append(f"- The monitor saw the agent back UP at {_when(inc.recovered_at, first_day)}.")
     if inc.resolved_at is not None:
         out.append(f"- Resolved by {inc.resolved_by or 'unknown'} at "
-                   f"{_when(inc.resolved_at, first_day)}, {duration(inc.duration(inc.resolved_at))} "
-                   "after it started.")
+                   f"{_when(inc.resolved_at, first_day)}, "
+                   f"{human(inc.duration(inc.resolved_at), exact=True)} after it started.")
         if inc.recovered_at is None and not inc.is_drill:
             out.append("- Note: resolved while the monitor had not yet seen the agent recover.")
     else:

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .. import db
+from ..durations import human
 from ..events import AlertChanged, Event, IncidentChanged
 from ..model import AgentConfig, Config, RunResult, Verdict
 from .store import VERIFY, Incident, IncidentStore, worse
-from .wording import channel_label, duration, failure_summary, latency
+from .wording import channel_label, failure_summary, latency
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -260,7 +261,8 @@ class IncidentTracker:
                 self.incidents.add_event(
                     incident.id, run.finished_at, "verified",
                     f"verified: {run.verdict} in every region, median TTFB "
-                    f"{latency(run.overall.ttfb_p50)} within the {duration(agent.ttfb_sla)} SLA",
+                    f"{latency(run.overall.ttfb_p50)} within the "
+                    f"{human(agent.ttfb_sla, exact=True)} SLA",
                 )
         elif step.done and run.verdict.is_known:
             # A relapse after Verify passed: the fix did not hold, so Verify is open again.

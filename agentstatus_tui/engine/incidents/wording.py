@@ -1,4 +1,4 @@
-"""How incidents put times, durations, channels and failures into words, shared by the
+"""How incidents put times, channels and failures into words, shared by the
 timeline, the panel, the Slack summary and the document."""
 
 from __future__ import annotations
@@ -15,23 +15,6 @@ CHANNEL_TYPE_LABELS: Mapping[str, str] = {
     "webhook": "webhook",
     "statuspage": "status page",
 }
-
-
-def duration(seconds: float | None) -> str:
-    """`45s`, `12m`, `12m 30s`, `2h 05m`, `3d 4h`: precise enough to act on, short."""
-    if seconds is None:
-        return "-"
-    s = round(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m {s:02d}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    if h < 24:
-        return f"{h}h {m:02d}m"
-    d, h = divmod(h, 24)
-    return f"{d}d {h}h"
 
 
 def clock(ts: float | None) -> str:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from ...engine import events, uptime
+from ...engine.durations import human
 from ...engine.model import Verdict
 from .. import format as fmt
 from ..widgets.grid import StyledCell, verdict_component
@@ -122,7 +123,7 @@ class HistoryScreen(Screen[None]):
                 fmt.when(t.at, now),
                 StyledCell(fmt.verdict_word(prev), self, verdict_component(prev)),
                 StyledCell(fmt.verdict_word(cur), self, verdict_component(cur)),
-                "now" if newer is None else fmt.span(newer - t.at),
+                "now" if newer is None else human(newer - t.at),
                 getattr(t, "reason", "") or "",
             )
             newer = t.at
@@ -132,7 +133,7 @@ class HistoryScreen(Screen[None]):
             outages.add_row(
                 fmt.when(o.start, now),
                 "ongoing" if o.end is None else fmt.when(o.end, now),
-                fmt.span(o.duration),
+                human(o.duration),
             )
 
     def monitor_event(self, event: events.Event) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static
 
 from ...engine import events
 from ...engine.checks import curl_command
+from ...engine.durations import human
 from ...engine.incidents.checklist import Checklist
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, match_run
@@ -182,7 +183,7 @@ class IncidentScreen(ModalScreen[None]):
         now = self.clock_now()
         head = f"Incident #{inc.id} · {inc.agent_name} · "
         if inc.resolved_at is not None:
-            head += f"resolved after {fmt.span(inc.duration(inc.resolved_at))}"
+            head += f"resolved after {human(inc.duration(inc.resolved_at))}"
         elif st is not None and st.since is not None:
             head += (f"{fmt.verdict_word(st.verdict)} for {fmt.coarse_span(now - st.since)} "
                      f"(since {fmt.clock(st.since)})")

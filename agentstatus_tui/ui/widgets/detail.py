@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
+from ...engine.durations import human
 from ...engine.model import Verdict
 from ...engine.secrets import redact
 from .. import format as fmt
@@ -82,7 +83,7 @@ def history_rows(state: Any, now: float) -> list[tuple[str, str, str, str | None
         if getattr(t, "region", None) is not None:
             continue
         current = Verdict(t.current)
-        lasted = "now" if newer_at is None else fmt.span(newer_at - t.at)
+        lasted = "now" if newer_at is None else human(newer_at - t.at)
         rows.append((fmt.when(t.at, now), fmt.verdict_word(current), lasted,
                      verdict_component(current)))
         newer_at = t.at

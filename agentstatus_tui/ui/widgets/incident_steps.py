@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
+from ...engine.durations import human
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, Cause
 from ...engine.incidents.store import STEPS, IncidentRecord
@@ -85,7 +86,7 @@ def _dashboard(v: StepView) -> Text:
     t = _title(2)
     since = ""
     if v.since is not None:
-        since = f" since {fmt.clock(v.since)} ({fmt.span(v.now - v.since)} ago)"
+        since = f" since {fmt.clock(v.since)} ({human(v.now - v.since)} ago)"
     t.append("Verdict: ")
     t.append(fmt.verdict_word(v.verdict), style="bold")
     t.append(f"{since}\n")
