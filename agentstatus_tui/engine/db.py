@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -49,14 +50,12 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
     Returns the resulting version. Safe to call from several processes at once.
     """
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn, "migrate"):
             row = conn.execute(
                 "SELECT version FROM schema_versions WHERE component = ?", (component,)
             ).fetchone()
             version = row[0] if row else 0
             if version >= len(migrations):
-                conn.execute("COMMIT")
                 return version
             for stmt in _statements(migrations[version]):
                 conn.execute(stmt)
@@ -65,10 +64,33 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
                 " ON CONFLICT(component) DO UPDATE SET version = excluded.version",
                 (component, version + 1),
             )
-            conn.execute("COMMIT")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, name: str = "tx") -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, ROLLBACK on error: the write lock is taken at BEGIN, where
+    busy_timeout waits for it, rather than at the first write.
+
+    Nested use joins the open transaction through SAVEPOINT `name` (a plain identifier):
+    the outer one still decides, and a failure inside rolls back only the inner part.
+    """
+    if conn.in_transaction:
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
             raise
+        conn.execute(f"RELEASE {name}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _statements(script: str) -> list[str]:

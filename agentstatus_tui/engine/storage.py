@@ -18,8 +18,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,20 +237,10 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error). Nested use joins the outer one,
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """`db.transaction` on this store's connection: nested use joins the outer one,
         so another component can store its rows atomically with a run or a cursor."""
-        if self.conn.in_transaction:
-            yield self.conn
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        return db.transaction(self.conn)
 
     # ------------------------------------------------------------------ writes
 

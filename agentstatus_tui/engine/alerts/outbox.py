@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from .. import db
@@ -132,17 +132,6 @@ Sender = Callable[[str, AlertFacts, float], Awaitable[DeliveryResult]]
 Publisher = Callable[[AlertRecord], None]
 
 
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
 class Outbox:
     """The outbox tables and the delivery lanes over them."""
 
@@ -164,7 +153,7 @@ class Outbox:
         db.migrate(conn, "alerts", MIGRATIONS)
         self.conn = conn
         self._send = send
-        self.transaction = transaction or (lambda: immediate(conn))
+        self.transaction = transaction or (lambda: db.transaction(conn, "outbox"))
         self._publish = publish
         self.clock = clock
         self.attempt_timeout = attempt_timeout

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import migrate
+from ..db import migrate, transaction
 from ..model import URGENCY, Verdict
 from ..secrets import redact
 
@@ -245,27 +245,10 @@ class IncidentStore:
 
     # ------------------------------------------------------------------ plumbing
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        # The connection may be shared with the run store: join an open transaction with
-        # a savepoint rather than failing on a nested BEGIN.
-        if self.conn.in_transaction:
-            self.conn.execute("SAVEPOINT incidents")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK TO incidents")
-                self.conn.execute("RELEASE incidents")
-                raise
-            self.conn.execute("RELEASE incidents")
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        # The connection may be shared with the run store: inside its open transaction
+        # this is a savepoint rather than a failing nested BEGIN.
+        return transaction(self.conn, "incidents")
 
     def _clean(self, text: str | None) -> str | None:
         return None if text is None else redact(text, self.secrets)
