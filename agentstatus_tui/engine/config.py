@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import platformdirs
 from yaml.nodes import MappingNode, Node
 
+from .bindings import BINDING_IDS
 from .config_channels import read_channels, read_headers
 from .config_yaml import INVALID, Entry, Reader, did_you_mean
 from .model import (
@@ -188,6 +189,22 @@ class _ConfigReader:
 
     # ------------------------------------------------------------------ top level
 
+    def _keymap(self, node: Node, path: str) -> Any:
+        """binding id -> key(s); an id the dashboard does not have is an error, so a typo
+        cannot leave a key silently unbound."""
+        keymap = self.r.text_map(node, path)
+        if not isinstance(keymap, dict):
+            return keymap
+        entries = self.r.mapping(node, path)
+        assert isinstance(entries, dict)
+        ok = True
+        for key, entry in entries.items():
+            if key not in BINDING_IDS:
+                self.r.error(entry.key_node, path, f"unknown binding id '{key}'"
+                             f"{did_you_mean(key, BINDING_IDS)}")
+                ok = False
+        return keymap if ok else INVALID
+
     def _top_settings(self, top: dict[str, Entry]) -> dict[str, Any]:
         r = self.r
         readers: dict[str, Callable[[Node, str], Any]] = {
@@ -196,7 +213,7 @@ class _ConfigReader:
             "run_deadline": r.duration,
             "retention": r.duration,
             "theme": r.text,
-            "keymap": r.text_map,
+            "keymap": self._keymap,
             "data_dir": lambda n, p: _expand(r.text(n, p)),
         }
         out: dict[str, Any] = {}

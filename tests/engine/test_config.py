@@ -893,3 +893,17 @@ def test_user_config_lives_in_the_platform_config_dir(tmp_path, monkeypatch):
         path.parent.mkdir(parents=True)
         path.write_text(f"agents:\n{AGENT}", encoding="utf-8")
         assert find_user_config() == path
+
+
+def test_keymap_names_an_unknown_binding_id():
+    text = (
+        "keymap: {rerun: ctrl+r, rerunall: X}\n"
+        "agents:\n"
+        "  - id: a\n"
+        "    url: http://127.0.0.1:1/v1/chat/completions\n"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config_text(text, "agents.yaml")
+    assert exc.value.errors == [
+        "agents.yaml:1: keymap: unknown binding id 'rerunall' (did you mean 'rerun-all'?)"
+    ]

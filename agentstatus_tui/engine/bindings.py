@@ -1,0 +1,23 @@
+"""The ids of the dashboard's key bindings: the words a config's `keymap:` may rebind.
+
+They belong to the config format (a typo must be an error, like any unknown key), so they
+are listed here where the config loader can see them without importing the UI; a UI test
+keeps this list and the real bindings identical.
+"""
+
+from __future__ import annotations
+
+DASHBOARD = frozenset({
+    "rerun", "rerun-all", "pause", "incident", "history", "filter", "alerts",
+    "next-theme", "help", "quit", "clear-filter", "up", "down",
+})
+SCREENS = frozenset({"help-close", "history-close", "alerts-close"})
+INCIDENT_PANEL = frozenset({
+    "incident.back", "incident.next-step", "incident.step-down", "incident.step-up",
+    "incident.acknowledge", "incident.post-slack", "incident.note", "incident.item-down",
+    "incident.item-up", "incident.toggle", "incident.edit", "incident.send",
+    "incident.copy", "incident.region", "incident.verify", "incident.resolve",
+    "incident.followup", "incident.delete",
+    *(f"incident.go-{n}" for n in range(1, 9)),
+})
+BINDING_IDS = DASHBOARD | SCREENS | INCIDENT_PANEL
