@@ -120,6 +120,18 @@ def load_config_text(
     return config
 
 
+def check_config_file(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """What `agentstatus validate` reports: every error, and apart from them every
+    `${VAR}` that is not set in `env` (each as `file:line: key.path: ${VAR}`). A file is
+    valid on a machine that lacks its secrets; the dashboard and `check` need them set."""
+    text = Path(path).read_text(encoding="utf-8")
+    reader = Reader(os.fspath(path), os.environ if env is None else env, unset_ok=True)
+    _ConfigReader(reader).read(text)
+    return reader.errors(), list(reader.unset)
+
+
 def user_config_path() -> Path:
     """Where the user's config lives when `--config` is not given."""
     return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILENAME

@@ -121,11 +121,17 @@ class _Scalar:
 class Reader:
     """Typed getters over YAML nodes that record `file:line: path: message` errors."""
 
-    def __init__(self, filename: str, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, filename: str, env: Mapping[str, str], *, unset_ok: bool = False
+    ) -> None:
         self.filename = filename
         self.env = env
         self.secrets: set[str] = set()
         self._errors: list[tuple[int, int, str]] = []
+        # With `unset_ok` (validating a file on a machine without its secrets), an unset
+        # variable is noted here instead of being an error, and its value goes unchecked.
+        self.unset_ok = unset_ok
+        self.unset: list[str] = []
 
     # ------------------------------------------------------------------ errors
 
@@ -298,6 +304,10 @@ class Reader:
                 self.error(node, path, f"'${{{name}}}' is not a valid environment variable name")
                 return ""
             value = self.env.get(name)
+            if not value and self.unset_ok:
+                failed = True
+                self.unset.append(f"{self.filename}:{line_of(node)}: {path}: ${{{name}}}")
+                return ""
             if value is None:
                 failed = True
                 self.error(node, path, f"environment variable '{name}' is not set")

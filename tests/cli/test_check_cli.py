@@ -122,12 +122,24 @@ async def test_check_exit_codes_and_no_secret_in_any_output(tmp_path: Path,
 
 
 def test_validate_sample_and_a_broken_config(tmp_path: Path):
-    needed = re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", (ROOT / "sample_agents.yaml").read_text())
-    env = {**os.environ, **{name: ("https://hooks.example.com/x" if name.endswith("_URL")
-                                   else "dummy-value-for-validate") for name in needed}}
-    ok = run_cli("validate", str(ROOT / "sample_agents.yaml"), env=env)
+    sample = ROOT / "sample_agents.yaml"
+    needed = re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", sample.read_text())
+    bare = {k: v for k, v in os.environ.items() if k not in needed}
+    # On a fresh machine without the secrets the file is valid; the unset ones are listed.
+    ok = run_cli("validate", str(sample), env=bare)
     assert ok.returncode == 0, ok.stderr
-    assert "OK" in ok.stdout
+    assert ok.stdout.startswith(f"{sample}: OK")
+    assert "agents[0].headers.Authorization: ${SUPPORT_BOT_TOKEN}" in ok.stdout
+    strict = run_cli("validate", "--require-env", str(sample), env=bare)
+    assert strict.returncode == 2
+    assert "${SUPPORT_BOT_TOKEN} is not set" in strict.stderr
+    # With its environment, the counts.
+    env = {**bare, **{name: ("https://hooks.example.com/x" if name.endswith("_URL")
+                             else "dummy-value-for-validate") for name in needed}}
+    full = run_cli("validate", "--require-env", str(sample), env=env)
+    assert full.returncode == 0, full.stderr
+    assert re.search(r"OK — \d+ agents, \d+ regions, \d+ channels", full.stdout)
+    assert "dummy-value-for-validate" not in full.stdout
 
     bad = tmp_path / "agents.yaml"
     bad.write_text(
