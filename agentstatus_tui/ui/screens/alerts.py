@@ -28,7 +28,8 @@ def _field(record: Any, name: str, index: int) -> Any:
 def log_rows(
     alerts: Any, secrets: frozenset[str], now: float, names: dict[str, str] | None = None
 ) -> list[tuple[str, ...]]:
-    """Rows of the log; agents by their display name when `names` knows them."""
+    """Rows of the log, the alert id first; agents by their display name when `names`
+    knows them."""
     names = names or {}
     rows = []
     for r in alerts.log(LOG_LIMIT):
@@ -37,6 +38,7 @@ def log_rows(
         agent_id = str(_field(r, "agent_id", 1) or "")
         rows.append(
             (
+                str(_field(r, "id", 7) or ""),
                 fmt.when(at, now) if at else fmt.NONE,
                 names.get(agent_id, agent_id),
                 str(_field(r, "channel", 2) or ""),
@@ -49,12 +51,30 @@ def log_rows(
     return rows
 
 
+def attempt_lines(alerts: Any, alert_id: int, secrets: frozenset[str], now: float) -> str:
+    """Every delivery attempt of one alert: when, the result, the receiver's status, how
+    long it took and what went wrong."""
+    attempts = alerts.attempts(alert_id) if hasattr(alerts, "attempts") else []
+    if not attempts:
+        return "No delivery attempt yet."
+    lines = []
+    for a in attempts:
+        status = f"HTTP {a.http_status}" if a.http_status else ""
+        took = fmt.latency(a.elapsed) if a.elapsed is not None else ""
+        error = redact(fmt.snippet(a.error or "", 100), secrets)
+        parts = [fmt.when(a.at, now), a.result, status, took, error]
+        lines.append("  ".join(p for p in parts if p))
+    return "\n".join(lines)
+
+
 class AlertsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,a", "app.pop_screen", "back", id="alerts-close")]
     DEFAULT_CSS = """
     AlertsScreen #alerts-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
     AlertsScreen DataTable { height: 1fr; }
     AlertsScreen #alerts-empty { padding: 1 2; }
+    AlertsScreen #alerts-attempts { height: auto; max-height: 8; padding: 0 1;
+                                    border-top: solid $panel; }
     """
 
     def __init__(self, monitor: Any, *, clock: Callable[[], float]) -> None:
@@ -67,6 +87,7 @@ class AlertsScreen(Screen[None]):
         yield Static("alert deliveries, newest first", id="alerts-title")
         yield DataTable(id="alerts-log", cursor_type="row")
         yield Static("", id="alerts-empty")
+        yield Static("", id="alerts-attempts")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -88,10 +109,34 @@ class AlertsScreen(Screen[None]):
             return
         self._rows = rows
         table = self.query_one("#alerts-log", DataTable)
+        selected = self.selected_alert()
         table.clear()
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*row[1:], key=row[0])
+        if selected is not None and str(selected) in {r[0] for r in rows}:
+            table.move_cursor(row=table.get_row_index(str(selected)))
         empty.update("" if rows else "No alert has been sent yet.")
+        self.show_attempts()
+
+    def selected_alert(self) -> int | None:
+        table = self.query_one("#alerts-log", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return int(key) if key and key.isdigit() else None
+
+    def show_attempts(self) -> None:
+        """The attempts of the highlighted alert, under the log."""
+        alert_id = self.selected_alert()
+        text = ""
+        if alert_id is not None and self.monitor.alerts is not None:
+            secrets = frozenset(self.monitor.config.secrets)
+            text = f"attempts of alert {alert_id}:\n" + attempt_lines(
+                self.monitor.alerts, alert_id, secrets, self.clock())
+        self.query_one("#alerts-attempts", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_attempts()
 
     def monitor_event(self, event: events.Event) -> None:
         if isinstance(event, events.AlertChanged):
