@@ -9,7 +9,7 @@ last. Goal (issue 8): < 5 % of one core on average at a 60 s interval, flat memo
 no TTFB drift.
 
 Usage: python bench/soak.py [--agents 500] [--interval 60] [--duration 180]
-                            [--validations 10] [--window 30] [--delay 0.2]
+                            [--validations 10] [--window 30] [--delay 0.2] [--monitor]
 Figures depend on the machine and what else runs on it.
 """
 
@@ -20,6 +20,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import time
 from multiprocessing import Process
 from pathlib import Path
@@ -30,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import free_port, serve
 
 from agentstatus_tui.engine.checks import Prober
+from agentstatus_tui.engine.events import RunFinished
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
+from agentstatus_tui.engine.monitor import Monitor
 
 REGIONS = ("us", "eu", "ap")
 
@@ -63,7 +66,7 @@ async def soak(args: argparse.Namespace, port: int) -> None:
     config = Config(agents=agents, regions={r: Region(r) for r in REGIONS})
     prober = Prober(config)
     loop = asyncio.get_running_loop()
-    t_start = loop.time()
+    t_start = t0_loop = loop.time()
     end = t_start + args.duration
     windows: list[Window] = [Window(t_start)]
     rss_start = rss_mb()
@@ -105,12 +108,40 @@ async def soak(args: argparse.Namespace, port: int) -> None:
             while next_at < loop.time():  # a run that overran skips, never piles up
                 next_at += args.interval
 
+    async def whole_monitor() -> None:
+        # The product's own path: scheduling, the store writer, uptime reads, alert
+        # rules and incident tracking after every run, in a throwaway data dir.
+        await prober.aclose()
+        with tempfile.TemporaryDirectory(prefix="agentstatus-soak-") as tmp:
+            mon = Monitor.open(config, data_dir=tmp)
+
+            def on(event: object) -> None:
+                if isinstance(event, RunFinished):
+                    w = current()
+                    w.runs += 1
+                    for r in event.result.requests:
+                        if r.ok and r.ttfb is not None:
+                            w.ttfbs.append(r.ttfb)
+                        else:
+                            w.failed += 1
+
+            mon.subscribe(on)
+            try:
+                await mon.start()
+                await asyncio.sleep(max(0.0, end - loop.time()))
+            finally:
+                await mon.stop()
+
+    mode = "the whole Monitor (store, alerts, incidents)" if args.monitor else "the Prober"
     print(f"{args.agents} agents x {len(REGIONS)} regions, {args.validations} validations per run, "
-          f"every {args.interval:g}s, for {args.duration:g}s; agent answers after "
-          f"{args.delay * 1000:.0f} ms. RSS at start {rss_start:.1f} MB", flush=True)
+          f"every {args.interval:g}s, for {args.duration:g}s, through {mode}; agent answers "
+          f"after {args.delay * 1000:.0f} ms. RSS at start {rss_start:.1f} MB", flush=True)
     cpu0, t0 = time.process_time(), time.perf_counter()
     try:
-        await asyncio.gather(*(poll(i, a) for i, a in enumerate(agents)))
+        if args.monitor:
+            await whole_monitor()
+        else:
+            await asyncio.gather(*(poll(i, a) for i, a in enumerate(agents)))
     finally:
         await prober.aclose()
     report(windows[-1], loop.time())
@@ -119,6 +150,15 @@ async def soak(args: argparse.Namespace, port: int) -> None:
     print()
     print(f"average CPU {total_cpu:.1f}% of one core; RSS start {rss_start:.1f} MB, "
           f"end {rss_mb():.1f} MB")
+    if args.monitor and len(windows) > 1:
+        # The Monitor runs every agent at once at start-up (the screen fills in seconds);
+        # the steady state is what an always-open dashboard costs.
+        steady = [w for w in windows if w.start - t0_loop >= args.interval]
+        if steady:
+            span = loop.time() - steady[0].start
+            cpu = (time.process_time() - steady[0].cpu0) / span * 100 if span > 0 else 0.0
+            print(f"steady state (after the first interval): CPU {cpu:.1f}% of one core")
+            total_cpu = cpu
     if len(done) >= 2:
         first, last = done[0], done[-1]
         assert first.p50 is not None and last.p50 is not None
@@ -136,6 +176,9 @@ def main() -> None:
     ap.add_argument("--validations", type=int, default=10)
     ap.add_argument("--window", type=float, default=30.0)
     ap.add_argument("--delay", type=float, default=0.2)
+    ap.add_argument("--monitor", action="store_true",
+                    help="poll through the whole Monitor (store, alerts, incidents), "
+                         "not the bare Prober")
     args = ap.parse_args()
     port = free_port()
     server = Process(target=serve, args=(port, args.delay), daemon=True)
