@@ -3,7 +3,6 @@ updates, and maps keys to actions. It never polls; the Monitor does."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -24,23 +23,14 @@ from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
 from .widgets.header import StatusHeader
 
-INCIDENT_MODULE = "agentstatus_tui.ui.screens.incident"
-# The `i` key exists only when the incident panel does: no stub key that does nothing.
-HAS_INCIDENT_PANEL = importlib.util.find_spec(INCIDENT_MODULE) is not None
-
 
 def _bindings() -> list[BindingType]:
-    keys: list[BindingType] = [
+    return [
         Binding("r", "rerun", "rerun", id="rerun", tooltip="Run the selected agent now"),
         Binding("R", "rerun_all", "all", id="rerun-all", tooltip="Run every agent now"),
         Binding("p", "pause", "pause", id="pause", tooltip="Pause / resume the selected agent"),
-    ]
-    if HAS_INCIDENT_PANEL:
-        keys.append(
-            Binding("i", "incident", "incident", id="incident",
-                    tooltip="Open the incident checklist for the selected agent")
-        )
-    keys += [
+        Binding("i", "incident", "incident", id="incident",
+                tooltip="Open the incident checklist for the selected agent"),
         Binding("h", "history", "history", id="history",
                 tooltip="Full verdict history of the selected agent"),
         Binding("slash", "filter", "filter", key_display="/", id="filter",
@@ -52,7 +42,6 @@ def _bindings() -> list[BindingType]:
         Binding("q", "quit", "quit", id="quit", tooltip="Quit"),
         Binding("escape", "clear_filter", "clear filter", show=False, id="clear-filter"),
     ]
-    return keys
 
 
 def matches(state: Any, query: str) -> bool:
@@ -76,7 +65,6 @@ class AgentStatusApp(App[int]):
     """`AgentStatusApp(monitor)`: the dashboard over one Monitor."""
 
     TITLE = "AgentStatus"
-    has_incident_panel = HAS_INCIDENT_PANEL
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
     COMMANDS = App.COMMANDS | {DashboardCommands}
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (96, "-wide")]
@@ -255,10 +243,7 @@ class AgentStatusApp(App[int]):
             errors = state.last.overall.errors if state.last is not None else None
             return f" ({fmt.error_counts(errors)})" if errors else ""
 
-        if HAS_INCIDENT_PANEL:
-            target = f"press {self._key_for('incident')} for the incident panel"
-        else:
-            target = f"press {self._key_for('history')} for its history"
+        target = f"press {self._key_for('incident')} for the incident panel"
         if len(downs) == 1:
             text = f"{downs[0].agent.name} is DOWN{why(downs[0])}. Select it and {target}."
         else:
@@ -316,10 +301,11 @@ class AgentStatusApp(App[int]):
 
     def action_incident(self) -> None:
         state = self._need_selection()
-        if state is None or not HAS_INCIDENT_PANEL:
+        if state is None:
             return
-        module = importlib.import_module(INCIDENT_MODULE)
-        self.push_screen(module.IncidentScreen(self.monitor, state.agent.id, clock=self.clock))
+        from .screens.incident import IncidentScreen
+
+        self.push_screen(IncidentScreen(self.monitor, state.agent.id, clock=self.clock))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

@@ -28,8 +28,6 @@ class DashboardCommands(Provider):
         app = self.app
         out = []
         for title, help_text, action in ACTIONS:
-            if action == "incident" and not getattr(app, "has_incident_panel", False):
-                continue
             out.append((title, help_text, partial(app.run_action, action)))
         return out
 

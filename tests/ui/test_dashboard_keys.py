@@ -281,3 +281,16 @@ async def test_detail_columns_grow_to_fit_latencies_after_the_first_run() -> Non
             text = table.get_cell("local", label).text
             assert text.endswith("ms"), text
             assert table.columns[label].content_width >= len(text), (label, text)
+
+
+async def test_command_palette_offers_every_dashboard_action() -> None:
+    from textual.binding import Binding
+
+    from agentstatus_tui.ui.commands import ACTIONS, DashboardCommands
+
+    async with dashboard() as (app, _pilot, _server, _monitor):
+        offered = [title for title, _help, _run in DashboardCommands(app.screen)._actions()]
+        assert offered == [title for title, _help, _action in ACTIONS]
+        assert "Incident panel" in offered
+        bound = {b.action for b in app.BINDINGS if isinstance(b, Binding)}
+        assert {action for _t, _h, action in ACTIONS} <= bound
