@@ -511,6 +511,11 @@ def _snippet(data: bytes, n: int) -> str:
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+def _shown(text: str) -> str:
+    """Quoted for the shell; a `${VAR}` in it stays for the shell to expand."""
+    return _shell_double_quoted(text) if _VAR.search(text) else shlex.quote(text)
+
+
 def _shell_double_quoted(template: str) -> str:
     """`template` inside double quotes, with `${VAR}` left for the shell to expand (so the
     command works as pasted) and everything else literal."""
@@ -531,7 +536,7 @@ def curl_command(agent: AgentConfig, region: Region | None) -> str:
     Header values come from the config as written (`header_templates`); a header without
     a template is shown as `$AGENTSTATUS_HIDDEN` rather than risk printing a secret.
     """
-    parts = ["curl -sS -X POST " + shlex.quote(agent.url)]
+    parts = ["curl -sS -X POST " + _shown(agent.url_template or agent.url)]
     names = list(dict.fromkeys([*agent.header_templates, *agent.headers]))
     for name in names:
         template = agent.header_templates.get(name)
@@ -541,11 +546,14 @@ def curl_command(agent: AgentConfig, region: Region | None) -> str:
     if region is not None:
         parts.append("-H " + _shell_double_quoted(f"{REGION_HEADER}: {region.name}"))
         if region.proxy:
-            if region.proxy.startswith(("socks5://", "socks5h://")):
-                hostport = region.proxy.split("://", 1)[1].rstrip("/")
-                parts.append("--socks5-hostname " + shlex.quote(hostport))
+            proxy = region.proxy_template or region.proxy
+            if proxy.startswith(("socks5://", "socks5h://")) and "@" not in proxy:
+                hostport = proxy.split("://", 1)[1].rstrip("/")
+                parts.append("--socks5-hostname " + _shown(hostport))
             else:
-                parts.append("--proxy " + shlex.quote(region.proxy))
+                if proxy.startswith("socks5://"):  # credentials: keep DNS at the proxy
+                    proxy = "socks5h://" + proxy.removeprefix("socks5://")
+                parts.append("--proxy " + _shown(proxy))
     if agent.stream:
         parts.append("-N")
     parts.append(f"--max-time {agent.timeout:g}")

@@ -22,7 +22,7 @@ from yaml.nodes import MappingNode, Node
 
 from .bindings import BINDING_IDS
 from .config_channels import read_channels, read_headers
-from .config_yaml import INVALID, Entry, Reader, did_you_mean
+from .config_yaml import INVALID, Entry, Reader, as_written, did_you_mean
 from .model import (
     EXPECT_KINDS,
     AgentConfig,
@@ -292,6 +292,10 @@ class _ConfigReader:
                 value = r.url(field.node, field.path, schemes=schemes)
                 if value is not INVALID:
                     values[key] = value
+            if "proxy" in values:
+                written = as_written(values["proxy"], r.secret_names)
+                if written != values["proxy"]:
+                    values["proxy_template"] = written
             regions[name] = Region(name, **values)
         return regions
 
@@ -402,10 +406,12 @@ class _ConfigReader:
         }
         if "probe" in s:
             extra["probe_messages"] = s["probe"]
+        url_written = as_written(s["url"], self.r.secret_names)
         return AgentConfig(
             id=agent_id,
             name=s.get("name", agent_id),
             url=s["url"],
+            url_template=url_written if url_written != s["url"] else None,
             headers=MappingProxyType({name: value for name, _, value in headers}),
             header_templates=MappingProxyType({name: template for name, template, _ in headers}),
             regions=tuple(s.get("regions", self.region_names)),

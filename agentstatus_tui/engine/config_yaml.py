@@ -83,6 +83,15 @@ def item(path: str, index: int) -> str:
     return f"{path}[{index}]"
 
 
+def as_written(value: str, secret_names: dict[str, str]) -> str:
+    """`value` with every secret in it put back as `${VAR}`: how to show a URL (or a proxy
+    with credentials) without its secrets, in a form a shell can still expand."""
+    for secret in sorted(secret_names, key=len, reverse=True):
+        if secret in value:
+            value = value.replace(secret, "${" + secret_names[secret] + "}")
+    return value
+
+
 def did_you_mean(word: str, choices: Collection[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -127,6 +136,8 @@ class Reader:
         self.filename = filename
         self.env = env
         self.secrets: set[str] = set()
+        # value -> the variable it came from, to show `${VAR}` where a value is displayed
+        self.secret_names: dict[str, str] = {}
         self._errors: list[tuple[int, int, str]] = []
         # With `unset_ok` (validating a file on a machine without its secrets), an unset
         # variable is noted here instead of being an error, and its value goes unchecked.
@@ -317,6 +328,7 @@ class Reader:
                 self.error(node, path, f"environment variable '{name}' is set but empty")
                 return ""
             self.secrets.add(value)
+            self.secret_names.setdefault(value, name)
             return value
 
         text = _VAR_REF.sub(replace, node.value)

@@ -86,6 +86,8 @@ class Region:
     name: str
     proxy: str | None = None  # http://… or socks5://…
     canary: str | None = None  # URL; if it fails during a run the region is UNKNOWN
+    # The proxy as written, `${VAR}` kept (credentials), for display; None = same as proxy.
+    proxy_template: str | None = None
 
 
 ExpectKind = Literal["contains", "icontains", "not_contains", "equals", "regex", "json", "max_ttfb"]
@@ -148,6 +150,8 @@ class AgentConfig:
     headers: Mapping[str, str] = field(default_factory=_empty)  # resolved values (may hold secrets: never display)
     # The same headers as written in the config, `${VAR}` kept, for display (curl, UI).
     header_templates: Mapping[str, str] = field(default_factory=_empty)
+    # The URL as written, `${VAR}` kept (a key in the query string), for display.
+    url_template: str | None = None
     model: str | None = None
     stream: bool = False
     regions: tuple[str, ...] = ()  # resolved: never empty after config loading

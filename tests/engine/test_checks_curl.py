@@ -85,3 +85,22 @@ async def test_pasted_curl_sends_the_same_request() -> None:
         assert rec.headers["X-Team"] == 'a "quoted" $team'  # literal, not expanded
         assert rec.region == "us"
         assert rec.body == request_body(a)
+
+
+def test_curl_shows_secrets_in_the_url_and_proxy_as_variables():
+    from agentstatus_tui.engine.config import load_config_text
+
+    env = {"K": "sekrit-key-123", "T": "tok-abcdef-999", "PX": "proxypass-777"}
+    config = load_config_text(
+        'regions:\n  eu: {proxy: "socks5://u:${PX}@127.0.0.1:1080"}\n'
+        "agents:\n  - id: a\n"
+        '    url: "https://x.example.com/v1/chat/completions?key=${K}"\n'
+        '    headers: {Authorization: "Bearer ${T}"}\n',
+        "a.yaml", env=env,
+    )
+    agent = config.agents[0]
+    assert agent.url.endswith("key=sekrit-key-123")  # requests use the real value …
+    text = curl_command(agent, config.regions["eu"])
+    assert '"https://x.example.com/v1/chat/completions?key=$K"' in text  # … curl shows $K
+    assert '--proxy "socks5h://u:$PX@127.0.0.1:1080"' in text
+    assert all(secret not in text for secret in env.values())
