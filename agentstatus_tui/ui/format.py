@@ -26,7 +26,7 @@ _SHORT_VERDICT = {
     Verdict.UNKNOWN: "UNK",
 }
 _SHORT_ERROR = {
-    "TIMEOUT": "TIME",
+    "TIMEOUT": "T/O",  # not "TIME": "DOWN TIME" would read as downtime
     "CONNECT": "CONN",
     "PROTOCOL": "PROTO",
     "BAD_BODY": "BODY",
