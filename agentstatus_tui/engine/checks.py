@@ -154,6 +154,12 @@ class _SSE:
         return "".join(self.parts)
 
 
+# A request unanswered after this long is waiting on its agent, not using the monitor:
+# it hands its in-flight slot back. Up to OPEN_PER_SLOT × max_in_flight requests may be
+# open at once (sockets are the limit then, not CPU).
+SLOT_HOLD = 1.0
+OPEN_PER_SLOT = 4
+
 class Prober:
     """Sends an agent's validations and gold prompts from each of its regions.
 
@@ -167,6 +173,7 @@ class Prober:
         self.force_httpx = force_httpx
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._slots: asyncio.Semaphore | None = None
+        self._open: asyncio.Semaphore | None = None
         self._canaries: dict[str, tuple[float, asyncio.Future[str | None]]] = {}
         # Building an httpx.Request (URL parsing, header merging) was a fifth of the CPU
         # per probe; the same request is sent every run, and sending never changes it.
@@ -176,9 +183,22 @@ class Prober:
 
     @property
     def slots(self) -> asyncio.Semaphore:
+        """The in-flight limit: requests being sent or read (the monitor's own work)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(max(1, self.config.max_in_flight))
         return self._slots
+
+    @property
+    def open_cap(self) -> int:
+        return max(1, self.config.max_in_flight) * OPEN_PER_SLOT
+
+    @property
+    def open_requests(self) -> asyncio.Semaphore:
+        """Every request not yet finished, counting those that gave their slot back while
+        waiting on a slow agent: bounds sockets and memory."""
+        if self._open is None:
+            self._open = asyncio.Semaphore(self.open_cap)
+        return self._open
 
     def _region(self, name: str) -> Region:
         return self.config.regions.get(name) or Region(name)
@@ -188,7 +208,9 @@ class Prober:
         if client is None:
             client = make_client(
                 self._region(region),
-                max_in_flight=max(1, self.config.max_in_flight),
+                # Room for every open request: a request queued inside the connection
+                # pool would have that wait counted as the agent's latency.
+                max_in_flight=self.open_cap,
                 force_httpx=self.force_httpx,
             )
             self._clients[region] = client
@@ -208,7 +230,7 @@ class Prober:
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         self._requests.clear()
-        self._slots = None  # bound to this loop: a later loop gets its own
+        self._slots = self._open = None  # bound to this loop: a later loop gets its own
         for c in clients:
             await c.aclose()
         for _, fut in self._canaries.values():
@@ -345,23 +367,28 @@ class Prober:
         loop = asyncio.get_running_loop()
         retried = 0
         while True:
-            slots = self.slots
-            if slots.locked():
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        await slots.acquire()
-                except TimeoutError:
-                    if retried == 0:
-                        return None
-                    break  # keep the last attempt's failure
-            else:
-                await slots.acquire()  # free: no timer needed
+            if not await _acquire(self.open_requests, deadline):
+                if retried == 0:
+                    return None
+                break  # keep the last attempt's failure
+            if not await _acquire(self.slots, deadline):
+                self.open_requests.release()
+                if retried == 0:
+                    return None
+                break
+            # A request still unanswered after SLOT_HOLD is waiting on its agent and
+            # costs the monitor nothing: it gives its slot back, so a few hanging agents
+            # cannot hold every slot for their whole timeout and stall everyone's runs.
+            slot = _HeldSlot(self.slots)
+            hand_back = loop.call_later(SLOT_HOLD, slot.release)
             try:
                 started_at = time.time()
                 timeout = min(agent.timeout, deadline - loop.time())
                 att = await self._attempt(agent, region, content, timeout)
             finally:
-                self.slots.release()
+                hand_back.cancel()
+                slot.release()
+                self.open_requests.release()
             if not att.retryable or retried >= agent.retries:
                 break
             pause = _backoff(retried)
@@ -509,6 +536,34 @@ def _snippet(data: bytes, n: int) -> str:
 # --------------------------------------------------------------------------- curl
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _HeldSlot:
+    """A slot of the in-flight limit, released exactly once (early or at the end)."""
+
+    __slots__ = ("held", "sem")
+
+    def __init__(self, sem: asyncio.Semaphore) -> None:
+        self.sem = sem
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.sem.release()
+
+
+async def _acquire(sem: asyncio.Semaphore, deadline: float) -> bool:
+    """Take `sem`, waiting no later than `deadline` (loop time); False if it never came."""
+    if not sem.locked():
+        await sem.acquire()  # free: no timer needed
+        return True
+    try:
+        async with asyncio.timeout_at(deadline):
+            await sem.acquire()
+    except TimeoutError:
+        return False
+    return True
 
 
 def _shown(text: str) -> str:

@@ -309,6 +309,38 @@ async def test_hanging_agent_costs_its_timeout_and_never_slows_others(server: Ag
     assert max(r.ttfb or 9 for r in ok.requests) < 0.5
 
 
+async def test_hanging_agents_cannot_hold_every_slot(server: AgentServer) -> None:
+    """Three hanging agents (six requests) and two in-flight slots: their requests give
+    their slots back while they wait, so a healthy agent's run finishes long before
+    theirs time out. (Open requests stay bounded: 4 × the limit.)"""
+    hanging = [
+        AgentConfig(id=f"hang-{i}", name="H", url=server.route(f"/hang{i}", Hang()),
+                    regions=("us",), validations=2, retries=0, timeout=6.0)
+        for i in range(3)
+    ]
+    healthy = AgentConfig(id="ok", name="OK", url=server.route("/ok", Reply("hi")),
+                          regions=("us",), validations=4, retries=0, timeout=6.0)
+    prober = Prober(make_config(*hanging, healthy, max_in_flight=2))
+    finished: list[str] = []
+
+    async def run(agent: AgentConfig) -> RunResult:
+        result = await prober.run(agent)
+        finished.append(agent.id)
+        return result
+
+    try:
+        tasks = [asyncio.create_task(run(a)) for a in hanging]
+        await asyncio.sleep(0.1)  # the hanging agents take both slots first
+        ok = await run(healthy)
+        assert finished == ["ok"], "the healthy run waited for the hanging agents"
+        assert ok.verdict is Verdict.REACHABLE
+        assert max(r.ttfb or 9 for r in ok.requests) < 1.0  # its own latency, not the queue
+        for t in tasks:
+            t.cancel()
+    finally:
+        await prober.aclose()
+
+
 async def test_run_deadline_bounds_a_whole_run(server: AgentServer) -> None:
     agent = make_agent(server.route("/hang", Hang()), timeout=30.0, validations=3)
     t0 = time.monotonic()
