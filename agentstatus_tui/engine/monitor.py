@@ -10,10 +10,11 @@ import logging
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from . import uptime
 from .checks import Prober
 from .events import (
     AgentPaused,
@@ -24,6 +25,9 @@ from .events import (
     TransitionEvent,
 )
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
+
+if TYPE_CHECKING:
+    from .storage import AgentHistory
 
 log = logging.getLogger("agentstatus")
 
@@ -373,10 +377,10 @@ class Monitor:
                 return st.uptime
         return {"session": _session_uptime(st, now)}
 
-    def _after_run(self, result: RunResult) -> None:
+    def _after_run(self, result: RunResult | None = None) -> None:
         """Alerts and incidents follow the transitions just stored (each with its own
         cursor over the store, so a crash between steps loses or doubles nothing)."""
-        results = {result.agent_id: result}
+        results = {result.agent_id: result} if result is not None else {}
         if self.alerts is not None:
             try:
                 new = self.alerts.process_transitions(results)
@@ -401,54 +405,26 @@ class Monitor:
             if t.region is None:
                 st.transitions.insert(0, t)
         st.uptime = self._uptime(st)
-        self._after_run_transitions_only()
-
-    def _after_run_transitions_only(self) -> None:
-        if self.alerts is not None:
-            with contextlib.suppress(Exception):
-                self.alerts.process_transitions(None)
-        if self.incidents is not None:
-            with contextlib.suppress(Exception):
-                self.incidents.process({})
+        self._after_run()
 
 
 def _session_uptime(st: AgentState, now: float) -> float | None:
-    """Uptime since this process started, from the in-memory transitions (no store)."""
-    changes = sorted(st.transitions, key=lambda t: t.at)
-    if not changes:
+    """Uptime since the first verdict this process saw, from the in-memory transitions
+    (no store): the same arithmetic as the stored history's."""
+    points = sorted((t.at, Verdict(t.current)) for t in st.transitions)
+    if not points:
         return None
-    up = known = 0.0
-    for i, t in enumerate(changes):
-        end = changes[i + 1].at if i + 1 < len(changes) else now
-        span = max(0.0, end - t.at)
-        cur = Verdict(t.current)
-        if cur.is_known:
-            known += span
-            if cur.is_up:
-                up += span
-    return up / known if known > 0 else None
+    return uptime.uptime(points, points[0][0], now)
 
 
-def _apply_history(st: AgentState, h: Any) -> None:
-    """Copy what the store remembers of an agent into its state (field names as the
-    store's AgentHistory has them)."""
-    get: Callable[[str], Any] = (
-        h.get if isinstance(h, Mapping) else lambda k: getattr(h, k, None)
-    )
-    verdict = get("verdict")
-    if verdict is not None:
-        st.verdict = Verdict(verdict)
-        st.since = get("since")
-    last = get("last")
-    if isinstance(last, RunResult):
-        st.last = last
-        st.region_verdicts = {n: s.verdict for n, s in last.regions.items()}
-    regions = get("region_verdicts")
-    if regions:
-        st.region_verdicts = {k: Verdict(v) for k, v in regions.items() if k is not None}
-    points = get("points") or get("sparkline") or ()
-    st.points.extend(points)
-    st.transitions = list(get("transitions") or ())[:RECENT_TRANSITIONS]
-    uptime = get("uptime")
-    if uptime:
-        st.uptime = dict(uptime)
+def _apply_history(st: AgentState, h: AgentHistory) -> None:
+    """Copy what the store remembers of an agent into its state."""
+    st.verdict = Verdict(h.verdict)
+    st.since = h.since
+    if h.last is not None:
+        st.last = h.last
+    st.region_verdicts = {k: Verdict(v) for k, v in h.region_verdicts.items() if k is not None}
+    st.points.extend(h.sparkline)
+    st.transitions = list(h.transitions)[:RECENT_TRANSITIONS]
+    if h.uptime:
+        st.uptime = dict(h.uptime)
