@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 
 from ..engine.model import Config
@@ -52,6 +54,13 @@ async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace)
     try:
         monitor.load_history()
         app = AgentStatusApp(monitor, theme=getattr(args, "theme", None))
+        # A dropped SSH session (SIGHUP) or a `kill` (SIGTERM) closes the dashboard the
+        # way `q` does, so the store records that verdicts are unknown from now on instead
+        # of counting the time the dashboard is gone as the last verdict.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, app.exit)
         # mouse=False: no mouse-reporting escape codes over an SSH link.
         await app.run_async(mouse=False)
     finally:
