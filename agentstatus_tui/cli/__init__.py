@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "agentstatus_tui.cli.alerts",
     "agentstatus_tui.cli.incidents",
     "agentstatus_tui.cli.history",
+    "agentstatus_tui.cli.init",
 )
 
 

@@ -32,10 +32,10 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
 
 
 NO_CONFIG_HELP = """\
-agentstatus: no config found.
+agentstatus: no config found (looked for {user_config}).
   Try the demo:            agentstatus --demo
-  Start from the sample:   copy sample_agents.yaml to {user_config} and edit it,
-                           or pass --config FILE
+  Start from the sample:   agentstatus init      (writes sample_agents.yaml there)
+  Use another file:        agentstatus --config FILE
   Check a config:          agentstatus validate FILE"""
 
 

@@ -187,3 +187,16 @@ def test_common_options_before_or_after_the_subcommand():
     assert (before.data_dir, before.config) == ("/x", "a.yaml")
     assert (after.data_dir, after.config) == ("/x", "a.yaml")
     assert (neither.data_dir, neither.config, neither.demo) == (None, None, False)
+
+
+def test_init_writes_the_sample_once_and_it_validates(tmp_path: Path):
+    target = tmp_path / "cfg" / "agents.yaml"
+    first = run_cli("init", str(target))
+    assert first.returncode == 0, first.stderr
+    assert target.read_text() == (ROOT / "sample_agents.yaml").read_text()
+    again = run_cli("init", str(target))
+    assert again.returncode == 1 and "not overwriting" in again.stderr
+    checked = run_cli("validate", str(target))
+    assert checked.returncode == 0, checked.stderr
+    printed = run_cli("init", "--stdout")
+    assert printed.stdout == target.read_text()
