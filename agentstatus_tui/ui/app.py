@@ -40,7 +40,8 @@ def _bindings() -> list[BindingType]:
         Binding("question_mark", "help", "help", key_display="?", id="help",
                 tooltip="Every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Quit"),
-        Binding("escape", "clear_filter", "clear filter", show=False, id="clear-filter"),
+        Binding("escape", "clear_filter", "clear filter", show=False, id="clear-filter",
+                tooltip="Clear the filter"),
     ]
 
 
@@ -360,7 +361,9 @@ class AgentStatusApp(App[int]):
                 continue
             name = b.id or "action:" + b.action
             display = self.get_key_display(b)
-            keys, _desc, _ = rows.setdefault(name, ([], b.description or b.action, b.id or ""))
+            # The tooltip says what the key does; the footer's one-word label does not.
+            desc = b.tooltip or b.description or b.action
+            keys, _desc, _ = rows.setdefault(name, ([], desc, b.id or ""))
             if display not in keys:
                 keys.append(display)
         out = [(", ".join(keys), desc, bid) for keys, desc, bid in rows.values()]

@@ -175,8 +175,8 @@ class AgentGrid(DataTable[Any]):
         "verdict--unknown",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "down", show=False, id="down"),
-        Binding("k", "cursor_up", "up", show=False, id="up"),
+        Binding("j", "cursor_down", "down", show=False, id="down", tooltip="Select the next agent"),
+        Binding("k", "cursor_up", "up", show=False, id="up", tooltip="Select the previous agent"),
     ]
     DEFAULT_CSS = """
     AgentGrid { height: auto; max-height: 1fr; }
