@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
+from ..engine.durations import human
 from ..engine.model import Verdict
 from . import format as fmt
 from . import messages as msg
@@ -215,14 +216,27 @@ class AgentStatusApp(App[int]):
         """Toast an agent going DOWN. Agents that go DOWN together (at start-up, or one
         upstream failing several agents) share one toast instead of a stack that hides
         the screen; the header's counts stay the lasting record."""
-        if event.region is not None or event.current is not Verdict.DOWN:
+        if event.region is not None or event.agent_id not in self.states:
             return
-        if event.agent_id not in self.states:
+        if event.previous is Verdict.DOWN and event.current.is_up:
+            self._announce_recovery(event)
+            return
+        if event.current is not Verdict.DOWN:
             return
         if not self._down_pending:
             self.set_timer(0.5, self._flush_down)
         if event.agent_id not in self._down_pending:
             self._down_pending.append(event.agent_id)
+
+    def _announce_recovery(self, event: events.TransitionEvent) -> None:
+        state = self.states[event.agent_id]
+        down_since = next(
+            (t.at for t in state.transitions
+             if Verdict(t.current) is Verdict.DOWN and t.at <= event.at), None,
+        )
+        took = f" after {human(event.at - down_since)} DOWN" if down_since else ""
+        self.notify(f"{state.agent.name} recovered{took}.", title="RECOVERED",
+                    severity="information", timeout=8)
 
     def _flush_down(self) -> None:
         now = self.clock()

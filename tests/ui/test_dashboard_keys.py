@@ -297,3 +297,18 @@ async def test_command_palette_offers_every_dashboard_action() -> None:
         assert "Incident panel" in offered
         bound = {b.action for b in app.BINDINGS if isinstance(b, Binding)}
         assert {action for _t, _h, action in ACTIONS} <= bound
+
+
+async def test_recovery_is_announced_with_how_long_it_was_down() -> None:
+    async with AgentServer() as server:
+        server.route("/x", Reply(status=503))
+        cfg = config(agent(server, "a", "Alpha", "/x", interval=3600))
+        monitor = Monitor(cfg)
+        app = AgentStatusApp(monitor)
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            await until(pilot, lambda: monitor.states["a"].verdict is Verdict.DOWN)
+            server.route("/x", Reply("4"))
+            await pilot.press("r")
+            await until(pilot, lambda: any(n.title == "RECOVERED" for n in app._notifications))
+            note = next(n.message for n in app._notifications if n.title == "RECOVERED")
+            assert note.startswith("Alpha recovered after ") and note.endswith(" DOWN.")
