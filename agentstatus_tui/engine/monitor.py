@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import uptime
-from .checks import Prober
+from .checks import Prober, ProbeReply
 from .events import (
     AgentPaused,
     Event,
@@ -25,6 +25,7 @@ from .events import (
     TransitionEvent,
 )
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
+from .probe_thread import ProbeThread
 
 if TYPE_CHECKING:
     from .storage import AgentHistory
@@ -102,6 +103,8 @@ class Monitor:
         self.alerts = alerts
         self.incidents = incidents
         self.prober = prober or Prober(config)
+        # With a probe thread, the Prober lives on that thread's loop (see probe_thread).
+        self.probe_thread: ProbeThread | None = None
         self.clock = clock
         self.states: dict[str, AgentState] = {a.id: AgentState(agent=a) for a in config.agents}
         self._subscribers: list[Subscriber] = []
@@ -121,9 +124,12 @@ class Monitor:
         *,
         data_dir: str | None = None,
         clock: Callable[[], float] = time.time,
+        probe_thread: bool = False,
     ) -> Monitor:
         """A Monitor with the product's store, alert outbox and incident tracker in the
-        data dir (--data-dir, $AGENTSTATUS_DATA_DIR or the user data dir)."""
+        data dir (--data-dir, $AGENTSTATUS_DATA_DIR or the user data dir). A front end
+        that draws on its loop (the dashboard) asks for `probe_thread`, so drawing never
+        delays a probe's clock."""
         from . import db
         from .alerts.center import AlertCenter
         from .incidents.tracker import IncidentTracker
@@ -132,6 +138,8 @@ class Monitor:
         path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME
         store = Store(path)
         mon = cls(config, store=store, clock=clock)
+        if probe_thread:
+            mon.probe_thread = ProbeThread()
         mon.writer = StoreWriter(Store(path), retention=config.retention)
         mon.alerts = AlertCenter(config, store, clock=clock)
         mon.alerts.subscribe(mon.publish)
@@ -201,7 +209,10 @@ class Monitor:
         if self.alerts is not None:
             with contextlib.suppress(Exception):
                 await self.alerts.aclose()
-        await self.prober.aclose()
+        if self.probe_thread is not None:
+            await asyncio.to_thread(self.probe_thread.stop, self.prober.aclose)
+        else:
+            await self.prober.aclose()
         if self.store is not None and hasattr(self.store, "close"):
             self.store.close()
 
@@ -232,6 +243,19 @@ class Monitor:
         if self.alerts is not None and deliver_deadline is not None:
             await self.alerts.deliver_pending(self.clock() + deliver_deadline)
         return [r for r in results if r is not None]
+
+    async def probe(self, agent: AgentConfig, *, manual: bool = False) -> RunResult:
+        """One run's requests (the Prober), on the probe thread when there is one."""
+        if self.probe_thread is not None:
+            return await self.probe_thread.run(self.prober.run(agent, manual=manual))
+        return await self.prober.run(agent, manual=manual)
+
+    async def send_probe(self, agent_id: str, region: str) -> ProbeReply:
+        """The agent's validation request sent once now (the incident's Reproduce)."""
+        agent = self.states[agent_id].agent
+        if self.probe_thread is not None:
+            return await self.probe_thread.run(self.prober.send_one(agent, region))
+        return await self.prober.send_one(agent, region)
 
     def set_paused(self, agent_id: str, paused: bool) -> None:
         st = self.states[agent_id]
@@ -296,7 +320,7 @@ class Monitor:
         st.in_flight = True
         self.publish(RunStarted(agent.id, self.clock(), manual))
         try:
-            result = await self.prober.run(agent, manual=manual)
+            result = await self.probe(agent, manual=manual)
         finally:
             st.in_flight = False
         if st.paused and not manual:

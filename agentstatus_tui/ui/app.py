@@ -167,7 +167,12 @@ class AgentStatusApp(App[int]):
             # Ages change in 10 s / 1 min steps; waking once a second costs nothing on the
             # wire because a cell is written only when its text changes.
             self.set_interval(1.0, self._tick)
-            await self.monitor.start()
+            # Polling starts once the first frame is drawn: drawing a grid of hundreds of
+            # rows while the first answers arrive would delay their timing.
+            self.call_after_refresh(self._start_polling)
+
+    async def _start_polling(self) -> None:
+        await self.monitor.start()
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from agent_server import AgentServer, Reply
@@ -10,6 +11,7 @@ from agent_server import AgentServer, Reply
 from agentstatus_tui.engine.events import RunFinished, RunStarted, TransitionEvent
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
 from agentstatus_tui.engine.monitor import Monitor, agent_offset, next_slot
+from agentstatus_tui.engine.probe_thread import ProbeThread
 
 
 def config_for(*agents: AgentConfig) -> Config:
@@ -156,3 +158,41 @@ def test_next_slot_stays_on_the_agents_grid_and_never_right_after_a_run():
     # A run that started just before its slot is not followed by another at once.
     t2 = next_slot(a, now=off + 6000 - 1, last_start=off + 6000 - 2)
     assert t2 - (off + 6000 - 2) >= 30
+
+
+def _busy(seconds: float) -> None:
+    """Hold the loop (and the GIL, between switches) like a heavy frame being drawn."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        sum(range(1000))
+
+
+async def test_probe_thread_keeps_a_busy_front_end_out_of_the_agents_latency(tmp_path: Path):
+    # The agent answers from a loop of its own: blocking the test's loop must not slow it.
+    server_thread = ProbeThread("agent")
+    server = AgentServer()
+    await server_thread.run(server.__aenter__())
+    url = server.route("/ok", Reply("hi", delay=0.2))
+    cfg = config_for(agent(url, interval=3600, validations=2))
+    threaded = Monitor.open(cfg, data_dir=str(tmp_path / "a"), probe_thread=True)
+    inline = Monitor.open(cfg, data_dir=str(tmp_path / "b"))
+    try:
+        for mon in (threaded, inline):
+            run = asyncio.ensure_future(mon.run_now("a"))
+            await asyncio.sleep(0.05)  # the requests are out …
+            _busy(0.6)  # … and the front end's loop is busy while they are answered
+            await run
+        fast = threaded.states["a"].last
+        slow = inline.states["a"].last
+        assert fast is not None and slow is not None
+        # On its own loop the probe saw the agent's 200 ms; on the busy loop it could
+        # only notice the answer once the loop was free again.
+        assert fast.overall.ttfb_p50 is not None and fast.overall.ttfb_p50 < 0.4
+        assert slow.overall.ttfb_p50 is not None and slow.overall.ttfb_p50 >= 0.6
+        reply = await threaded.send_probe("a", "us")
+        assert reply.status == 200
+    finally:
+        await threaded.stop()
+        await inline.stop()
+        await server_thread.run(server.__aexit__(None, None, None))
+        server_thread.stop()

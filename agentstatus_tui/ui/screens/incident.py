@@ -398,7 +398,7 @@ class IncidentScreen(ModalScreen[None]):
 
     async def _send(self, region: str) -> None:
         try:
-            reply = await self.monitor.prober.send_one(self.agent, region)
+            reply = await self.monitor.send_probe(self.agent.id, region)
         finally:
             self.probing = False
         self.probe = reply
