@@ -21,9 +21,13 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import time
+from multiprocessing import Process
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/engine.py's agent
 
 HELP_MARKER = b"WHAT IT DOES"  # the help screen's table header
 
@@ -89,11 +93,34 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60, help="length of the idle window")
     parser.add_argument("--size", default="100x30", help="terminal COLSxROWS")
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds before measuring")
+    parser.add_argument(
+        "--agents", type=int, default=0,
+        help="instead of the demo: N loopback agents (answering in 200 ms, 3 regions) "
+             "polled every --interval seconds, e.g. the design's goal: --agents 10")
+    parser.add_argument("--interval", type=float, default=60.0)
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
 
     exe = shutil.which("agentstatus") or str(Path(sys.executable).with_name("agentstatus"))
-    term = Terminal([exe, "--demo"], cols, rows)
+    argv, what = [exe, "--demo"], "agentstatus --demo"
+    server = None
+    tmp = tempfile.TemporaryDirectory(prefix="agentstatus-tui-idle-")
+    if args.agents:
+        from engine import free_port, serve
+
+        port = free_port()
+        server = Process(target=serve, args=(port, 0.2), daemon=True)
+        server.start()
+        lines = [f"defaults: {{interval: {args.interval:g}s, validations: 6}}",
+                 "regions: {us: {}, eu: {}, ap: {}}", "agents:"]
+        lines += [f"  - {{id: agent-{i}, name: Agent {i}, "
+                  f"url: 'http://127.0.0.1:{port}/a{i}/v1/chat/completions'}}"
+                  for i in range(args.agents)]
+        cfg = Path(tmp.name) / "agents.yaml"
+        cfg.write_text("\n".join(lines) + "\n")
+        argv = [exe, "--config", str(cfg), "--data-dir", tmp.name]
+        what = f"{args.agents} agents every {args.interval:g} s"
+    term = Terminal(argv, cols, rows)
     try:
         term.pump(args.warmup)  # first paint and the first run of every agent
         start_bytes = sum(len(c) for _, c in term.chunks)
@@ -110,11 +137,14 @@ def main() -> int:
         term.pump(1.0)
     finally:
         code = term.close()
+        if server is not None:
+            server.terminate()
+        tmp.cleanup()
 
     total = sum(seconds)
     quiet = [b for b in seconds if b == 0]
     busy = [b for b in seconds if b > 0]
-    print(f"terminal {cols}x{rows}, agentstatus --demo, start-up {start_bytes:,} bytes")
+    print(f"terminal {cols}x{rows}, {what}, start-up {start_bytes:,} bytes")
     print(f"window {args.seconds} s: {total:,} bytes, average {total / args.seconds:,.0f} B/s "
           f"(goal < 1,000 B/s)")
     print(f"  seconds with no output: {len(quiet)} of {args.seconds}")

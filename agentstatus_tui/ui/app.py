@@ -23,6 +23,7 @@ from .themes import choose_theme, load_themes, next_theme
 from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
 from .widgets.header import StatusHeader
+from .wire import crop_partial_updates
 
 
 def _bindings() -> list[BindingType]:
@@ -96,6 +97,7 @@ class AgentStatusApp(App[int]):
         theme: str | None = None,
         live: bool = True,
     ) -> None:
+        crop_partial_updates()  # a changed cell costs its own bytes, not its whole row
         # Textual pops NO_COLOR while starting up: read it first.
         no_color = "NO_COLOR" in os.environ
         super().__init__()
