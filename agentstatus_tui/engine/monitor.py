@@ -101,6 +101,8 @@ class Monitor:
         self.store = store  # engine.storage.Store used on the loop thread (reads)
         self.writer: Any | None = None  # engine.storage.StoreWriter (writes, own thread)
         self.alerts = alerts
+        if alerts is not None and hasattr(alerts, "subscribe"):
+            alerts.subscribe(self.publish)  # alert events reach every subscriber
         self.incidents = incidents
         self.prober = prober or Prober(config)
         # With a probe thread, the Prober lives on that thread's loop (see probe_thread).

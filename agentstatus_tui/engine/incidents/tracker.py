@@ -97,13 +97,12 @@ class IncidentTracker:
             cursor = max((t.id for t in self._transitions_after(0)), default=0)
             self.incidents.set_cursor(CURSOR, cursor)
         self._cursor = cursor
-        # Alert events come from the center itself (and, if the Monitor forwards them,
-        # from the Monitor too: `_record_alert` ignores a status it has already seen).
+        # Alert events arrive through the Monitor, which forwards its alert center's; a
+        # tracker without a Monitor listens to the center itself.
         if monitor is not None and hasattr(monitor, "subscribe"):
             monitor.subscribe(self._on_event)
-        center = self.alerts
-        if center is not None and hasattr(center, "subscribe"):
-            center.subscribe(self.on_alert_changed)
+        elif self.alerts is not None and hasattr(self.alerts, "subscribe"):
+            self.alerts.subscribe(self.on_alert_changed)
 
     # ------------------------------------------------------------------ wiring
 
