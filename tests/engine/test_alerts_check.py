@@ -5,13 +5,12 @@ with matching trigger/resolve, even when a receiver fails its first attempt."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from agent_server import AgentServer, Reply
 from alerts_helpers import HOOK_SECRET, PD_PATH, ROUTING_KEY, SLACK_PATH, SMTP_PASSWORD, db_bytes
-from receivers import PAGERDUTY_OK, HttpReceiver, SmtpReceiver
+from receivers import HttpReceiver, SmtpReceiver
 from receivers import Reply as Answer
 
 from agentstatus_tui.cli import main
@@ -21,9 +20,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 CONFIG = """\
 defaults: {{validations: 2, retries: 0, timeout: 2s}}
 channels:
-  pagerduty: {{type: pagerduty, routing_key: "${{PD_KEY}}", url: "{rx}{pd}"}}
+  pagerduty: {{type: pagerduty, routing_key: "${{PD_KEY}}", url: "{http}{pd}"}}
   slack: {{type: slack, url: "${{SLACK_URL}}"}}
-  hook: {{type: webhook, url: "{rx}/hook", secret: "${{HOOK_SECRET}}"}}
+  hook: {{type: webhook, url: "{http}/hook", secret: "${{HOOK_SECRET}}"}}
   mail: {{type: email, to: [oncall@example.com], from: agentstatus@example.com,
           host: 127.0.0.1, port: {smtp}, username: agentstatus, password: "${{SMTP_PW}}"}}
 agents:
@@ -34,21 +33,12 @@ agents:
 """
 
 
-@pytest.fixture
-async def rx() -> AsyncIterator[HttpReceiver]:
-    r = HttpReceiver()
-    r.default(PD_PATH, PAGERDUTY_OK)
-    await r.start()
-    yield r
-    await r.stop()
-
-
 async def test_cron_check_pages_once_each_way_even_when_a_receiver_fails_first(
-    rx: HttpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    http: HttpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rx.script(PD_PATH, Answer(500, "try again"))
+    http.script(PD_PATH, Answer(500, "try again"))
     monkeypatch.setenv("PD_KEY", ROUTING_KEY)
-    monkeypatch.setenv("SLACK_URL", rx.url(SLACK_PATH))
+    monkeypatch.setenv("SLACK_URL", http.url(SLACK_PATH))
     monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
     monkeypatch.setenv("SMTP_PW", SMTP_PASSWORD)
     data = tmp_path / "data"
@@ -56,7 +46,7 @@ async def test_cron_check_pages_once_each_way_even_when_a_receiver_fails_first(
         async with AgentServer() as agent:
             url = agent.route("/bot", Reply("4"))
             cfg = tmp_path / "agents.yaml"
-            cfg.write_text(CONFIG.format(rx=rx.url(), pd=PD_PATH, smtp=smtp.port, agent=url))
+            cfg.write_text(CONFIG.format(http=http.url(), pd=PD_PATH, smtp=smtp.port, agent=url))
 
             async def check() -> int:
                 argv = ["check", "--config", str(cfg), "--data-dir", str(data),
@@ -70,12 +60,12 @@ async def test_cron_check_pages_once_each_way_even_when_a_receiver_fails_first(
             codes += [await check()]
     assert codes == [0, 2, 2, 0]
 
-    pd = [r.json for r in rx.at(PD_PATH)]
+    pd = [r.json for r in http.at(PD_PATH)]
     assert [x["event_action"] for x in pd] == ["trigger", "trigger", "resolve"]  # 500, retry
     assert len({x["dedup_key"] for x in pd}) == 1
-    assert len(rx.at(SLACK_PATH)) == 2
-    assert [r.json["event"] for r in rx.at("/hook")] == ["trigger", "resolve"]
-    assert rx.at("/hook")[0].json["errors"] == {"HTTP_503": 2}
+    assert len(http.at(SLACK_PATH)) == 2
+    assert [r.json["event"] for r in http.at("/hook")] == ["trigger", "resolve"]
+    assert http.at("/hook")[0].json["errors"] == {"HTTP_503": 2}
     assert [m["Subject"] for m in smtp.messages] == ["[DOWN] Support Bot",
                                                      "[RECOVERED] Support Bot"]
     raw = db_bytes(data / "agentstatus.db")

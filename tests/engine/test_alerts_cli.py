@@ -4,12 +4,11 @@ the receiver's answer printed, exit codes, and no secret in the output."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from alerts_helpers import HOOK_SECRET, PD_PATH, ROUTING_KEY, SLACK_PATH, SLACK_TOKEN
-from receivers import PAGERDUTY_OK, HttpReceiver, Reply, SmtpReceiver
+from receivers import HttpReceiver, Reply, SmtpReceiver
 
 from agentstatus_tui.cli import main
 from agentstatus_tui.engine.alerts.messages import TEST_TEXT
@@ -31,15 +30,6 @@ agents:
     url: {base}/v1/chat/completions
     alerts: {{channels: [pagerduty, slack, hook, mail, status]}}
 """
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpReceiver]:
-    rx = HttpReceiver()
-    rx.default(PD_PATH, PAGERDUTY_OK)
-    await rx.start()
-    yield rx
-    await rx.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +39,6 @@ D, G, U, K = Verdict.DOWN, Verdict.DEGRADED, Verdict.UP, Verdict.UNKNOWN
 # aiosmtpd warns that loopback AUTH runs without TLS: that is the point of this receiver.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 ALL = ("pagerduty", "slack", "hook", "oncall-email", "status")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpReceiver]:
-    rx = HttpReceiver()
-    rx.default(PD_PATH, PAGERDUTY_OK)
-    await rx.start()
-    yield rx
-    await rx.stop()
 
 
 @pytest.fixture
