@@ -14,7 +14,7 @@ from typing import Any, Literal
 import httpx
 
 from ..events import AlertChanged
-from ..model import AgentConfig, Channel, Config, RunResult, StatuspageChannel, Verdict
+from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from . import channels as senders
 from .channels import DeliveryResult
 from .messages import AlertFacts, facts_from_run, safe_url
@@ -99,10 +99,6 @@ class AlertCenter:
                 fn(event)
             except Exception:
                 log.exception("alert subscriber failed")
-
-    def update_config(self, config: Config) -> None:
-        """A reloaded config: new rules and channels apply to alerts sent from now on."""
-        self.config = config
 
     # ------------------------------------------------------------------ rules
 
@@ -291,12 +287,6 @@ class AlertCenter:
             self._client = senders.make_client()
             self._client_loop = loop
         return self._client
-
-    async def send_now(self, channel: Channel, facts: AlertFacts,
-                       timeout: float = 10.0) -> DeliveryResult:
-        """One delivery outside the outbox (test-alert)."""
-        return await senders.send(channel, facts, client=self._http(),
-                                  secrets=self.config.secrets, timeout=timeout)
 
     async def aclose(self) -> None:
         await self.outbox.aclose()

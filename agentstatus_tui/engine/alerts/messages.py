@@ -183,11 +183,6 @@ def pagerduty_body(f: AlertFacts, channel: PagerDutyChannel) -> dict[str, Any]:
     return body
 
 
-def pagerduty_resolve_body(f: AlertFacts, channel: PagerDutyChannel) -> dict[str, Any]:
-    return {"routing_key": channel.routing_key, "event_action": "resolve",
-            "dedup_key": f.dedup_key}
-
-
 def slack_body(f: AlertFacts) -> dict[str, Any]:
     text = headline(f)
     if f.event in ("trigger", "resolve") and not f.text:

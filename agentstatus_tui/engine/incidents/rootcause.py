@@ -83,13 +83,3 @@ def match(overall: Stats, regions: Mapping[str, Stats]) -> tuple[Cause, ...]:
 
 def match_run(run: RunResult | None) -> tuple[Cause, ...]:
     return () if run is None else match(run.overall, run.regions)
-
-
-def suggest(overall: Stats, regions: Mapping[str, Stats]) -> Cause | None:
-    """The single most likely row, or None."""
-    rows = match(overall, regions)
-    return rows[0] if rows else None
-
-
-def down_regions(regions: Mapping[str, Stats]) -> list[str]:
-    return [n for n, s in regions.items() if s.verdict is Verdict.DOWN]

@@ -296,12 +296,6 @@ class IncidentStore:
         ).fetchone()
         return _incident(row) if row else None
 
-    def latest_for(self, agent_id: str) -> Incident | None:
-        row = self.conn.execute(
-            "SELECT * FROM incidents WHERE agent_id = ? ORDER BY id DESC LIMIT 1", (agent_id,)
-        ).fetchone()
-        return _incident(row) if row else None
-
     def incidents(self, *, open_only: bool = False, limit: int | None = None) -> list[Incident]:
         sql = "SELECT * FROM incidents"
         if open_only:

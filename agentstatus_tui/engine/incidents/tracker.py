@@ -90,7 +90,6 @@ class IncidentTracker:
         self._streak: dict[str, tuple[float, str]] = {}  # agent → first failing run
         self._alert_seen: dict[int, tuple[str, int]] = {}
         self._early_alerts: dict[str, list[tuple[float, AlertChanged]]] = {}
-        self._listeners: list[Callable[[int, str], None]] = []
         cursor = self.incidents.cursor(CURSOR)
         if cursor is None:
             # First start on this file: history before now is not an incident to open.
