@@ -393,11 +393,7 @@ class Monitor:
         now = self.clock()
         if self.store is not None:
             try:
-                return {
-                    "24h": self.store.uptime(st.agent.id, now - 86400, now),
-                    "7d": self.store.uptime(st.agent.id, now - 7 * 86400, now),
-                    "30d": self.store.uptime(st.agent.id, now - 30 * 86400, now),
-                }
+                return self.store.uptimes(st.agent.id, now)
             except Exception:
                 log.exception("uptime of %s failed", st.agent.id)
                 return st.uptime

@@ -501,6 +501,11 @@ class Store:
         end = time.time() if until is None else until
         return uptime.uptime(self.points(agent_id, since, until, region), since, end)
 
+    def uptimes(self, agent_id: str, now: float) -> dict[str, float | None]:
+        """Overall uptime over each of UPTIME_WINDOWS (24h, 7d, 30d) from one read."""
+        pts = self.points(agent_id, now - max(UPTIME_WINDOWS.values()))
+        return {name: uptime.uptime(pts, now - span, now) for name, span in UPTIME_WINDOWS.items()}
+
     def outages(
         self, agent_id: str, since: float, until: float | None = None, region: str | None = None
     ) -> list[Outage]:
@@ -559,7 +564,6 @@ class Store:
         last_rows = self._runs_by_id(
             [v[2] for regions in state.values() for v in regions.values() if v[2] is not None]
         )
-        longest = max(UPTIME_WINDOWS.values())
         out: dict[str, AgentHistory] = {}
         for agent_id in ids:
             regions = state.get(agent_id)
@@ -601,7 +605,6 @@ class Store:
                     (agent_id, transitions),
                 )
             ]
-            pts = self.points(agent_id, now - longest)
             out[agent_id] = AgentHistory(
                 agent_id=agent_id,
                 verdict=verdict,
@@ -610,10 +613,7 @@ class Store:
                 last=last,
                 sparkline=spark,
                 transitions=recent,
-                uptime={
-                    name: uptime.uptime(pts, now - span, now)
-                    for name, span in UPTIME_WINDOWS.items()
-                },
+                uptime=self.uptimes(agent_id, now),
                 region_since={k: v[1] for k, v in regions.items() if k is not None},
             )
         return out
