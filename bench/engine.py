@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agentstatus_tui.engine.checks import Prober
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
+from agentstatus_tui.engine.probe.prober import Prober
 
 BODY = json.dumps({
     "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench",

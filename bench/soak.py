@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import free_port, serve
 
-from agentstatus_tui.engine.checks import Prober
 from agentstatus_tui.engine.events import RunFinished
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
 from agentstatus_tui.engine.monitor import Monitor
+from agentstatus_tui.engine.probe.prober import Prober
 
 REGIONS = ("us", "eu", "ap")
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentstatus_tui.engine import db
+from agentstatus_tui.engine.history import db
+from agentstatus_tui.engine.history.store import Store, StoreWriter
 from agentstatus_tui.engine.model import RunResult, Stats, Verdict
-from agentstatus_tui.engine.storage import Store, StoreWriter
 
 VERDICTS = (Verdict.UP, Verdict.DEGRADED, Verdict.DOWN)
 

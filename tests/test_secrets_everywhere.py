@@ -13,7 +13,7 @@ from aiohttp import web
 from receivers import PAGERDUTY_OK, HttpReceiver
 
 from agentstatus_tui.cli import main
-from agentstatus_tui.engine.config import load_config
+from agentstatus_tui.engine.config.load import load_config
 from agentstatus_tui.engine.logs import LOG_FILENAME, setup_logging, teardown_logging
 from agentstatus_tui.engine.monitor import Monitor
 from agentstatus_tui.ui.app import AgentStatusApp

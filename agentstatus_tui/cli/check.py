@@ -257,7 +257,7 @@ def run_document(config: Config, result: RunResult) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..engine.config import check_config_file, load_config
+    from ..engine.config.load import check_config_file, load_config
 
     try:
         errors, unset = check_config_file(args.file)

@@ -43,13 +43,13 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
     """The Config named by --config, else the user's agents.yaml. Prints every error (or
     how to start) on stderr and returns None when there is no usable config. --demo is
     handled by the caller: the demo agents must be started inside its event loop."""
-    from ..engine.config import find_user_config, load_config
+    from ..engine.config.load import find_user_config, load_config
 
     path: Path | None = Path(args.config) if getattr(args, "config", None) else None
     if path is None:
         path = find_user_config()
     if path is None:
-        from ..engine.config import user_config_path
+        from ..engine.config.load import user_config_path
 
         print(NO_CONFIG_HELP.format(user_config=user_config_path()), file=sys.stderr)
         return None
@@ -67,7 +67,7 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
 def demo_data_dir(args: argparse.Namespace) -> str:
     """The demo keeps its own history (in `demo/` under the data dir), apart from the real
     agents' history, and across restarts like the real thing."""
-    from ..engine import db
+    from ..engine.history import db
 
     path = db.data_dir(getattr(args, "data_dir", None)) / "demo"
     path.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ async def _dashboard(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace) -> int:
-    from ..engine import db
+    from ..engine.history import db
     from ..engine.logs import LOG_FILENAME, setup_logging, teardown_logging
     from ..engine.monitor import Monitor
     from ..ui.app import AgentStatusApp

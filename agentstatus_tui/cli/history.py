@@ -10,11 +10,11 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..engine.durations import human
+from ..engine.config.durations import human
+from ..engine.history.store import AgentReport, RunRecord, Store, Transition
+from ..engine.history.uptime import Outage, Summary
 from ..engine.model import Config
 from ..engine.secrets import redact
-from ..engine.storage import AgentReport, RunRecord, Store, Transition
-from ..engine.uptime import Outage, Summary
 from .output import format_ms, iso_utc, now_utc_iso
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 
 def since_arg(text: str) -> float:
     """A window length in seconds from `24h`, `7d`, `30m`, `1h30m` or plain seconds."""
-    from ..engine.config_yaml import parse_duration
+    from ..engine.config.yaml_lines import parse_duration
 
     seconds = parse_duration(text)
     if seconds is None or seconds <= 0:

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..engine import db
-from ..engine.durations import human
+from ..engine.config.durations import human
+from ..engine.history import db
 from ..engine.incidents.document import render
 from ..engine.incidents.store import STEPS, Incident, IncidentStore
 from ..engine.incidents.wording import clock, day

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from ..engine.config import sample_config_text, user_config_path
+    from ..engine.config.load import sample_config_text, user_config_path
 
     text = sample_config_text()
     if args.stdout:

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import uptime
-from .checks import Prober, ProbeReply
 from .events import (
     AgentPaused,
     Event,
@@ -24,11 +22,13 @@ from .events import (
     Subscriber,
     TransitionEvent,
 )
+from .history import uptime
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
-from .probe_thread import ProbeThread
+from .probe.prober import Prober, ProbeReply
+from .probe.thread import ProbeThread
 
 if TYPE_CHECKING:
-    from .storage import AgentHistory
+    from .history.store import AgentHistory
 
 log = logging.getLogger("agentstatus")
 
@@ -132,10 +132,10 @@ class Monitor:
         data dir (--data-dir, $AGENTSTATUS_DATA_DIR or the user data dir). A front end
         that draws on its loop (the dashboard) asks for `probe_thread`, so drawing never
         delays a probe's clock."""
-        from . import db
         from .alerts.center import AlertCenter
+        from .history import db
+        from .history.store import Store, StoreWriter
         from .incidents.tracker import IncidentTracker
-        from .storage import Store, StoreWriter
 
         path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME
         store = Store(path)

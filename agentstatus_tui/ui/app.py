@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
-from ..engine.durations import human
+from ..engine.config.durations import human
 from ..engine.model import Verdict
 from . import format as fmt
 from . import messages as msg

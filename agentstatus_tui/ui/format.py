@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from ..engine.durations import human
+from ..engine.config.durations import human
 from ..engine.model import Stats, Verdict
 
 REACHABLE_MARK = "·"

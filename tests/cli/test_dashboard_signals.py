@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Verdict
-from agentstatus_tui.engine.storage import Store
 
 
 def drain(fd: int, seconds: float) -> bytes:

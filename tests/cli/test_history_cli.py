@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from agentstatus_tui.cli import main
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import RunResult, Stats, Verdict
-from agentstatus_tui.engine.storage import Store
 
 UP, DOWN, DEG = Verdict.UP, Verdict.DOWN, Verdict.DEGRADED
 SECRET = "tok-9b1e44d0c2a7f3e8"

@@ -32,8 +32,8 @@ from receivers import PAGERDUTY_OK, HttpReceiver, Reply, SmtpReceiver
 from agentstatus_tui.engine.alerts.center import AlertCenter
 from agentstatus_tui.engine.alerts.channels import SIGNATURE_HEADER
 from agentstatus_tui.engine.events import AlertChanged
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Config, Verdict
-from agentstatus_tui.engine.storage import Store
 
 D, G, U, K = Verdict.DOWN, Verdict.DEGRADED, Verdict.UP, Verdict.UNKNOWN
 # aiosmtpd warns that loopback AUTH runs without TLS: that is the point of this receiver.

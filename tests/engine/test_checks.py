@@ -22,7 +22,6 @@ from agent_server import (
     self_signed_context,
 )
 
-from agentstatus_tui.engine.checks import Prober
 from agentstatus_tui.engine.model import (
     AgentConfig,
     Config,
@@ -32,6 +31,7 @@ from agentstatus_tui.engine.model import (
     RunResult,
     Verdict,
 )
+from agentstatus_tui.engine.probe.prober import Prober
 
 TRANSPORTS = ["aiohttp", "httpx"]
 

@@ -11,8 +11,8 @@ import subprocess
 import pytest
 from agent_server import AgentServer, Echo
 
-from agentstatus_tui.engine.checks import curl_command, request_body
 from agentstatus_tui.engine.model import AgentConfig, Region
+from agentstatus_tui.engine.probe.prober import curl_command, request_body
 
 SECRET = "sk-live-abc123-very-secret"
 
@@ -88,7 +88,7 @@ async def test_pasted_curl_sends_the_same_request() -> None:
 
 
 def test_curl_shows_secrets_in_the_url_and_proxy_as_variables():
-    from agentstatus_tui.engine.config import load_config_text
+    from agentstatus_tui.engine.config.load import load_config_text
 
     env = {"K": "sekrit-key-123", "T": "tok-abcdef-999", "PX": "proxypass-777"}
     config = load_config_text(

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from agent_server import AgentServer, Reply, closed_port
 
-from agentstatus_tui.engine.checks import Prober
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
+from agentstatus_tui.engine.probe.prober import Prober
 
 # A name that cannot resolve here: only a proxy that knows where to send it can reach it.
 FAR_AWAY = "agent.far-away.invalid"

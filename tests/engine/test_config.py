@@ -9,7 +9,7 @@ from textwrap import dedent
 
 import pytest
 
-from agentstatus_tui.engine.config import (
+from agentstatus_tui.engine.config.load import (
     find_user_config,
     load_config,
     load_config_text,

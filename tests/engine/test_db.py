@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus_tui.engine import db
+from agentstatus_tui.engine.history import db
 
 
 @pytest.fixture

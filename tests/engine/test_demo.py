@@ -11,9 +11,9 @@ from agentstatus_tui.demo import (
     DemoThread,
     demo_config_yaml,
 )
-from agentstatus_tui.engine.checks import Prober, curl_command
-from agentstatus_tui.engine.config import load_config_text
+from agentstatus_tui.engine.config.load import load_config_text
 from agentstatus_tui.engine.model import RunResult, Verdict
+from agentstatus_tui.engine.probe.prober import Prober, curl_command
 
 UP_TIME, DOWN_TIME = 1_000_000 * 240.0 + 100.0, 1_000_000 * 240.0 + 10.0
 

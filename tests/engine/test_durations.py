@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus_tui.engine.durations import human
+from agentstatus_tui.engine.config.durations import human
 
 MIN, HOUR, DAY = 60, 3600, 86400
 

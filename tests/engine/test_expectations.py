@@ -7,9 +7,9 @@ import re
 import pytest
 from agent_server import AgentServer, Reply
 
-from agentstatus_tui.engine.checks import Prober
-from agentstatus_tui.engine.expectations import failures
 from agentstatus_tui.engine.model import AgentConfig, Config, Expectation, GoldPrompt, Region
+from agentstatus_tui.engine.probe.expectations import failures
+from agentstatus_tui.engine.probe.prober import Prober
 
 
 def E(kind: str, value: object) -> Expectation:

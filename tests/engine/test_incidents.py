@@ -7,12 +7,12 @@ import pytest
 from incident_fixtures import OK, agent, make_run
 
 from agentstatus_tui.engine.events import AlertChanged
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.incidents.checklist import Checklist
 from agentstatus_tui.engine.incidents.document import render
 from agentstatus_tui.engine.incidents.store import VERIFY, IncidentStore
 from agentstatus_tui.engine.incidents.tracker import IncidentTracker
 from agentstatus_tui.engine.model import Config, Region, Verdict
-from agentstatus_tui.engine.storage import Store
 
 T0 = 1_790_000_000.0  # a fixed clock
 SECRET = "sk-live-very-secret-token"

@@ -8,7 +8,7 @@ import pytest
 from incident_fixtures import agent
 
 from agentstatus_tui.cli import main
-from agentstatus_tui.engine import db
+from agentstatus_tui.engine.history import db
 from agentstatus_tui.engine.incidents.checklist import Checklist
 from agentstatus_tui.engine.incidents.store import IncidentStore
 from agentstatus_tui.engine.incidents.tracker import IncidentTracker

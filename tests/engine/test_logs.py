@@ -18,7 +18,7 @@ def test_log_file_masks_secrets_in_messages_and_tracebacks(tmp_path: Path):
         try:
             raise RuntimeError(f"connect failed for Bearer {SECRET}")
         except RuntimeError:
-            logging.getLogger("agentstatus_tui.engine.storage").exception("store failed")
+            logging.getLogger("agentstatus_tui.engine.history.store").exception("store failed")
     finally:
         teardown_logging(handlers)
     text = log_file.read_text()

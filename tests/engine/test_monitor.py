@@ -11,7 +11,7 @@ from agent_server import AgentServer, Reply
 from agentstatus_tui.engine.events import RunFinished, RunStarted, TransitionEvent
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
 from agentstatus_tui.engine.monitor import Monitor, agent_offset, next_slot
-from agentstatus_tui.engine.probe_thread import ProbeThread
+from agentstatus_tui.engine.probe.thread import ProbeThread
 
 
 def config_for(*agents: AgentConfig) -> Config:

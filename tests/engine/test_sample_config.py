@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentstatus_tui.engine.config import load_config, sample_config_text
+from agentstatus_tui.engine.config.load import load_config, sample_config_text
 from agentstatus_tui.engine.model import EXPECT_KINDS, ConfigError
 
 REPO_SAMPLE = Path(__file__).resolve().parents[2] / "sample_agents.yaml"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agentstatus_tui.engine import db
+from agentstatus_tui.engine.history import db
+from agentstatus_tui.engine.history.store import Store, StoreWriter
 from agentstatus_tui.engine.model import (
     AgentConfig,
     Config,
@@ -20,7 +21,6 @@ from agentstatus_tui.engine.model import (
     Thresholds,
     Verdict,
 )
-from agentstatus_tui.engine.storage import Store, StoreWriter
 from agentstatus_tui.engine.verdicts import summarize
 
 UP, DOWN, DEG, UNK = Verdict.UP, Verdict.DOWN, Verdict.DEGRADED, Verdict.UNKNOWN

@@ -12,15 +12,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Verdict
-from agentstatus_tui.engine.storage import Store
 
 # Builds runs from the shared model only: the child needs nothing from the tests.
 PRELUDE = textwrap.dedent(
     """
     import asyncio, os, sys, time
     from agentstatus_tui.engine.model import RunResult, Stats, Verdict
-    from agentstatus_tui.engine.storage import Store, StoreWriter
+    from agentstatus_tui.engine.history.store import Store, StoreWriter
 
     def run(agent, at, verdict):
         ok = 0 if verdict is Verdict.DOWN else 10

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from agent_server import AgentServer, Echo, Reply
 
-from agentstatus_tui.engine import db
-from agentstatus_tui.engine.config import load_config_text
+from agentstatus_tui.engine.config.load import load_config_text
+from agentstatus_tui.engine.history import db
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Verdict
 from agentstatus_tui.engine.monitor import Monitor
-from agentstatus_tui.engine.storage import Store
 
 SECRET = "sk-restart-5e0c1d9a7b3f2468"
 

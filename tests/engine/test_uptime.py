@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agentstatus_tui.engine.history.uptime import outages, segments, summarize, uptime
 from agentstatus_tui.engine.model import Verdict
-from agentstatus_tui.engine.uptime import outages, segments, summarize, uptime
 
 UP, DOWN, DEG, UNK, REACH = (
     Verdict.UP,

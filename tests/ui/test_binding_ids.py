@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from agentstatus_tui.engine.bindings import BINDING_IDS
+from agentstatus_tui.engine.config.keymap import BINDING_IDS
 from agentstatus_tui.ui.app import AgentStatusApp
 from agentstatus_tui.ui.help_screen import HelpScreen
 from agentstatus_tui.ui.screens.alerts import AlertsScreen

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from agent_server import AgentServer, completion
 from receivers import PAGERDUTY_OK, HttpReceiver
 
-from agentstatus_tui.engine.durations import human
+from agentstatus_tui.engine.config.durations import human
 from agentstatus_tui.engine.incidents.store import VERIFY
 from agentstatus_tui.engine.model import (
     AgentConfig,

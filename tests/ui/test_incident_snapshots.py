@@ -12,12 +12,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 
 from incident_fixtures import make_run
 
-from agentstatus_tui.engine.checks import ProbeReply
 from agentstatus_tui.engine.events import AlertChanged
 from agentstatus_tui.engine.incidents.checklist import Checklist
 from agentstatus_tui.engine.incidents.tracker import IncidentTracker
 from agentstatus_tui.engine.model import AgentConfig, AlertRules, Config, Region, Runbook, Verdict
 from agentstatus_tui.engine.monitor import LocalTransition, Monitor
+from agentstatus_tui.engine.probe.prober import ProbeReply
 from agentstatus_tui.ui.app import AgentStatusApp
 
 T0 = 1_795_000_000.0 - (1_795_000_000.0 % 86400) + 10 * 3600 + 3 * 60 + 12  # 10:03:12 UTC

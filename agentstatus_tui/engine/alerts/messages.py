@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..durations import human
+from ..config.durations import human
 from ..model import EmailChannel, PagerDutyChannel, RunResult, Verdict
 from ..secrets import redact
 

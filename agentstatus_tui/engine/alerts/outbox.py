@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from .. import db
+from ..history import db
 from .channels import DeliveryResult
 from .messages import AlertFacts
 

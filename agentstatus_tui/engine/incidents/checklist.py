@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import db
-from ..durations import human
+from ..config.durations import human
+from ..history import db
 from .document import CHANGE_ITEMS, write
 from .rootcause import CAUSES_BY_KEY
 from .store import (

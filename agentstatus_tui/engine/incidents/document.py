@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..durations import human
+from ..config.durations import human
 from ..model import Verdict
 from ..secrets import redact
 from .rootcause import CAUSES_BY_KEY

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..db import migrate, transaction
+from ..history.db import migrate, transaction
 from ..model import URGENCY, Verdict
 from ..secrets import redact
 

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .. import db
-from ..durations import human
+from ..config.durations import human
 from ..events import AlertChanged, Event, IncidentChanged
+from ..history import db
 from ..model import AgentConfig, Config, RunResult, Verdict
 from .store import VERIFY, Incident, IncidentStore, worse
 from .wording import channel_label, failure_summary, latency

@@ -11,8 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
-from ...engine import events, uptime
-from ...engine.durations import human
+from ...engine import events
+from ...engine.config.durations import human
+from ...engine.history import uptime
 from ...engine.model import Verdict
 from .. import format as fmt
 from ..widgets.grid import StyledCell, verdict_component

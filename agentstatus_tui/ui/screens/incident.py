@@ -15,8 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from ...engine import events
-from ...engine.checks import curl_command
-from ...engine.durations import human
+from ...engine.config.durations import human
 from ...engine.incidents.checklist import Checklist
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, match_run
@@ -32,6 +31,7 @@ from ...engine.incidents.store import (
 )
 from ...engine.incidents.tracker import IncidentTracker
 from ...engine.incidents.wording import channel_label
+from ...engine.probe.prober import curl_command
 from .. import format as fmt
 from ..widgets.incident_steps import StepView, render, step_marks
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from ...engine.durations import human
+from ...engine.config.durations import human
 from ...engine.model import Verdict
 from ...engine.secrets import redact
 from .. import format as fmt

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.text import Text
 
-from ...engine.durations import human
+from ...engine.config.durations import human
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, Cause
 from ...engine.incidents.store import STEPS, IncidentRecord

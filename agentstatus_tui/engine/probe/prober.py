@@ -14,9 +14,8 @@ from typing import Any
 
 import httpx
 
-from . import expectations, verdicts
-from .http import classify, make_client
-from .model import (
+from .. import verdicts
+from ..model import (
     AgentConfig,
     Config,
     ErrorCode,
@@ -27,7 +26,9 @@ from .model import (
     RunResult,
     http_error,
 )
-from .secrets import redact
+from ..secrets import redact
+from . import expectations
+from .http import classify, make_client
 
 REGION_HEADER = "X-AgentStatus-Region"
 GOLD_MAX_TOKENS = 256

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from .model import Expectation
+from ..model import Expectation
 
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n(.*)\n\s*```$", re.DOTALL)
 

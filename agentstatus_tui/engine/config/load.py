@@ -20,10 +20,7 @@ from typing import Any, ClassVar
 import platformdirs
 from yaml.nodes import MappingNode, Node
 
-from .bindings import BINDING_IDS
-from .config_channels import read_channels, read_headers
-from .config_yaml import INVALID, Entry, Reader, as_written, did_you_mean
-from .model import (
+from ..model import (
     EXPECT_KINDS,
     AgentConfig,
     AlertRules,
@@ -36,6 +33,9 @@ from .model import (
     Runbook,
     Thresholds,
 )
+from .channels import read_channels, read_headers
+from .keymap import BINDING_IDS
+from .yaml_lines import INVALID, Entry, Reader, as_written, did_you_mean
 
 APP_NAME = "agentstatus"
 CONFIG_FILENAME = "agents.yaml"

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..model import RunResult, Stats, Verdict
 from . import db, uptime
-from .model import RunResult, Stats, Verdict
 from .uptime import Outage, Point, Summary
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .model import Verdict
+from ..model import Verdict
 
 Point = tuple[float, Verdict]
 

@@ -11,7 +11,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from .model import ErrorCode, Region
+from ..model import ErrorCode, Region
 
 USER_AGENT = "agentstatus/0.1"
 

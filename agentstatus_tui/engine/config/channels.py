@@ -9,8 +9,7 @@ from typing import Any
 
 from yaml.nodes import Node, ScalarNode
 
-from .config_yaml import INVALID, Entry, Reader, did_you_mean
-from .model import (
+from ..model import (
     Channel,
     EmailChannel,
     PagerDutyChannel,
@@ -18,6 +17,7 @@ from .model import (
     StatuspageChannel,
     WebhookChannel,
 )
+from .yaml_lines import INVALID, Entry, Reader, did_you_mean
 
 CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")

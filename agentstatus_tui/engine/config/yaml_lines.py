@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .secrets import redact
+from ..secrets import redact
 
 STR: Final = "tag:yaml.org,2002:str"
 INT: Final = "tag:yaml.org,2002:int"
