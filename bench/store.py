@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentstatus_tui.engine.history import db
-from agentstatus_tui.engine.history.store import Store, StoreWriter
+from agentstatus_tui.engine.history.store import Store
+from agentstatus_tui.engine.history.writer import StoreWriter
 from agentstatus_tui.engine.model import RunResult, Stats, Verdict
 
 VERDICTS = (Verdict.UP, Verdict.DEGRADED, Verdict.DOWN)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine.config.durations import human
-from ..engine.history.store import AgentReport, RunRecord, Store, Transition
+from ..engine.history.records import AgentReport, RunRecord, Transition
+from ..engine.history.store import Store
 from ..engine.history.uptime import Outage, Summary
 from ..engine.model import Config
 from ..engine.secrets import redact

@@ -28,7 +28,7 @@ from .probe.prober import Prober, ProbeReply
 from .probe.thread import ProbeThread
 
 if TYPE_CHECKING:
-    from .history.store import AgentHistory
+    from .history.records import AgentHistory
 
 log = logging.getLogger("agentstatus")
 
@@ -134,7 +134,8 @@ class Monitor:
         delays a probe's clock."""
         from .alerts.center import AlertCenter
         from .history import db
-        from .history.store import Store, StoreWriter
+        from .history.store import Store
+        from .history.writer import StoreWriter
         from .incidents.tracker import IncidentTracker
 
         path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME

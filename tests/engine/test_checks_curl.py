@@ -12,7 +12,8 @@ import pytest
 from agent_server import AgentServer, Echo
 
 from agentstatus_tui.engine.model import AgentConfig, Region
-from agentstatus_tui.engine.probe.prober import curl_command, request_body
+from agentstatus_tui.engine.probe.curl import curl_command
+from agentstatus_tui.engine.probe.request import request_body
 
 SECRET = "sk-live-abc123-very-secret"
 

@@ -13,7 +13,8 @@ from agentstatus_tui.demo import (
 )
 from agentstatus_tui.engine.config.load import load_config_text
 from agentstatus_tui.engine.model import RunResult, Verdict
-from agentstatus_tui.engine.probe.prober import Prober, curl_command
+from agentstatus_tui.engine.probe.curl import curl_command
+from agentstatus_tui.engine.probe.prober import Prober
 
 UP_TIME, DOWN_TIME = 1_000_000 * 240.0 + 100.0, 1_000_000 * 240.0 + 10.0
 

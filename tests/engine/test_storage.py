@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from agentstatus_tui.engine.history import db
-from agentstatus_tui.engine.history.store import Store, StoreWriter
+from agentstatus_tui.engine.history.store import Store
+from agentstatus_tui.engine.history.writer import StoreWriter
 from agentstatus_tui.engine.model import (
     AgentConfig,
     Config,

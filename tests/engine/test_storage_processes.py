@@ -20,7 +20,8 @@ PRELUDE = textwrap.dedent(
     """
     import asyncio, os, sys, time
     from agentstatus_tui.engine.model import RunResult, Stats, Verdict
-    from agentstatus_tui.engine.history.store import Store, StoreWriter
+    from agentstatus_tui.engine.history.store import Store
+    from agentstatus_tui.engine.history.writer import StoreWriter
 
     def run(agent, at, verdict):
         ok = 0 if verdict is Verdict.DOWN else 10

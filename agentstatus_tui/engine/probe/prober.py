@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
-import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,10 +26,10 @@ from ..model import (
 )
 from ..secrets import redact
 from . import expectations
+from .body import BadBody, SSEStream, completion_text
 from .http import classify, make_client
+from .request import REGION_HEADER, request_body
 
-REGION_HEADER = "X-AgentStatus-Region"
-GOLD_MAX_TOKENS = 256
 SNIPPET_BYTES = 2048  # body kept for details and the Reproduce step
 ANSWER_CHARS = 1000  # answer text kept per request
 CANARY_TTL = 10.0  # one canary check per region serves every agent for this long
@@ -72,87 +70,6 @@ class _Attempt:
     def retryable(self) -> bool:
         # 5xx and resets are often transient; 4xx, timeouts and bad bodies are answers.
         return self.error == ErrorCode.PROTOCOL or (self.status is not None and self.status >= 500)
-
-
-class _BadBody(Exception):
-    pass
-
-
-def request_body(agent: AgentConfig, gold: GoldPrompt | None = None) -> dict[str, Any]:
-    """The chat-completions body of a validation (or of a gold prompt)."""
-    if gold is None:
-        messages: list[Any] = [dict(m) for m in agent.probe_messages]
-        body: dict[str, Any] = {"messages": messages, "max_tokens": agent.max_tokens}
-    else:
-        body = {
-            "messages": [{"role": "user", "content": gold.prompt}],
-            "max_tokens": max(GOLD_MAX_TOKENS, agent.max_tokens),
-        }
-    if agent.model:
-        body["model"] = agent.model
-    if agent.stream:
-        body["stream"] = True
-    return body
-
-
-def _completion_text(data: Any) -> str:
-    """`choices[0].message.content` of a chat completion, or _BadBody."""
-    try:
-        content = data["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        raise _BadBody("not a chat completion (no choices[0].message.content)") from None
-    if not isinstance(content, str):
-        raise _BadBody("choices[0].message.content is not a string")
-    return content
-
-
-class _SSE:
-    """Incremental parser of a chat.completion.chunk event stream."""
-
-    def __init__(self, t0: float) -> None:
-        self.t0 = t0
-        self.pending = b""
-        self.parts: list[str] = []
-        self.first_token: float | None = None
-        self.done = False
-
-    def feed(self, data: bytes) -> None:
-        self.pending += data
-        *lines, self.pending = self.pending.split(b"\n")
-        for line in lines:
-            self._line(line.strip())
-            if self.done:
-                return
-
-    def _line(self, line: bytes) -> None:
-        if not line.startswith(b"data:"):
-            return  # blank separators, comments (":"), event:/id:/retry: fields
-        payload = line[5:].strip()
-        if payload == b"[DONE]":
-            self.done = True
-            return
-        try:
-            obj = json.loads(payload)
-            choices = obj["choices"]
-            if not isinstance(choices, list):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            raise _BadBody(f"bad stream chunk: {payload[:80]!r}") from None
-        for choice in choices:
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            content = delta.get("content") if isinstance(delta, dict) else None
-            if isinstance(content, str) and content:
-                if self.first_token is None:
-                    self.first_token = time.perf_counter() - self.t0
-                self.parts.append(content)
-
-    def finish(self) -> str:
-        if not self.done:
-            if self.pending.strip():
-                self._line(self.pending.strip())
-            if not self.done:
-                raise _BadBody("stream ended without data: [DONE]")
-        return "".join(self.parts)
 
 
 # A request unanswered after this long is waiting on its agent, not using the monitor:
@@ -291,7 +208,7 @@ class Prober:
         except TimeoutError:
             att.error = ErrorCode.TIMEOUT
             att.detail = f"no complete answer within {timeout:.3g}s"
-        except _BadBody as e:
+        except BadBody as e:
             att.error, att.detail = ErrorCode.BAD_BODY, str(e)
         except Exception as e:  # every transport failure becomes an error code
             att.error = classify(e)
@@ -310,7 +227,7 @@ class Prober:
             att.error = ErrorCode.TOO_LARGE
             att.detail = f"Content-Length {int(declared):,} bytes over the {cap:,}-byte cap"
             return
-        sse = _SSE(t0) if (ok_status and stream) else None
+        sse = SSEStream(t0) if (ok_status and stream) else None
         buf = bytearray()
         total = 0
         # Undecoded bytes skip httpx's decoder chain; only a compressed body needs it.
@@ -348,8 +265,8 @@ class Prober:
         try:
             data_obj = json.loads(buf)
         except ValueError:
-            raise _BadBody(f"not JSON: {_snippet(att.head, 120)}") from None
-        att.answer = _completion_text(data_obj)
+            raise BadBody(f"not JSON: {_snippet(att.head, 120)}") from None
+        att.answer = completion_text(data_obj)
 
     # ------------------------------------------------------------------ one request
 
@@ -534,11 +451,6 @@ def _snippet(data: bytes, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-# --------------------------------------------------------------------------- curl
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
 class _HeldSlot:
     """A slot of the in-flight limit, released exactly once (early or at the end)."""
 
@@ -565,53 +477,3 @@ async def _acquire(sem: asyncio.Semaphore, deadline: float) -> bool:
     except TimeoutError:
         return False
     return True
-
-
-def _shown(text: str) -> str:
-    """Quoted for the shell; a `${VAR}` in it stays for the shell to expand."""
-    return _shell_double_quoted(text) if _VAR.search(text) else shlex.quote(text)
-
-
-def _shell_double_quoted(template: str) -> str:
-    """`template` inside double quotes, with `${VAR}` left for the shell to expand (so the
-    command works as pasted) and everything else literal."""
-    out, pos = [], 0
-    for m in _VAR.finditer(template):
-        out.append(re.sub(r'([\\"`$])', r"\\\1", template[pos : m.start()]))
-        nxt = template[m.end() : m.end() + 1]
-        name = m.group(1)
-        out.append(f"${{{name}}}" if re.match(r"[A-Za-z0-9_]", nxt) else f"${name}")
-        pos = m.end()
-    out.append(re.sub(r'([\\"`$])', r"\\\1", template[pos:]))
-    return '"' + "".join(out) + '"'
-
-
-def curl_command(agent: AgentConfig, region: Region | None) -> str:
-    """The exact curl of the agent's validation request, secrets shown as `$VAR`.
-
-    Header values come from the config as written (`header_templates`); a header without
-    a template is shown as `$AGENTSTATUS_HIDDEN` rather than risk printing a secret.
-    """
-    parts = ["curl -sS -X POST " + _shown(agent.url_template or agent.url)]
-    names = list(dict.fromkeys([*agent.header_templates, *agent.headers]))
-    for name in names:
-        template = agent.header_templates.get(name)
-        value = "${AGENTSTATUS_HIDDEN}" if template is None else template
-        parts.append("-H " + _shell_double_quoted(f"{name}: {value}"))
-    parts.append('-H "Content-Type: application/json"')
-    if region is not None:
-        parts.append("-H " + _shell_double_quoted(f"{REGION_HEADER}: {region.name}"))
-        if region.proxy:
-            proxy = region.proxy_template or region.proxy
-            if proxy.startswith(("socks5://", "socks5h://")) and "@" not in proxy:
-                hostport = proxy.split("://", 1)[1].rstrip("/")
-                parts.append("--socks5-hostname " + _shown(hostport))
-            else:
-                if proxy.startswith("socks5://"):  # credentials: keep DNS at the proxy
-                    proxy = "socks5h://" + proxy.removeprefix("socks5://")
-                parts.append("--proxy " + _shown(proxy))
-    if agent.stream:
-        parts.append("-N")
-    parts.append(f"--max-time {agent.timeout:g}")
-    parts.append("-d " + shlex.quote(json.dumps(request_body(agent))))
-    return " \\\n  ".join(parts)

@@ -31,7 +31,7 @@ from ...engine.incidents.store import (
 )
 from ...engine.incidents.tracker import IncidentTracker
 from ...engine.incidents.wording import channel_label
-from ...engine.probe.prober import curl_command
+from ...engine.probe.curl import curl_command
 from .. import format as fmt
 from ..widgets.incident_steps import StepView, render, step_marks
 

@@ -1,0 +1,126 @@
+"""The store's writer thread: runs are committed off the event loop, in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from typing import Any
+
+from ..model import RunResult
+from .records import Transition
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class _Stop:
+    pass
+
+
+_STOP = _Stop()
+
+
+class StoreWriter:
+    """Writes off the UI event loop: one background thread owns `store` (its connection)
+    and commits queued runs in batches, one transaction per batch. A future resolves
+    only after its batch is committed (synchronous=FULL), so "stored" means durable."""
+
+    def __init__(self, store: Store, *, retention: float | None = None,
+                 batch_size: int = 256) -> None:
+        self.store = store
+        self.retention = retention
+        self.batch_size = batch_size
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
+        self._thread.start()
+
+    async def record(
+        self, result: RunResult, *, stale_after: float | None = None
+    ) -> list[Transition]:
+        """Store.record_run, committed on the writer thread (see there for stale_after)."""
+        return await self._submit(self.store._record, result, stale_after)
+
+    async def mark_unknown(self, agent_id: str, at: float) -> list[Transition]:
+        return await self._submit(self.store._mark_unknown, agent_id, at)
+
+    async def flush(self) -> None:
+        """Wait until everything queued before this call is committed."""
+        await self._submit(lambda: None)
+
+    def close(self) -> None:
+        """Commit what is queued, stop the thread, close the connection. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+        self.store.close()
+
+    async def _submit(self, fn: Any, *args: Any) -> Any:
+        import asyncio
+
+        if self._closed:
+            raise RuntimeError("the store writer is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._queue.put((fn, args, loop, fut))
+        return await fut
+
+    def _work(self) -> None:
+        stop = False
+        while not stop:
+            job = self._queue.get()
+            if job is _STOP:
+                break
+            batch = [job]
+            while len(batch) < self.batch_size:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+            if self.retention:
+                try:
+                    self.store.maybe_prune(self.retention)
+                except Exception:
+                    log.exception("pruning old runs failed")
+
+    def _run_batch(self, batch: list[Any]) -> None:
+        try:
+            with self.store.transaction():
+                results = [fn(*args) for fn, args, _, _ in batch]
+        except Exception:
+            # One bad job must not lose the others: retry each on its own.
+            for fn, args, loop, fut in batch:
+                try:
+                    with self.store.transaction():
+                        value = fn(*args)
+                except Exception as exc:
+                    _resolve(loop, fut, exc=exc)
+                else:
+                    _resolve(loop, fut, value)
+            return
+        for (_, _, loop, fut), value in zip(batch, results, strict=True):
+            _resolve(loop, fut, value)
+
+
+def _resolve(loop: Any, fut: Any, value: Any = None, exc: BaseException | None = None) -> None:
+    def apply() -> None:
+        if fut.done():  # the awaiting task was cancelled
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(value)
+
+    # A closed loop means nobody is waiting any more.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(apply)
