@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ..engine.documents import check_document
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.secrets import redact
 from .common import demo_data_dir, load_config_from_args
-from .output import format_ms, iso_utc, now_utc_iso, percent, ttfb_ms
+from .output import format_ms, now_utc_iso, percent, ttfb_ms
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -114,43 +115,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         for agent in config.agents:
             print(redact(agent_line(agent.name, by_id.get(agent.id)), config.secrets))
     return code
-
-
-def check_document(config: Config, by_id: dict[str, RunResult]) -> dict[str, Any]:
-    """The `check --json` contract of DESIGN §9: extend, never rename."""
-    agents = []
-    for agent in config.agents:
-        run = by_id.get(agent.id)
-        if run is None:
-            agents.append(
-                {"id": agent.id, "name": agent.name, "verdict": Verdict.UNKNOWN.value,
-                 "reachability": None, "eval_pass": None, "retried": 0,
-                 "ttfb_ms": {"p50": None, "p95": None}, "errors": {}, "regions": {}}
-            )
-            continue
-        doc = {"id": agent.id, "name": agent.name, **stats_document(run.overall)}
-        doc["retried"] = run.overall.retried
-        doc["checked_at"] = iso_utc(run.finished_at)
-        doc["regions"] = {name: stats_document(s) for name, s in run.regions.items()}
-        agents.append(doc)
-    return {"generated_at": now_utc_iso(), "agents": agents}
-
-
-def stats_document(s: Stats) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "verdict": s.verdict.value,
-        "reachability": _round(s.reachability),
-        "eval_pass": _round(s.eval_pass),
-        "ttfb_ms": {"p50": ttfb_ms(s.ttfb_p50), "p95": ttfb_ms(s.ttfb_p95)},
-        "errors": dict(s.errors),
-    }
-    if s.discarded:
-        doc["discarded"] = True  # the region's canary failed: its results were thrown away
-    return doc
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
 
 
 def nagios_line(verdicts: list[Verdict]) -> str:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from ..engine.documents import iso_utc, now_utc_iso, ttfb_ms
 
-
-def ttfb_ms(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1000)
+__all__ = ["format_ms", "iso_utc", "now_utc_iso", "percent", "ttfb_ms"]
 
 
 def format_ms(seconds: float) -> str:
@@ -20,11 +18,3 @@ def percent(x: float | None) -> str:
     if x is None:
         return "-"
     return f"{x * 100:.0f}%" if x in (0, 1) else f"{x * 100:.1f}%"
-
-
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_utc_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
