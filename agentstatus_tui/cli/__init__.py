@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(common, suppress=True)
     parser = argparse.ArgumentParser(
         prog="agentstatus",
-        description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal.",
+        description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal. "
+        "Without a COMMAND it opens the dashboard.",
         parents=[top],
     )
     parser.add_argument("--version", action="version", version=f"agentstatus {__version__}")
@@ -37,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, [common])
+    # The command is optional (bare `agentstatus` opens the dashboard); argparse would
+    # print it as required.
+    usage = parser.format_usage().removeprefix("usage: ").rstrip("\n")
+    parser.usage = usage.replace("COMMAND ...", "[COMMAND ...]")
     return parser
 
 

@@ -11,7 +11,7 @@ import time
 from ..engine.alerts import channels as senders
 from ..engine.alerts.channels import DeliveryResult, channel_secrets
 from ..engine.alerts.messages import TEST_TEXT, AlertFacts
-from ..engine.model import Channel, Config, StatuspageChannel
+from ..engine.model import Channel, Config, ConfigError, StatuspageChannel
 from ..engine.secrets import redact
 from .common import load_config_from_args
 
@@ -35,9 +35,57 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
-    config = load_config_from_args(args)
+    if getattr(args, "demo", False):
+        return asyncio.run(_test_demo_channel(args))
+    config = _config_for_channel(args)
     if config is None:
         return EXIT_USAGE
+    return _test_channel(config, args)
+
+
+async def _test_demo_channel(args: argparse.Namespace) -> int:
+    """The demo's own channels, answered by its loopback receivers."""
+    from ..demo import DemoAgents
+
+    async with DemoAgents() as demo:
+        return await asyncio.to_thread(_test_channel, demo.config(), args)
+
+
+def _config_for_channel(args: argparse.Namespace) -> Config | None:
+    """The config, needing only the tested channel's `${VAR}`s set: testing Slack must
+    not wait for the PagerDuty key or an agent's token to be exported."""
+    from ..engine.config.load import find_user_config, load_config_allow_unset
+
+    if not getattr(args, "config", None) and find_user_config() is None:
+        return load_config_from_args(args)  # prints how to start
+    path = args.config or str(find_user_config())
+    try:
+        config, unset = load_config_allow_unset(path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    prefix = f"channels.{args.channel}"
+    needed = [u for u in unset if _key_path(u) == prefix or _key_path(u).startswith(
+        (prefix + ".", prefix + "["))]
+    if needed:
+        print(f"agentstatus: channel {args.channel!r} needs environment variables "
+              "that are not set:", file=sys.stderr)
+        for line in needed:
+            print(f"  {line}", file=sys.stderr)
+        return None
+    return config
+
+
+def _key_path(unset_line: str) -> str:
+    """`file:line: key.path: ${VAR}` -> `key.path`."""
+    return unset_line.rsplit(": ", 2)[-2] if unset_line.count(": ") >= 2 else ""
+
+
+def _test_channel(config: Config, args: argparse.Namespace) -> int:
     channel = config.channels.get(args.channel)
     if channel is None:
         known = ", ".join(sorted(config.channels)) or "none configured"

@@ -234,15 +234,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if errors:
         for line in errors:
             print(line, file=sys.stderr)
+        _print_unset(unset)  # the next thing to fix after the errors, listed now
         n = len(errors)
         print(f"{args.file}: {n} error{'s' if n != 1 else ''}", file=sys.stderr)
         return 2
     if unset:
         print(f"{args.file}: OK")
-        print(f"Not set in this environment ({len(unset)}; the dashboard and check need "
-              "them, --require-env makes them errors):")
-        for line in unset:
-            print(f"  {line}")
+        _print_unset(unset)
         return 0
     try:
         config = load_config(args.file)
@@ -255,6 +253,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{len(config.channels)} channels"
     )
     return 0
+
+
+def _print_unset(unset: list[str]) -> None:
+    if not unset:
+        return
+    print(f"Not set in this environment ({len(unset)}; the dashboard and check need "
+          "them, --require-env makes them errors):")
+    for line in unset:
+        print(f"  {line}")
 
 
 def _line_order(line: str) -> tuple[int, str]:

@@ -34,7 +34,7 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
 NO_CONFIG_HELP = """\
 agentstatus: no config found (looked for {user_config}).
   Try the demo:            agentstatus --demo
-  Start from the sample:   agentstatus init      (writes sample_agents.yaml there)
+  Start from the sample:   agentstatus init      (writes a commented {config_name} there)
   Use another file:        agentstatus --config FILE
   Check a config:          agentstatus validate FILE"""
 
@@ -49,9 +49,10 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
     if path is None:
         path = find_user_config()
     if path is None:
-        from ..engine.config.load import user_config_path
+        from ..engine.config.load import CONFIG_FILENAME, user_config_path
 
-        print(NO_CONFIG_HELP.format(user_config=user_config_path()), file=sys.stderr)
+        print(NO_CONFIG_HELP.format(user_config=user_config_path(), config_name=CONFIG_FILENAME),
+              file=sys.stderr)
         return None
     try:
         return load_config(path)

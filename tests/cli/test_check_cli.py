@@ -166,7 +166,25 @@ def test_no_config_says_how_to_start(tmp_path: Path):
            "PATH": "/usr/bin:/bin"}
     out = run_cli("check", "--data-dir", str(tmp_path / "d"), env=env)
     assert out.returncode == 3
-    assert "--demo" in out.stderr and "sample_agents.yaml" in out.stderr
+    assert "--demo" in out.stderr
+    # `init` writes the file the dashboard looks for, and the message says so.
+    looked_for = tmp_path / "cfg" / "agentstatus" / "agents.yaml"
+    assert f"looked for {looked_for}" in out.stderr
+    assert "init      (writes a commented agents.yaml there)" in out.stderr
+    assert "sample_agents.yaml" not in out.stderr
+    init = run_cli("init", env=env)
+    assert init.returncode == 0, init.stderr
+    assert looked_for.is_file()
+
+
+def test_help_shows_the_command_as_optional():
+    out = run_cli("--help")
+    assert out.returncode == 0
+    usage = out.stdout.split("\n\n")[0]
+    assert "[COMMAND ...]" in usage, usage
+    assert "Without a COMMAND it opens the dashboard" in out.stdout
+    sub = run_cli("check", "--help")
+    assert sub.stdout.startswith("usage: agentstatus check"), sub.stdout
 
 
 def test_run_unknown_agent(tmp_path: Path):
@@ -200,3 +218,20 @@ def test_init_writes_the_sample_once_and_it_validates(tmp_path: Path):
     assert checked.returncode == 0, checked.stderr
     printed = run_cli("init", "--stdout")
     assert printed.stdout == target.read_text()
+
+
+def test_validate_lists_unset_variables_even_when_the_file_has_errors(tmp_path: Path):
+    bad = tmp_path / "agents.yaml"
+    bad.write_text(
+        "defaults: {intervall: 60s}\n"
+        "agents:\n"
+        "  - id: a\n"
+        "    url: http://127.0.0.1:1/v1/chat/completions\n"
+        '    headers: {Authorization: "Bearer ${VALIDATE_TOKEN_NOT_SET}"}\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "VALIDATE_TOKEN_NOT_SET"}
+    out = run_cli("validate", str(bad), env=env)
+    assert out.returncode == 2
+    assert "unknown key 'intervall'" in out.stderr
+    assert "agents[0].headers.Authorization: ${VALIDATE_TOKEN_NOT_SET}" in out.stdout
+    assert "Not set in this environment (1;" in out.stdout

@@ -104,3 +104,39 @@ async def test_email_test_alert_is_marked_in_the_subject(
     assert code == 0, capsys.readouterr()
     (msg,) = smtp.messages
     assert msg["Subject"] == TEST_TEXT
+
+
+async def test_test_alert_needs_only_the_tested_channels_variables(
+    http: HttpReceiver, config_file: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Setting up Slack first: the PagerDuty key, the status page key and an agent's
+    # token are not exported yet.
+    monkeypatch.delenv("PD_KEY")
+    monkeypatch.delenv("SP_KEY")
+    text = config_file.read_text().replace(
+        "    name: Support Bot\n",
+        '    name: Support Bot\n    headers: {Authorization: "Bearer ${AGENT_TOKEN_NOT_SET}"}\n')
+    config_file.write_text(text)
+    monkeypatch.delenv("AGENT_TOKEN_NOT_SET", raising=False)
+    code = await cli("test-alert", "slack", "--config", str(config_file))
+    out = capsys.readouterr()
+    assert code == 0, out
+    assert http.at(SLACK_PATH)[0].json["text"] == TEST_TEXT
+    # The channel under test still needs its own.
+    code = await cli("test-alert", "pagerduty", "--config", str(config_file))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "channels.pagerduty.routing_key: ${PD_KEY}" in err
+    assert "AGENT_TOKEN_NOT_SET" not in err and "SP_KEY" not in err
+    assert http.at(PD_PATH) == []
+
+
+async def test_test_alert_demo_uses_the_demo_channels(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = await cli("test-alert", "--demo", "demo-pagerduty")
+    out = capsys.readouterr()
+    assert code == 0, out
+    assert "trigger: delivered" in out.out and "resolve: delivered" in out.out
+    assert "test alert delivered" in out.out

@@ -132,6 +132,21 @@ def check_config_file(
     return reader.errors(), list(reader.unset)
 
 
+def load_config_allow_unset(
+    path: str | os.PathLike[str], env: Mapping[str, str] | None = None
+) -> tuple[Config, list[str]]:
+    """The config with every unset `${VAR}` left out (its value dropped) instead of
+    being an error, and those variables as `check_config_file` lists them. For a command
+    that needs only part of the file (`test-alert CHANNEL`): it checks that its part has
+    none of them. Raises `ConfigError` with every other error."""
+    text = Path(path).read_text(encoding="utf-8")
+    reader = Reader(os.fspath(path), os.environ if env is None else env, unset_ok=True)
+    config = _ConfigReader(reader).read(text)
+    if reader.error_count or config is None:
+        raise ConfigError(reader.errors())
+    return dataclasses.replace(config, path=os.fspath(path)), list(reader.unset)
+
+
 def user_config_path() -> Path:
     """Where the user's config lives when `--config` is not given."""
     return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILENAME
