@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ..engine.documents import check_document
+from ..engine.documents import check_document, ttfb_ms
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.secrets import redact
+from ..engine.text import iso_utc_now, latency, percent
 from .common import demo_data_dir, load_config_from_args
-from .output import format_ms, now_utc_iso, percent, ttfb_ms
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -136,9 +136,9 @@ def agent_line(name: str, run: RunResult | None) -> str:
     o = run.overall
     bits = [f"{name}: {o.verdict.value}"]
     if o.ttfb_p50 is not None:
-        bits.append(f"p50 {format_ms(o.ttfb_p50)}")
+        bits.append(f"p50 {latency(o.ttfb_p50)}")
     bits.append(f"reach {percent(o.reachability)}")
-    bits.append(f"eval {percent(o.eval_pass) if o.eval_pass is not None else 'n/a'}")
+    bits.append(f"eval {percent(o.eval_pass, none='n/a')}")
     regions = " ".join(f"{n}={region_cell(s)}" for n, s in run.regions.items())
     if regions:
         bits.append(f"[{regions}]")
@@ -155,7 +155,7 @@ def region_cell(s: Stats) -> str:
     if s.verdict is Verdict.DOWN and s.errors:
         return f"DOWN:{max(s.errors, key=lambda k: s.errors[k])}"
     if s.ttfb_p50 is not None:
-        return f"{s.verdict.value}:{format_ms(s.ttfb_p50)}"
+        return f"{s.verdict.value}:{latency(s.ttfb_p50)}"
     return s.verdict.value
 
 
@@ -191,7 +191,7 @@ def run_report(config: Config, result: RunResult) -> str:
     for r in result.requests:
         kind = r.kind if r.gold_index is None else f"gold#{r.gold_index + 1}"
         status = str(r.status) if r.status is not None else "-"
-        ttfb = format_ms(r.ttfb) if r.ttfb is not None else "-"
+        ttfb = latency(r.ttfb)
         outcome = "ok" if r.ok else (r.error or "failed")
         text = (r.answer if r.ok else (r.detail or r.answer)) or ""
         text = " ".join(text.split())[:60]
@@ -214,7 +214,7 @@ def run_document(config: Config, result: RunResult) -> dict[str, Any]:
         }
         for r in result.requests
     ]
-    return {"generated_at": now_utc_iso(), "agents": [agent_doc]}
+    return {"generated_at": iso_utc_now(), "agents": [agent_doc]}
 
 
 # ---------------------------------------------------------------- validate

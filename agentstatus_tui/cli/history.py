@@ -10,13 +10,13 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..engine.config.durations import human
+from ..engine.documents import ttfb_ms
 from ..engine.history.records import AgentReport, RunRecord, Transition
 from ..engine.history.store import Store
 from ..engine.history.uptime import Outage, Summary
 from ..engine.model import Config
 from ..engine.secrets import redact
-from .output import format_ms, iso_utc, now_utc_iso
+from ..engine.text import duration, iso_utc, iso_utc_now, latency, percent, uptime
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -154,7 +154,7 @@ def history_document(
     changes = store.transitions(agent_id, since=since, region=region)
     recent = store.recent_runs(agent_id, runs, region, since=since)
     return {
-        "generated_at": now_utc_iso(),
+        "generated_at": iso_utc_now(),
         "agent": {"id": agent_id, "name": name},
         "region": region,
         "since": iso_utc(since),
@@ -215,7 +215,7 @@ def _run_document(r: RunRecord) -> dict[str, Any]:
         "verdict": r.verdict.value,
         "reachability": _round(r.reachability, 4),
         "eval_pass": _round(r.eval_pass, 4),
-        "ttfb_ms": {"p50": _ms(r.ttfb_p50), "p95": _ms(r.ttfb_p95)},
+        "ttfb_ms": {"p50": ttfb_ms(r.ttfb_p50), "p95": ttfb_ms(r.ttfb_p95)},
         "errors": dict(r.errors),
         "retried": r.retried,
         "manual": r.manual,
@@ -230,9 +230,9 @@ def history_text(doc: dict[str, Any]) -> str:
              + (f" since {_when(doc['verdict_since'])}" if doc["verdict_since"] else "")]
     o = doc["outages"]
     total, longest, mttr, mtbf = (
-        human(o[k], exact=True) for k in ("total_s", "longest_s", "mttr_s", "mtbf_s"))
+        duration(o[k], exact=True) for k in ("total_s", "longest_s", "mttr_s", "mtbf_s"))
     lines.append(
-        f"{_when(doc['since'])} → {_when(doc['until'])}: uptime {_pct(doc['uptime'])} · "
+        f"{_when(doc['since'])} → {_when(doc['until'])}: uptime {uptime(doc['uptime'])} · "
         f"{_plural(o['count'], 'outage')}"
         + (f", {total} down (longest {longest})" if o["count"] else "")
         + f" · MTTR {mttr} · MTBF {mtbf}"
@@ -241,7 +241,7 @@ def history_text(doc: dict[str, Any]) -> str:
     if doc["transitions"]:
         rows = [["WHEN", "FROM", "TO", "LASTED", "WHY"]]
         for t in reversed(doc["transitions"]):
-            lasted = human(t["lasted_s"], exact=True) + (" so far" if t["ongoing"] else "")
+            lasted = duration(t["lasted_s"], exact=True) + (" so far" if t["ongoing"] else "")
             rows.append([_when(t["at"]), t["from"], t["to"], lasted, t["reason"] or "-"])
         lines += _table(rows)
     else:
@@ -255,10 +255,10 @@ def history_text(doc: dict[str, Any]) -> str:
             rows.append([
                 _when(r["started_at"]) + (" (manual)" if r["manual"] else ""),
                 r["verdict"],
-                _ms_text(r["ttfb_ms"]["p50"]),
-                _ms_text(r["ttfb_ms"]["p95"]),
-                _pct(r["reachability"], 0),
-                _pct(r["eval_pass"], 0),
+                _ms_latency(r["ttfb_ms"]["p50"]),
+                _ms_latency(r["ttfb_ms"]["p95"]),
+                percent(r["reachability"]),
+                percent(r["eval_pass"]),
                 errors,
             ])
         lines += _table(rows)
@@ -299,7 +299,7 @@ def report_document(
     reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float
 ) -> dict[str, Any]:
     return {
-        "generated_at": now_utc_iso(),
+        "generated_at": iso_utc_now(),
         "since": iso_utc(since),
         "until": iso_utc(until),
         "agents": [
@@ -334,12 +334,12 @@ def report_text(
         rows.append([
             names.get(r.agent_id, r.agent_id),
             r.verdict.value,
-            _pct(r.uptime),
+            uptime(r.uptime),
             str(r.outage_count),
-            human(r.outage_total, exact=True) if r.outage_count else "-",
-            human(r.outage_longest, exact=True),
-            human(r.mttr, exact=True),
-            human(r.mtbf, exact=True),
+            duration(r.outage_total, exact=True) if r.outage_count else "-",
+            duration(r.outage_longest, exact=True),
+            duration(r.mttr, exact=True),
+            duration(r.mtbf, exact=True),
         ])
     return "\n".join([head, *_table(rows, indent="")])
 
@@ -384,20 +384,8 @@ def _cell(x: float | None, digits: int) -> str:
     return str(round(x)) if digits == 0 else f"{x:.{digits}f}"
 
 
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else round(seconds * 1000)
-
-
-def _ms_text(ms: int | None) -> str:
-    return "-" if ms is None else format_ms(ms / 1000)
-
-
-def _pct(x: float | None, digits: int = 2) -> str:
-    if x is None:
-        return "-"
-    if x == 1:
-        return "100%"
-    return f"{x * 100:.{digits}f}%"
+def _ms_latency(millis: int | None) -> str:
+    return latency(None if millis is None else millis / 1000)
 
 
 def _plural(n: int, word: str) -> str:

@@ -10,12 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..engine.config.durations import human
 from ..engine.history import db
 from ..engine.incidents.document import render
 from ..engine.incidents.store import STEPS, Incident, IncidentStore
-from ..engine.incidents.wording import clock, day
-from .output import iso_utc, now_utc_iso
+from ..engine.text import clock, day, duration, iso_utc, iso_utc_now
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -90,13 +88,13 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     opened = _open_store(args)
     if opened is None:
         if args.json:
-            print(json.dumps({"generated_at": now_utc_iso(), "incidents": []}, indent=2))
+            print(json.dumps({"generated_at": iso_utc_now(), "incidents": []}, indent=2))
         return 0 if args.json else 1
     store, _ = opened
     now = time.time()
     found = store.incidents(open_only=args.open, limit=args.limit)
     if args.json:
-        print(json.dumps({"generated_at": now_utc_iso(),
+        print(json.dumps({"generated_at": iso_utc_now(),
                           "incidents": [incident_document(i, now) for i in found]}, indent=2))
         return 0
     if not found:
@@ -111,7 +109,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
         what = "drill" if inc.is_drill else str(inc.worst_verdict)
         started = f"{day(inc.started_at)} {clock(inc.started_at)}"
         print(f"{inc.id:>4}  {started:<19}  {inc.agent_name[:20]:<20} {what:<9} "
-              f"{human(inc.duration(now), exact=True):>9}  {status[:60]}")
+              f"{duration(inc.duration(now), exact=True):>9}  {status[:60]}")
     return 0
 
 

@@ -4,22 +4,14 @@ daemon's API (DESIGN §9, §11). Fields are added, never renamed."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from .model import AgentConfig, Config, RunResult, Stats, Verdict
+from .text import iso_utc, iso_utc_now
 
 
 def ttfb_ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
-
-
-def iso_utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_utc_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def agent_document(agent: AgentConfig, run: RunResult | None) -> dict[str, Any]:
@@ -40,7 +32,7 @@ def agent_document(agent: AgentConfig, run: RunResult | None) -> dict[str, Any]:
 def check_document(config: Config, by_id: Mapping[str, RunResult]) -> dict[str, Any]:
     """The `check --json` document: every agent of `config` with its run in `by_id`."""
     agents = [agent_document(agent, by_id.get(agent.id)) for agent in config.agents]
-    return {"generated_at": now_utc_iso(), "agents": agents}
+    return {"generated_at": iso_utc_now(), "agents": agents}
 
 
 def stats_document(s: Stats) -> dict[str, Any]:

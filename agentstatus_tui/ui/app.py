@@ -14,8 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
-from ..engine.config.durations import human
 from ..engine.model import Verdict
+from ..engine.text import duration
 from . import format as fmt
 from . import messages as msg
 from .commands import DashboardCommands
@@ -241,7 +241,7 @@ class AgentStatusApp(App[int]):
             (t.at for t in state.transitions
              if Verdict(t.current) is Verdict.DOWN and t.at <= event.at), None,
         )
-        took = f" after {human(event.at - down_since)} DOWN" if down_since else ""
+        took = f" after {duration(event.at - down_since)} DOWN" if down_since else ""
         self.notify(f"{state.agent.name} recovered{took}.", title="RECOVERED",
                     severity="information", timeout=8)
 

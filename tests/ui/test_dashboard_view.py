@@ -32,15 +32,6 @@ def test_region_cells_read_as_words() -> None:
     assert fmt.region_cell(Verdict.REACHABLE, up) == "UP· 245ms"
 
 
-def test_ages_move_in_coarse_steps() -> None:
-    assert [fmt.age(s) for s in (0, 9, 10, 19, 59, 60, 119, 3599, 3600, 90000)] == [
-        "<10s", "<10s", "10s", "10s", "50s", "1m", "1m", "59m", "1h", "1d"
-    ]
-    assert fmt.next_age_change(12) == 8
-    assert fmt.latency(0.0451) == "45ms" and fmt.latency(12.4) == "12s"
-    assert fmt.uptime(0.9995) == "99.95%" and fmt.uptime(1.0) == "100%"
-
-
 def test_columns_fit_80_and_use_room_on_wide_terminals() -> None:
     names = ["Support Bot", "A Rather Long Agent Name Indeed"]
     regions = ["us", "eu", "ap"]

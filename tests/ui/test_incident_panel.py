@@ -16,7 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
 from agent_server import AgentServer, completion
 from receivers import PAGERDUTY_OK, HttpReceiver
 
-from agentstatus_tui.engine.config.durations import human
 from agentstatus_tui.engine.incidents.store import VERIFY
 from agentstatus_tui.engine.model import (
     AgentConfig,
@@ -28,6 +27,7 @@ from agentstatus_tui.engine.model import (
     SlackChannel,
 )
 from agentstatus_tui.engine.monitor import Monitor
+from agentstatus_tui.engine.text import duration
 from agentstatus_tui.ui.app import AgentStatusApp
 from agentstatus_tui.ui.screens.incident import IncidentScreen
 
@@ -170,10 +170,10 @@ async def test_walk_all_eight_steps_from_down_to_document(tmp_path) -> None:
     for heading in ("## Summary", "## Impact", "## Root cause", "## Detection", "## Response",
                     "## Resolution", "## Timeline", "## Follow-up actions"):
         assert heading in doc
-    assert f"**Duration:** {human(inc.resolved_at - inc.started_at, exact=True)}" in doc
-    ack = human(inc.acknowledged_at - inc.alert_delivered_at, exact=True)
+    assert f"**Duration:** {duration(inc.resolved_at - inc.started_at, exact=True)}" in doc
+    ack = duration(inc.acknowledged_at - inc.alert_delivered_at, exact=True)
     assert f"**Time to acknowledge: {ack}**" in doc
-    detection = human(inc.alert_delivered_at - inc.first_failure_at, exact=True)
+    detection = duration(inc.alert_delivered_at - inc.first_failure_at, exact=True)
     assert f"**Detection time: {detection}**" in doc
     assert "Application error: worker pool exhausted." in doc
     assert "Restarted the worker pool." in doc

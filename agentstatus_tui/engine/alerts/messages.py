@@ -10,14 +10,13 @@ import json
 import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..config.durations import human
 from ..model import EmailChannel, PagerDutyChannel, RunResult, Verdict
 from ..secrets import redact
+from ..text import duration, iso_utc, percent
 
 TEST_TEXT = "[TEST] agentstatus test alert — no action needed"
 SOURCE = f"agentstatus@{socket.gethostname()}"
@@ -88,10 +87,6 @@ def facts_from_run(facts: AlertFacts, result: RunResult | None) -> AlertFacts:
 # --------------------------------------------------------------------------- text
 
 
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def tag(f: AlertFacts) -> str:
     """The bracketed word that leads subjects and headlines."""
     if f.event == "trigger":
@@ -114,7 +109,7 @@ def headline(f: AlertFacts) -> str:
         return f"{tag(f)} {f.agent_name} is {f.verdict}{was}"
     if f.event == "resolve":
         return (f"{tag(f)} {f.agent_name} is {f.verdict or 'UP'} again after "
-                f"{human(f.duration_s, exact=True, none='unknown time')}")
+                f"{duration(f.duration_s, exact=True, none='unknown time')}")
     return f"{tag(f)} {f.agent_name}"
 
 
@@ -136,13 +131,13 @@ def fact_lines(f: AlertFacts) -> list[str]:
     if f.errors or f.event == "trigger":
         lines.append(f"Errors: {errors_line(f)}")
     if f.reachability is not None:
-        lines.append(f"Reachability: {f.reachability:.0%}")
+        lines.append(f"Reachability: {percent(f.reachability)}")
     if f.eval_pass is not None:
-        lines.append(f"Eval pass: {f.eval_pass:.0%}")
+        lines.append(f"Eval pass: {percent(f.eval_pass)}")
     if f.event == "resolve" and f.duration_s is not None:
-        lines.append(f"Outage lasted: {human(f.duration_s, exact=True)}"
-                     + (f" (since {iso(f.started_at)})" if f.started_at else ""))
-    lines.append(f"Time: {iso(f.at)}")
+        lines.append(f"Outage lasted: {duration(f.duration_s, exact=True)}"
+                     + (f" (since {iso_utc(f.started_at)})" if f.started_at else ""))
+    lines.append(f"Time: {iso_utc(f.at)}")
     if f.dedup_key:
         lines.append(f"Incident: {f.dedup_key}")
     if f.agent_url:
@@ -166,7 +161,7 @@ def pagerduty_body(f: AlertFacts, channel: PagerDutyChannel) -> dict[str, Any]:
         "summary": headline(f)[:_SUMMARY_MAX],
         "source": SOURCE,
         "severity": f.severity,
-        "timestamp": iso(f.at),
+        "timestamp": iso_utc(f.at),
         "component": f.agent_id,
         "group": "agentstatus",
         "class": f"verdict {f.verdict}" if f.verdict else "test",
@@ -196,7 +191,7 @@ def slack_body(f: AlertFacts) -> dict[str, Any]:
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": section}},
             {"type": "context",
-             "elements": [{"type": "mrkdwn", "text": f"agentstatus · {iso(f.at)}"}]},
+             "elements": [{"type": "mrkdwn", "text": f"agentstatus · {iso_utc(f.at)}"}]},
         ],
     }
 
@@ -214,7 +209,7 @@ def webhook_body(f: AlertFacts) -> dict[str, Any]:
         "previous": f.previous,
         "regions": dict(f.regions),
         "errors": dict(f.errors),
-        "at": iso(f.at),
+        "at": iso_utc(f.at),
         "incident": f.dedup_key,
         "severity": f.severity,
         "summary": headline(f),

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config.durations import human
 from ..history import db
+from ..text import clock, duration
 from .document import CHANGE_ITEMS, write
 from .rootcause import CAUSES_BY_KEY
 from .store import (
@@ -25,7 +25,6 @@ from .store import (
     IncidentRecord,
 )
 from .tracker import IncidentTracker, current_user
-from .wording import clock
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -247,7 +246,7 @@ class Checklist:
         """The Slack summary: duration, root cause, resolution."""
         now = self.now()
         end = inc.resolved_at if inc.resolved_at is not None else now
-        lasted = human(inc.duration(end), exact=True)
+        lasted = duration(inc.duration(end), exact=True)
         parts = [f"Resolved: {inc.agent_name} was {inc.worst_verdict} for "
                  f"{lasted} ({clock(inc.started_at)}–{clock(end)})."]
         parts.append(f"Root cause: {(inc.root_cause or 'not identified').rstrip('.')}.")

@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..config.durations import human
 from ..model import Verdict
 from ..secrets import redact
+from ..text import clock, day, duration, stamp
 from .rootcause import CAUSES_BY_KEY
 from .store import CHANGES, REPRODUCE, STEPS, VERIFY, IncidentRecord, TimelineEntry
-from .wording import clock, day, errors_text, stamp
+from .wording import errors_text
 
 CHANGE_ITEMS: tuple[tuple[str, str], ...] = (
     ("deployments", "Deployments"),
@@ -65,10 +65,10 @@ def render(record: IncidentRecord, *, now: float, secrets: Iterable[str] = ()) -
     ]
     if inc.resolved_at is not None:
         lines.append(f"- **Resolved:** {stamp(inc.resolved_at)} by {inc.resolved_by or 'unknown'}")
-    lines.append(f"- **Duration:** {human(inc.duration(now), exact=True)}"
+    lines.append(f"- **Duration:** {duration(inc.duration(now), exact=True)}"
                  + ("" if inc.resolved_at is not None else " so far"))
     if inc.recovered_at is not None and not inc.is_drill:
-        lines.append(f"- **Outage:** {human(inc.recovered_at - inc.started_at, exact=True)}"
+        lines.append(f"- **Outage:** {duration(inc.recovered_at - inc.started_at, exact=True)}"
                      " (first failing run → back UP)")
     if inc.dedup_key:
         lines.append(f"- **PagerDuty dedup key:** `{inc.dedup_key}`")
@@ -112,12 +112,12 @@ def _summary(record: IncidentRecord, now: float) -> str:
                 f"{day(inc.started_at)}")
         if inc.recovered_at is not None:
             text += (f" and was back UP at {clock(inc.recovered_at)} "
-                     f"({human(inc.recovered_at - inc.started_at, exact=True)} of outage)")
+                     f"({duration(inc.recovered_at - inc.started_at, exact=True)} of outage)")
         if inc.resolved_at is not None:
             text += (f"; the incident was resolved at {clock(inc.resolved_at)}, "
-                     f"{human(inc.duration(now), exact=True)} after it started.")
+                     f"{duration(inc.duration(now), exact=True)} after it started.")
         else:
-            text += f"; the incident has been open for {human(inc.duration(now), exact=True)}."
+            text += f"; the incident has been open for {duration(inc.duration(now), exact=True)}."
     failed = inc.requests_failed
     if inc.requests:
         text += f" {failed} of {inc.requests} monitoring requests failed ({_pct(failed, inc.requests)})."
@@ -175,7 +175,7 @@ def _detection(record: IncidentRecord, first_day: str) -> list[str]:
         out.append(f"- First failing run: {_when(inc.first_failure_at, first_day)}"
                    f" ({_md(inc.first_failure or '')})")
     if inc.detected_at is not None:
-        after = (f", {human(inc.detected_at - inc.first_failure_at, exact=True)} after the first "
+        after = (f", {duration(inc.detected_at - inc.first_failure_at, exact=True)} after the first "
                  "failing run" if inc.first_failure_at is not None else "")
         out.append(f"- Verdict changed to {inc.trigger}: {_when(inc.detected_at, first_day)}{after}")
     else:
@@ -183,7 +183,7 @@ def _detection(record: IncidentRecord, first_day: str) -> list[str]:
     if inc.alert_delivered_at is not None:
         out.append(f"- Alert delivered: {_when(inc.alert_delivered_at, first_day)}")
         if inc.first_failure_at is not None:
-            detection = human(inc.alert_delivered_at - inc.first_failure_at, exact=True)
+            detection = duration(inc.alert_delivered_at - inc.first_failure_at, exact=True)
             out.append(f"- **Detection time: {detection}**"
                        " (first failing run → alert delivered)")
     else:
@@ -200,7 +200,7 @@ def _response(record: IncidentRecord, first_day: str) -> list[str]:
             base, what = (inc.detected_at or inc.opened_at, "detection")
         out.append(f"- Acknowledged by {inc.acknowledged_by or 'unknown'} at "
                    f"{_when(inc.acknowledged_at, first_day)}. "
-                   f"**Time to acknowledge: {human(inc.acknowledged_at - base, exact=True)}**"
+                   f"**Time to acknowledge: {duration(inc.acknowledged_at - base, exact=True)}**"
                    f" (from {what}).")
     else:
         out.append("- Never acknowledged.")
@@ -233,7 +233,7 @@ def _resolution(record: IncidentRecord, first_day: str) -> list[str]:
     if inc.resolved_at is not None:
         out.append(f"- Resolved by {inc.resolved_by or 'unknown'} at "
                    f"{_when(inc.resolved_at, first_day)}, "
-                   f"{human(inc.duration(inc.resolved_at), exact=True)} after it started.")
+                   f"{duration(inc.duration(inc.resolved_at), exact=True)} after it started.")
         if inc.recovered_at is None and not inc.is_drill:
             out.append("- Note: resolved while the monitor had not yet seen the agent recover.")
     else:

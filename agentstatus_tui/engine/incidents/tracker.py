@@ -10,12 +10,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..config.durations import human
 from ..events import AlertChanged, Event, IncidentChanged
 from ..history import db
 from ..model import AgentConfig, Config, RunResult, Verdict
+from ..text import duration, latency
 from .store import VERIFY, Incident, IncidentStore, worse
-from .wording import channel_label, failure_summary, latency
+from .wording import channel_label, failure_summary
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -260,7 +260,7 @@ class IncidentTracker:
                     incident.id, run.finished_at, "verified",
                     f"verified: {run.verdict} in every region, median TTFB "
                     f"{latency(run.overall.ttfb_p50)} within the "
-                    f"{human(agent.ttfb_sla, exact=True)} SLA",
+                    f"{duration(agent.ttfb_sla, exact=True)} SLA",
                 )
         elif step.done and run.verdict.is_known:
             # A relapse after Verify passed: the fix did not hold, so Verify is open again.

@@ -1,9 +1,8 @@
-"""How incidents put times, channels and failures into words, shared by the
-timeline, the panel, the Slack summary and the document."""
+"""How incidents put channels and failures into words, shared by the timeline, the
+panel, the Slack summary and the document (numbers and times: `engine.text`)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 
 from ..model import Config, RunResult
@@ -15,22 +14,6 @@ CHANNEL_TYPE_LABELS: Mapping[str, str] = {
     "webhook": "webhook",
     "statuspage": "status page",
 }
-
-
-def clock(ts: float | None) -> str:
-    """Local wall-clock time, `10:03:12`."""
-    return "-" if ts is None else time.strftime("%H:%M:%S", time.localtime(ts))
-
-
-def stamp(ts: float | None) -> str:
-    """Local date and time with the UTC offset, for documents read days later."""
-    if ts is None:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(ts))
-
-
-def day(ts: float) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(ts))
 
 
 def channel_label(config: Config | None, channel: str) -> str:
@@ -62,8 +45,3 @@ def failure_summary(run: RunResult) -> str:
         return codes or str(run.verdict)
     return "; ".join(f"{', '.join(regions)}: {codes}" for codes, regions in by_codes.items())
 
-
-def latency(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"

@@ -12,9 +12,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Sparkline, Static
 
 from ...engine import events
-from ...engine.config.durations import human
 from ...engine.history import uptime
 from ...engine.model import Verdict
+from ...engine.text import duration
 from .. import format as fmt
 from ..widgets.grid import StyledCell, verdict_component
 
@@ -110,7 +110,7 @@ class HistoryScreen(Screen[None]):
         now = self.clock()
         title = f"{st.agent.name} · history · now {fmt.verdict_word(st.verdict)}"
         if st.since is not None:
-            title += f" for {fmt.coarse_span(now - st.since)}"
+            title += f" for {fmt.coarse_duration(now - st.since)}"
         self.query_one("#history-title", Static).update(title)
         self.query_one("#history-uptime", Static).update(uptime_text(st))
         self.query_one("#history-spark", Sparkline).data = [p for p in st.points if p is not None]
@@ -124,7 +124,7 @@ class HistoryScreen(Screen[None]):
                 fmt.when(t.at, now),
                 StyledCell(fmt.verdict_word(prev), self, verdict_component(prev)),
                 StyledCell(fmt.verdict_word(cur), self, verdict_component(cur)),
-                "now" if newer is None else human(newer - t.at),
+                "now" if newer is None else duration(newer - t.at),
                 getattr(t, "reason", "") or "",
             )
             newer = t.at
@@ -134,7 +134,7 @@ class HistoryScreen(Screen[None]):
             outages.add_row(
                 fmt.when(o.start, now),
                 "ongoing" if o.end is None else fmt.when(o.end, now),
-                human(o.duration),
+                duration(o.duration),
             )
 
     def monitor_event(self, event: events.Event) -> None:

@@ -15,7 +15,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from ...engine import events
-from ...engine.config.durations import human
 from ...engine.incidents.checklist import Checklist
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, match_run
@@ -32,6 +31,7 @@ from ...engine.incidents.store import (
 from ...engine.incidents.tracker import IncidentTracker
 from ...engine.incidents.wording import channel_label
 from ...engine.probe.curl import curl_command
+from ...engine.text import duration
 from .. import format as fmt
 from ..widgets.incident_steps import StepView, render, step_marks
 
@@ -183,12 +183,12 @@ class IncidentScreen(ModalScreen[None]):
         now = self.clock_now()
         head = f"Incident #{inc.id} · {inc.agent_name} · "
         if inc.resolved_at is not None:
-            head += f"resolved after {human(inc.duration(inc.resolved_at))}"
+            head += f"resolved after {duration(inc.duration(inc.resolved_at))}"
         elif st is not None and st.since is not None:
-            head += (f"{fmt.verdict_word(st.verdict)} for {fmt.coarse_span(now - st.since)} "
+            head += (f"{fmt.verdict_word(st.verdict)} for {fmt.coarse_duration(now - st.since)} "
                      f"(since {fmt.clock(st.since)})")
         else:
-            head += f"open for {fmt.coarse_span(inc.duration(now))}"
+            head += f"open for {fmt.coarse_duration(inc.duration(now))}"
         if inc.is_drill:
             head += " · drill"
         return head

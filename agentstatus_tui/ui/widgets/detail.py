@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from ...engine.config.durations import human
 from ...engine.model import Verdict
 from ...engine.secrets import redact
+from ...engine.text import duration
 from .. import format as fmt
 from .grid import StyledCell, set_cell_quietly, verdict_component
 
@@ -24,7 +24,7 @@ def title_text(state: Any, now: float) -> str:
     verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict)
     if state.since is None:
         return f"{state.agent.name} · {verdict}"
-    return f"{state.agent.name} · {verdict} for {fmt.coarse_span(now - state.since)}"
+    return f"{state.agent.name} · {verdict} for {fmt.coarse_duration(now - state.since)}"
 
 
 def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
@@ -51,8 +51,8 @@ def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
                 (fmt.verdict_word(stats.verdict), verdict_component(stats.verdict)),
                 (fmt.latency(stats.ttfb_p50), None),
                 (fmt.latency(stats.ttfb_p95), None),
-                (fmt.percent(stats.reachability, missing=fmt.NONE), None),
-                (fmt.percent(stats.eval_pass, missing=missing_eval), None),
+                (fmt.percent(stats.reachability, none=fmt.NONE), None),
+                (fmt.percent(stats.eval_pass, none=missing_eval), None),
                 (fmt.error_counts(stats.errors), None),
             )
         )
@@ -83,7 +83,7 @@ def history_rows(state: Any, now: float) -> list[tuple[str, str, str, str | None
         if getattr(t, "region", None) is not None:
             continue
         current = Verdict(t.current)
-        lasted = "now" if newer_at is None else human(newer_at - t.at)
+        lasted = "now" if newer_at is None else duration(newer_at - t.at)
         rows.append((fmt.when(t.at, now), fmt.verdict_word(current), lasted,
                      verdict_component(current)))
         newer_at = t.at

@@ -135,7 +135,7 @@ def row_texts(
         elif not agent.gold_prompts:
             text = "n/a"  # no semantic check configured: the verdict is REACHABLE at best
         else:
-            text = fmt.percent(last.overall.eval_pass, missing=fmt.NONE)
+            text = fmt.percent(last.overall.eval_pass, none=fmt.NONE)
         out["eval"] = (text, None)
     if plan.uptime:
         up = state.uptime.get("24h", state.uptime.get("session"))

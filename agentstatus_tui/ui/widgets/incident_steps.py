@@ -10,12 +10,12 @@ from typing import Any
 
 from rich.text import Text
 
-from ...engine.config.durations import human
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, Cause
 from ...engine.incidents.store import STEPS, IncidentRecord
 from ...engine.incidents.tracker import is_verified
 from ...engine.model import AgentConfig, RunResult, Verdict
+from ...engine.text import duration
 from .. import format as fmt
 
 
@@ -86,7 +86,7 @@ def _dashboard(v: StepView) -> Text:
     t = _title(2)
     since = ""
     if v.since is not None:
-        since = f" since {fmt.clock(v.since)} ({human(v.now - v.since)} ago)"
+        since = f" since {fmt.clock(v.since)} ({duration(v.now - v.since)} ago)"
     t.append("Verdict: ")
     t.append(fmt.verdict_word(v.verdict), style="bold")
     t.append(f"{since}\n")
