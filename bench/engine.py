@@ -111,7 +111,7 @@ async def bare_httpx(port: int, agents: int, per: int, conc: int) -> Ttfbs:
     return out
 
 
-def prober_variant(force_httpx: bool) -> Callable[[int, int, int, int], Awaitable[Ttfbs]]:
+def prober_variant() -> Callable[[int, int, int, int], Awaitable[Ttfbs]]:
     async def run(port: int, agents: int, per: int, conc: int) -> Ttfbs:
         cfg_agents = tuple(
             AgentConfig(id=f"agent-{i}", name=f"Agent {i}",
@@ -120,7 +120,7 @@ def prober_variant(force_httpx: bool) -> Callable[[int, int, int, int], Awaitabl
             for i in range(agents)
         )
         config = Config(agents=cfg_agents, regions={"local": Region("local")}, max_in_flight=conc)
-        prober = Prober(config, force_httpx=force_httpx)
+        prober = Prober(config)
         try:
             results = await asyncio.gather(*(prober.run(a) for a in cfg_agents))
         finally:
@@ -190,8 +190,7 @@ def main() -> None:
     variants = {
         "bare aiohttp": bare_aiohttp,
         "bare httpx": bare_httpx,
-        "Prober": prober_variant(False),
-        "Prober/httpx": prober_variant(True),
+        "Prober": prober_variant(),
     }
     rows: dict[str, dict[str, float]] = {}
     print(f"{args.agents} agents x {args.validations} validations = {n} requests, "

@@ -102,6 +102,7 @@ class Stream:
     done: bool = True
     bad: bool = False
     crlf: bool = False  # end lines with \r\n, as some servers do
+    raw: bytes | None = None  # one more event whose data is these bytes, as they are
 
     async def __call__(self, request: web.Request, rec: Received) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
@@ -123,6 +124,8 @@ class Stream:
             await event(json.dumps(chunk(part)).encode())
         if self.bad:
             await event(b"{this is not json")
+        if self.raw is not None:
+            await event(self.raw)
         if self.done:
             await event(b"[DONE]")
         await resp.write_eof()
@@ -277,6 +280,24 @@ def self_signed_context(tmp_dir: str) -> Any:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+def gzip_bomb(mib: int) -> bytes:
+    """A gzip body that expands to `mib` MiB of zeros, about 1 kB per MiB, built in
+    milliseconds: after a full flush, every MiB of zeros compresses to the same bytes."""
+    import struct
+    import zlib
+
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    head = z.compress(zeros) + z.flush(zlib.Z_FULL_FLUSH)  # with the gzip header
+    block = z.compress(zeros) + z.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    end = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()  # final empty block
+    trailer = struct.pack("<II", crc, (mib << 20) & 0xFFFFFFFF)
+    return head + block * (mib - 1) + end + trailer
 
 
 def closed_port() -> int:

@@ -1,57 +1,19 @@
-"""Regions that leave through a proxy: http:// via aiohttp, socks5:// via httpx's transport."""
+"""Regions that leave through a proxy: http:// (aiohttp's own) and socks5:// (aiohttp-socks),
+and what a broken proxy reads as."""
 
 from __future__ import annotations
 
-import asyncio
-import struct
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
 
+import pytest
 from agent_server import AgentServer, Reply, closed_port
+from socks_proxy import Socks5Proxy
 
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
 from agentstatus_tui.engine.probe.prober import Prober
 
 # A name that cannot resolve here: only a proxy that knows where to send it can reach it.
 FAR_AWAY = "agent.far-away.invalid"
-
-
-@asynccontextmanager
-async def socks5_proxy(target_port: int) -> AsyncIterator[tuple[int, list[str]]]:
-    """A minimal SOCKS5 proxy (no auth, CONNECT only) that sends every connection to the
-    loopback agent, as a bastion that knows the names would. Yields (port, asked hosts)."""
-    asked: list[str] = []
-
-    async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        try:
-            while data := await r.read(65536):
-                w.write(data)
-                await w.drain()
-        except ConnectionError:
-            pass
-        finally:
-            w.close()
-
-    async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        _, n = await r.readexactly(2)
-        await r.readexactly(n)
-        w.write(b"\x05\x00")
-        _, _cmd, _, atyp = await r.readexactly(4)
-        if atyp == 3:
-            host = (await r.readexactly((await r.readexactly(1))[0])).decode()
-        else:
-            host = ".".join(str(b) for b in await r.readexactly(4 if atyp == 1 else 16))
-        (port,) = struct.unpack("!H", await r.readexactly(2))
-        asked.append(f"{host}:{port}")
-        ur, uw = await asyncio.open_connection("127.0.0.1", target_port)
-        w.write(b"\x05\x00\x00\x01" + bytes(4) + b"\x00\x00")
-        await asyncio.gather(pipe(r, uw), pipe(ur, w))
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1], asked
-    finally:
-        server.close()
 
 
 def agent_for(url: str) -> AgentConfig:
@@ -75,9 +37,10 @@ async def test_http_proxy_region() -> None:
 
 
 async def test_socks5_proxy_region() -> None:
-    async with AgentServer() as server, socks5_proxy(server.port) as (socks_port, asked):
+    async with AgentServer() as server, Socks5Proxy(route={FAR_AWAY: server.port}) as proxy:
+        asked = proxy.asked
         server.route("/v1/chat/completions", Reply("hi via socks"))
-        region = Region("eu", proxy=f"socks5://127.0.0.1:{socks_port}")
+        region = Region("eu", proxy=proxy.url)
         agent = agent_for(f"http://{FAR_AWAY}/v1/chat/completions")
         prober = Prober(Config(agents=(agent,), regions={"eu": region}))
         try:
@@ -98,3 +61,55 @@ async def test_dead_proxy_is_connect() -> None:
     finally:
         await prober.aclose()
     assert [r.error for r in result.requests] == ["CONNECT", "CONNECT"]
+
+
+async def run_eu(agent: AgentConfig, proxy: str) -> list[tuple[str | None, str]]:
+    prober = Prober(Config(agents=(agent,), regions={"eu": Region("eu", proxy=proxy)}))
+    try:
+        result = await prober.run(agent)
+    finally:
+        await prober.aclose()
+    return [(r.error, r.detail or "") for r in result.requests]
+
+
+async def test_socks_proxy_that_refuses_is_connect() -> None:
+    agent = agent_for(f"http://{FAR_AWAY}/v1/chat/completions")
+    got = await run_eu(agent, f"socks5://127.0.0.1:{closed_port()}")
+    assert [e for e, _ in got] == ["CONNECT", "CONNECT"]
+    assert all("refused" in d and "proxy" in d for _, d in got), got
+
+
+async def test_socks_proxy_that_resets_is_connect() -> None:
+    async with Socks5Proxy(mode="reset") as proxy:
+        got = await run_eu(agent_for(f"http://{FAR_AWAY}/v1/chat/completions"), proxy.url)
+    assert [e for e, _ in got] == ["CONNECT", "CONNECT"], got
+    assert all("proxy" in d for _, d in got), got
+
+
+async def test_socks_proxy_that_hangs_is_timeout() -> None:
+    agent = AgentConfig(id="a", name="A", url=f"http://{FAR_AWAY}/v1/chat/completions",
+                        regions=("eu",), validations=2, retries=0, timeout=0.5)
+    async with Socks5Proxy(mode="hang") as proxy:
+        t0 = time.monotonic()
+        got = await run_eu(agent, proxy.url)
+    assert [e for e, _ in got] == ["TIMEOUT", "TIMEOUT"], got
+    assert time.monotonic() - t0 < 5.0
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+async def test_agent_refusing_behind_a_socks_proxy_is_connect(retries: int) -> None:
+    # The proxy answers; the agent behind it refuses: CONNECT, and never retried.
+    async with Socks5Proxy(route={FAR_AWAY: closed_port()}) as proxy:
+        agent = AgentConfig(id="a", name="A", url=f"http://{FAR_AWAY}/v1/chat/completions",
+                            regions=("eu",), validations=2, retries=retries, timeout=3.0)
+        got = await run_eu(agent, proxy.url)
+        assert len(proxy.asked) == 2  # one try each: refused is an answer, not a blip
+    assert [e for e, _ in got] == ["CONNECT", "CONNECT"], got
+    assert all("connection refused" in d for _, d in got), got
+
+
+async def test_name_the_socks_proxy_cannot_resolve_is_connect() -> None:
+    async with Socks5Proxy() as proxy:
+        got = await run_eu(agent_for("http://agent.invalid/v1/chat/completions"), proxy.url)
+        assert proxy.asked == ["agent.invalid:80"] * 2  # the proxy resolves names
+    assert [e for e, _ in got] == ["CONNECT", "CONNECT"], got

@@ -8,9 +8,11 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
 
 from .. import verdicts
 from ..model import (
@@ -26,8 +28,8 @@ from ..model import (
 )
 from ..secrets import redact
 from . import expectations
-from .body import BadBody, SSEStream, completion_text
-from .http import classify, make_client
+from .body import BadBody, Decoder, SSEStream, TooLarge, completion_text, parse_json, snippet
+from .http import failure, make_session
 from .request import REGION_HEADER, request_body
 
 SNIPPET_BYTES = 2048  # body kept for details and the Reproduce step
@@ -50,6 +52,11 @@ class ProbeReply:
     error: str | None = None  # ErrorCode value or HTTP_<n>; None when it succeeded
     detail: str | None = None
     answer: str | None = None
+
+
+class _Prepared(NamedTuple):
+    url: URL
+    headers: CIMultiDict[str]
 
 
 @dataclass(slots=True)
@@ -86,16 +93,14 @@ class Prober:
     network stack. Time spent waiting for a slot is never counted as agent latency.
     """
 
-    def __init__(self, config: Config, *, force_httpx: bool = False) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.force_httpx = force_httpx
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
         self._slots: asyncio.Semaphore | None = None
         self._open: asyncio.Semaphore | None = None
         self._canaries: dict[str, tuple[float, asyncio.Future[str | None]]] = {}
-        # Building an httpx.Request (URL parsing, header merging) was a fifth of the CPU
-        # per probe; the same request is sent every run, and sending never changes it.
-        self._requests: dict[tuple[Any, ...], httpx.Request] = {}
+        # The same request goes out every run: its URL and headers are built once.
+        self._requests: dict[tuple[Any, ...], _Prepared] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -121,18 +126,17 @@ class Prober:
     def _region(self, name: str) -> Region:
         return self.config.regions.get(name) or Region(name)
 
-    def _client(self, region: str) -> httpx.AsyncClient:
-        client = self._clients.get(region)
-        if client is None:
-            client = make_client(
+    def _session(self, region: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(region)
+        if session is None:
+            session = make_session(
                 self._region(region),
                 # Room for every open request: a request queued inside the connection
                 # pool would have that wait counted as the agent's latency.
                 max_in_flight=self.open_cap,
-                force_httpx=self.force_httpx,
             )
-            self._clients[region] = client
-        return client
+            self._sessions[region] = session
+        return session
 
     def _redact(self, text: str | None) -> str | None:
         return redact(text, self.config.secrets) if text else text
@@ -146,31 +150,29 @@ class Prober:
         return agent.timeout * (agent.retries + 2) + backoffs + 5.0
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
+        sessions, self._sessions = list(self._sessions.values()), {}
         self._requests.clear()
         self._slots = self._open = None  # bound to this loop: a later loop gets its own
-        for c in clients:
-            await c.aclose()
+        for s in sessions:
+            await s.close()
         for _, fut in self._canaries.values():
             fut.cancel()
         self._canaries.clear()
 
     # ------------------------------------------------------------------ one exchange
 
-    def _prepared(
-        self, client: httpx.AsyncClient, agent: AgentConfig, region: str, content: bytes
-    ) -> httpx.Request:
-        key = (agent.url, region, content, agent.stream, tuple(agent.headers.items()))
-        request = self._requests.get(key)
-        if request is None:
+    def _prepared(self, agent: AgentConfig, region: str) -> _Prepared:
+        key = (agent.url, region, agent.stream, tuple(agent.headers.items()))
+        prepared = self._requests.get(key)
+        if prepared is None:
             if len(self._requests) > 10_000:
                 self._requests.clear()  # agents came and went: start afresh
             headers = {**agent.headers, REGION_HEADER: region, "Content-Type": "application/json"}
             if agent.stream:
                 headers["Accept"] = "text/event-stream"
-            request = client.build_request("POST", agent.url, content=content, headers=headers)
-            self._requests[key] = request
-        return request
+            prepared = _Prepared(URL(agent.url), CIMultiDict(headers))
+            self._requests[key] = prepared
+        return prepared
 
     async def _attempt(
         self,
@@ -189,84 +191,83 @@ class Prober:
             att.error, att.detail = ErrorCode.TIMEOUT, "run deadline reached"
             return att
         try:
-            client = self._client(region)
-            request = self._prepared(client, agent, region, content)
+            session = self._session(region)
+            url, headers = self._prepared(agent, region)
             t0 = time.perf_counter()
             async with asyncio.timeout(timeout):
-                resp = await client.send(request, stream=True)
-                try:
-                    att.status = resp.status_code
+                async with session.post(
+                    url, data=content, headers=headers, allow_redirects=False
+                ) as resp:
+                    att.status = resp.status
                     if keep_headers:
                         # raw keeps the server's spelling of header names, for display.
                         att.headers = {
                             k.decode("latin-1"): redact(v.decode("latin-1"), self.config.secrets)
-                            for k, v in resp.headers.raw
+                            for k, v in resp.raw_headers
                         }
                     await self._read(resp, att, t0, cap, stream=agent.stream)
-                finally:
-                    await resp.aclose()
         except TimeoutError:
             att.error = ErrorCode.TIMEOUT
             att.detail = f"no complete answer within {timeout:.3g}s"
         except BadBody as e:
             att.error, att.detail = ErrorCode.BAD_BODY, str(e)
+        except TooLarge as e:
+            att.error, att.detail = ErrorCode.TOO_LARGE, str(e)
         except Exception as e:  # every transport failure becomes an error code
-            att.error = classify(e)
-            att.detail = f"{type(e).__name__}: {e}"[:300]
+            att.error, att.detail = failure(e)
         att.elapsed = time.perf_counter() - t0
         return att
 
     async def _read(
-        self, resp: httpx.Response, att: _Attempt, t0: float, cap: int, *, stream: bool
+        self, resp: aiohttp.ClientResponse, att: _Attempt, t0: float, cap: int, *, stream: bool
     ) -> None:
-        """Read the body while counting it: over the cap → TOO_LARGE, never buffering more."""
-        ok_status = 200 <= resp.status_code < 300
-        declared = resp.headers.get("content-length")
+        """Read the body while counting it: over the cap → TOO_LARGE, never buffering more.
+        A compressed body is decoded as it arrives, its decoded size counted."""
+        status = resp.status
+        ok_status = 200 <= status < 300
+        headers = resp.headers
+        declared = headers.get("Content-Length")
         if ok_status and declared and declared.isdigit() and int(declared) > cap:
             att.ttfb = time.perf_counter() - t0
             att.error = ErrorCode.TOO_LARGE
             att.detail = f"Content-Length {int(declared):,} bytes over the {cap:,}-byte cap"
             return
         sse = SSEStream(t0) if (ok_status and stream) else None
+        encoding = headers.get("Content-Encoding")
+        decoder = Decoder(encoding, cap) if encoding and encoding.lower() != "identity" else None
         buf = bytearray()
         total = 0
-        # Undecoded bytes skip httpx's decoder chain; only a compressed body needs it.
-        chunks = resp.aiter_bytes() if "content-encoding" in resp.headers else resp.aiter_raw()
-        async for data in chunks:
-            if not data:
-                continue
-            if att.ttfb is None:
-                att.ttfb = time.perf_counter() - t0
-            total += len(data)
-            if len(buf) < SNIPPET_BYTES or (ok_status and sse is None):
-                buf += data
-            if total > cap:
-                att.error = ErrorCode.TOO_LARGE
-                att.detail = f"body over the {cap:,}-byte cap"
-                att.head = bytes(buf[:SNIPPET_BYTES])
-                return
-            if sse is not None:
-                sse.feed(data)
-                if sse.done:
-                    break
-            elif not ok_status and len(buf) >= SNIPPET_BYTES:
-                break  # an error page: the snippet is all anyone needs
+        content = resp.content
+        try:
+            while data := await content.readany():
+                if att.ttfb is None:
+                    att.ttfb = time.perf_counter() - t0
+                total += len(data)
+                if total > cap:
+                    raise TooLarge(f"body over the {cap:,}-byte cap")
+                if decoder is not None:
+                    data = decoder.feed(data)
+                if len(buf) < SNIPPET_BYTES or (ok_status and sse is None):
+                    buf += data
+                if sse is not None:
+                    sse.feed(data)
+                    if sse.done:
+                        break
+                elif not ok_status and len(buf) >= SNIPPET_BYTES:
+                    break  # an error page: the snippet is all anyone needs
+        finally:
+            att.head = bytes(buf[:SNIPPET_BYTES])
         if att.ttfb is None:
             att.ttfb = time.perf_counter() - t0
-        att.head = bytes(buf[:SNIPPET_BYTES])
         if not ok_status:
-            att.error = http_error(resp.status_code)
-            att.detail = _snippet(att.head, 200)
+            att.error = http_error(status)
+            att.detail = snippet(att.head, 200)
             return
         if sse is not None:
             att.answer = sse.finish()
             att.first_token = sse.first_token
             return
-        try:
-            data_obj = json.loads(buf)
-        except ValueError:
-            raise BadBody(f"not JSON: {_snippet(att.head, 120)}") from None
-        att.answer = completion_text(data_obj)
+        att.answer = completion_text(parse_json(buf))
 
     # ------------------------------------------------------------------ one request
 
@@ -346,16 +347,17 @@ class Prober:
         async with self.slots:
             try:
                 async with asyncio.timeout(timeout):
-                    async with self._client(region).stream(
-                        "GET", url, headers={REGION_HEADER: region}
+                    async with self._session(region).get(
+                        url, headers={REGION_HEADER: region}, allow_redirects=False
                     ) as resp:
-                        if resp.status_code >= 400:
-                            return f"canary {url} answered HTTP {resp.status_code}"
+                        if resp.status >= 400:
+                            return f"canary {url} answered HTTP {resp.status}"
                         return None
             except TimeoutError:
                 return f"canary {url}: TIMEOUT"
             except Exception as e:
-                return f"canary {url}: {classify(e)} ({type(e).__name__})"
+                code, why = failure(e)
+                return f"canary {url}: {code} ({why})"
 
     def _canary(self, region: str, timeout: float) -> asyncio.Future[str | None]:
         now = time.monotonic()
@@ -444,11 +446,6 @@ def _backoff(n: int, *, jitter: bool = True) -> float:
     base = min(BACKOFF_FIRST * BACKOFF_FACTOR**n, BACKOFF_CAP)
     # Jitter keeps many agents' retries from landing on a recovering server together.
     return base * random.uniform(0.8, 1.2) if jitter else base
-
-
-def _snippet(data: bytes, n: int) -> str:
-    text = " ".join(data[: n * 2].decode("utf-8", "replace").split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class _HeldSlot:
