@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus_tui.engine.alerts.rules import CLOSED, IncidentState, decide_alert
+from agentstatus_tui.engine.alerts.rules import CLOSED, PageState, decide_alert
 from agentstatus_tui.engine.model import AlertRules, Verdict
 
 D, G, U, K, R = Verdict.DOWN, Verdict.DEGRADED, Verdict.UP, Verdict.UNKNOWN, Verdict.REACHABLE
@@ -59,7 +59,7 @@ def test_degraded_escalates_to_critical_on_the_same_key() -> None:
 
 
 def test_resolve_says_how_long_the_outage_lasted() -> None:
-    state = IncidentState("agentstatus-bot-1000", Verdict.DOWN, 1000.0)
+    state = PageState("agentstatus-bot-1000", Verdict.DOWN, 1000.0)
     d, after = decide_alert("bot", DEFAULT, state, K, U, 1750.0)
     assert d is not None and d.event == "resolve" and d.duration_s == 750.0
     assert not after.is_open

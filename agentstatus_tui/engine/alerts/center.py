@@ -25,7 +25,7 @@ from .outbox import (
     NewAlert,
     Outbox,
 )
-from .rules import CLOSED, Decision, IncidentState, decide_alert
+from .rules import CLOSED, Decision, PageState, decide_alert
 
 log = logging.getLogger("agentstatus.alerts")
 
@@ -121,7 +121,7 @@ class AlertCenter:
     ) -> list[int]:
         """Queue the alerts of every overall transition stored since the last call.
 
-        The outbox rows, the agents' incident state and the cursor move in one
+        The outbox rows, the agents' page state and the cursor move in one
         transaction: a crash in between neither loses nor doubles an alert."""
         results = results_by_agent or {}
         agents = {a.id: a for a in self.config.agents}
@@ -186,31 +186,31 @@ class AlertCenter:
                                 dedup_key=facts.dedup_key, transition_id=transition_id))
         return out
 
-    def _state(self, agent_id: str) -> IncidentState:
+    def _state(self, agent_id: str) -> PageState:
         r = self.conn.execute(
-            "SELECT dedup_key, alerted, started_at FROM alert_incidents WHERE agent_id = ?",
+            "SELECT dedup_key, alerted, started_at FROM alert_pages WHERE agent_id = ?",
             (agent_id,)).fetchone()
         if r is None or r["alerted"] is None:
             return CLOSED
-        return IncidentState(r["dedup_key"], Verdict(r["alerted"]), r["started_at"])
+        return PageState(r["dedup_key"], Verdict(r["alerted"]), r["started_at"])
 
-    def _save_state(self, agent_id: str, state: IncidentState, now: float) -> None:
-        # A closed incident keeps its key, so a late manual resolve still targets it.
+    def _save_state(self, agent_id: str, state: PageState, now: float) -> None:
+        # A closed page keeps its key, so a late manual resolve still targets it.
         self.conn.execute(
-            "INSERT INTO alert_incidents(agent_id, dedup_key, alerted, started_at, updated_at)"
+            "INSERT INTO alert_pages(agent_id, dedup_key, alerted, started_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET"
-            " dedup_key = COALESCE(excluded.dedup_key, alert_incidents.dedup_key),"
+            " dedup_key = COALESCE(excluded.dedup_key, alert_pages.dedup_key),"
             " alerted = excluded.alerted, started_at = COALESCE(excluded.started_at,"
-            " alert_incidents.started_at), updated_at = excluded.updated_at",
+            " alert_pages.started_at), updated_at = excluded.updated_at",
             (agent_id, state.dedup_key, str(state.alerted) if state.alerted else None,
              state.started_at, now))
 
     def dedup_key(self, agent_id: str) -> str | None:
-        """The open alerted incident's key (the PagerDuty dedup_key), or None."""
+        """The open page's key (the PagerDuty dedup_key), or None."""
         return self._state(agent_id).dedup_key
 
     def _last_key(self, agent_id: str) -> str | None:
-        r = self.conn.execute("SELECT dedup_key FROM alert_incidents WHERE agent_id = ?",
+        r = self.conn.execute("SELECT dedup_key FROM alert_pages WHERE agent_id = ?",
                               (agent_id,)).fetchone()
         return r["dedup_key"] if r else None
 

@@ -58,6 +58,10 @@ MIGRATIONS = (
     );
     CREATE INDEX alert_attempts_alert ON alert_attempts(alert_id);
     """,
+    # The paging state is a "page"; "incident" names the on-call checklist alone.
+    """
+    ALTER TABLE alert_incidents RENAME TO alert_pages;
+    """,
 )
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"

@@ -1,5 +1,8 @@
-"""Which overall verdict transitions page, and the incident state each agent carries
-between them (so one outage pages once, however many runs or restarts it spans)."""
+"""Which overall verdict transitions page, and the page state each agent carries between
+them (so one outage pages once, however many runs or restarts it spans).
+
+A "page" is the alerting side of an outage (one PagerDuty dedup key, from trigger to
+resolve); the on-call checklist that follows it is an incident (`engine/incidents/`)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ Severity = Literal["critical", "warning", "info"]
 
 
 @dataclass(frozen=True)
-class IncidentState:
-    """An agent's open alerted incident: what was paged, under which key, since when.
+class PageState:
+    """An agent's open page: what was paged, under which key, since when.
 
     `alerted` is None when nothing is open. It survives DOWN → UNKNOWN → DOWN (a
     dashboard restart, a pause) so that the second DOWN does not page again."""
@@ -28,7 +31,7 @@ class IncidentState:
         return self.alerted is not None
 
 
-CLOSED = IncidentState()
+CLOSED = PageState()
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Decision:
     dedup_key: str
     started_at: float
     escalation: bool = False  # a DOWN after an alerted DEGRADED, same key
-    duration_s: float | None = None  # for a resolve: how long the incident lasted
+    duration_s: float | None = None  # for a resolve: how long the page was open
 
 
 def dedup_key_for(agent_id: str, started_at: float) -> str:
@@ -50,16 +53,16 @@ def dedup_key_for(agent_id: str, started_at: float) -> str:
 def decide_alert(
     agent_id: str,
     rules: AlertRules,
-    state: IncidentState,
+    state: PageState,
     previous: Verdict,
     current: Verdict,
     at: float,
-) -> tuple[Decision | None, IncidentState]:
+) -> tuple[Decision | None, PageState]:
     """The alert (if any) for an overall transition `previous → current` at `at`, and the
-    agent's incident state afterwards. Pure: the caller persists the state."""
+    agent's page state afterwards. Pure: the caller persists the state."""
     del previous  # any known verdict, or none at all, going DOWN pages alike
     if current is Verdict.UNKNOWN:
-        # Not knowing is not a recovery, nor an outage: keep the incident as it is.
+        # Not knowing is not a recovery, nor an outage: keep the page as it is.
         return None, state
     if current is Verdict.DOWN:
         if state.alerted is Verdict.DOWN or not rules.on_down:
@@ -69,14 +72,14 @@ def decide_alert(
             return Decision("trigger", "critical", state.dedup_key, state.started_at,
                             escalation=True), new
         key = dedup_key_for(agent_id, at)
-        return Decision("trigger", "critical", key, at), IncidentState(key, Verdict.DOWN, at)
+        return Decision("trigger", "critical", key, at), PageState(key, Verdict.DOWN, at)
     if current is Verdict.DEGRADED:
-        # DOWN → DEGRADED is a partial recovery: the incident stays open, nothing pages.
+        # DOWN → DEGRADED is a partial recovery: the page stays open, nothing pages again.
         if state.is_open or not rules.on_degraded:
             return None, state
         key = dedup_key_for(agent_id, at)
         return (Decision("trigger", "warning", key, at),
-                IncidentState(key, Verdict.DEGRADED, at))
+                PageState(key, Verdict.DEGRADED, at))
     # UP or REACHABLE
     if not state.is_open or state.dedup_key is None:
         return None, CLOSED
