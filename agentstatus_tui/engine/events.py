@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,3 +59,31 @@ class IncidentChanged:
 
 Event = RunStarted | RunFinished | TransitionEvent | AgentPaused | AlertChanged | IncidentChanged
 Subscriber = Callable[[Event], None]
+
+log = logging.getLogger("agentstatus")
+
+
+class EventHub:
+    """The engine's one event line: the alert center, the incident tracker and the
+    Monitor publish on it, front ends subscribe. Shared rather than owned by the Monitor
+    so the tracker can publish without holding the Monitor."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """`fn(event)` for every event from now on; returns the unsubscribe call."""
+        self._subscribers.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._subscribers:
+                self._subscribers.remove(fn)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        for fn in list(self._subscribers):
+            try:
+                fn(event)
+            except Exception:  # a broken subscriber must not stop polling
+                log.exception("event subscriber failed")

@@ -12,41 +12,33 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .events import (
     AgentPaused,
     Event,
+    EventHub,
     RunFinished,
     RunStarted,
     Subscriber,
     TransitionEvent,
 )
-from .history import uptime
+from .history.records import Transition
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
 from .probe.prober import Prober, ProbeReply
 from .probe.thread import ProbeThread
 
 if TYPE_CHECKING:
+    from .alerts.center import AlertCenter
     from .history.records import AgentHistory
+    from .history.store import Store
+    from .history.writer import StoreWriter
+    from .incidents.tracker import IncidentTracker
 
 log = logging.getLogger("agentstatus")
 
 SPARKLINE_POINTS = 60
 RECENT_TRANSITIONS = 50
-
-
-@dataclass(frozen=True)
-class LocalTransition:
-    """A verdict change seen without a store (tests, snapshots); same fields as the
-    store's Transition."""
-
-    id: int
-    agent_id: str
-    region: str | None
-    at: float
-    previous: Verdict
-    current: Verdict
 
 
 @dataclass
@@ -60,7 +52,7 @@ class AgentState:
     in_flight: bool = False
     paused: bool = False
     points: deque[float | None] = field(default_factory=lambda: deque(maxlen=SPARKLINE_POINTS))
-    transitions: list[Any] = field(default_factory=list)  # newest first
+    transitions: list[Transition] = field(default_factory=list)  # overall, newest first
     uptime: dict[str, float | None] = field(default_factory=dict)
     last_failure: RequestResult | None = None
     next_run_at: float | None = None
@@ -87,33 +79,37 @@ def next_slot(agent: AgentConfig, now: float, last_start: float) -> float:
 
 
 class Monitor:
+    """Build it with `Monitor.open` (the product's store, outbox and tracker in the data
+    dir); the constructor takes the parts already wired to one store and one event hub."""
+
     def __init__(
         self,
         config: Config,
         *,
-        store: Any | None = None,
-        alerts: Any | None = None,
-        incidents: Any | None = None,
+        store: Store,
+        writer: StoreWriter,
+        alerts: AlertCenter,
+        incidents: IncidentTracker,
+        hub: EventHub,
         prober: Prober | None = None,
+        probe_thread: ProbeThread | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.store = store  # engine.storage.Store used on the loop thread (reads)
-        self.writer: Any | None = None  # engine.storage.StoreWriter (writes, own thread)
+        self.store = store  # reads, on the loop thread
+        self.writer = writer  # writes, on its own thread
         self.alerts = alerts
-        if alerts is not None and hasattr(alerts, "subscribe"):
-            alerts.subscribe(self.publish)  # alert events reach every subscriber
         self.incidents = incidents
+        self.hub = hub
+        alerts.subscribe(hub.publish)  # alert events reach every subscriber
         self.prober = prober or Prober(config)
         # With a probe thread, the Prober lives on that thread's loop (see probe_thread).
-        self.probe_thread: ProbeThread | None = None
+        self.probe_thread = probe_thread
         self.clock = clock
         self.states: dict[str, AgentState] = {a.id: AgentState(agent=a) for a in config.agents}
-        self._subscribers: list[Subscriber] = []
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[RunResult | None]] = {}
         self._wake: dict[str, asyncio.Event] = {}
-        self._local_ids = 0
         self._started = False
         self._closed = False
 
@@ -140,32 +136,33 @@ class Monitor:
 
         path = db.data_dir(data_dir or config.data_dir) / db.DB_FILENAME
         store = Store(path)
-        mon = cls(config, store=store, clock=clock)
-        if probe_thread:
-            mon.probe_thread = ProbeThread()
-        mon.writer = StoreWriter(Store(path), retention=config.retention)
-        mon.alerts = AlertCenter(config, store, clock=clock)
-        mon.alerts.subscribe(mon.publish)
-        mon.incidents = IncidentTracker(config, store, mon)
-        return mon
+        hub = EventHub()
+        alerts = AlertCenter(config, store, clock=clock)
+        # The tracker hears alert events before the front ends do (it subscribes to the
+        # center first), so an alert's line is on the incident when the screen redraws.
+        incidents = IncidentTracker(config, store, alerts=alerts, clock=clock,
+                                    publish=hub.publish)
+        return cls(
+            config,
+            store=store,
+            writer=StoreWriter(Store(path), retention=config.retention),
+            alerts=alerts,
+            incidents=incidents,
+            hub=hub,
+            probe_thread=ProbeThread() if probe_thread else None,
+            clock=clock,
+        )
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        self._subscribers.append(fn)
-        return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+        return self.hub.subscribe(fn)
 
     def publish(self, event: Event) -> None:
-        for fn in list(self._subscribers):
-            try:
-                fn(event)
-            except Exception:  # a broken subscriber must not stop polling
-                log.exception("event subscriber failed")
+        self.hub.publish(event)
 
     # ------------------------------------------------------------------ lifecycle
 
     def load_history(self) -> None:
         """Fill the states from the store so a restart shows history at once."""
-        if self.store is None:
-            return
         now = self.clock()
         hist = self.store.dashboard_history([a.id for a in self.config.agents], now)
         for agent_id, h in hist.items():
@@ -180,8 +177,7 @@ class Monitor:
         if self._started:
             return
         self._started = True
-        if self.alerts is not None and hasattr(self.alerts, "kick"):
-            self.alerts.kick()
+        self.alerts.kick()
         for agent in self.config.agents:
             self._wake[agent.id] = asyncio.Event()
             self._loops[agent.id] = asyncio.create_task(
@@ -200,24 +196,21 @@ class Monitor:
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
-        if self.writer is not None:
-            if self._started:
-                now = self.clock()
-                for agent in self.config.agents:
-                    with contextlib.suppress(Exception):
-                        await self.writer.mark_unknown(agent.id, now)
-            with contextlib.suppress(Exception):
-                await self.writer.flush()
-            self.writer.close()
-        if self.alerts is not None:
-            with contextlib.suppress(Exception):
-                await self.alerts.aclose()
+        if self._started:
+            now = self.clock()
+            for agent in self.config.agents:
+                with contextlib.suppress(Exception):
+                    await self.writer.mark_unknown(agent.id, now)
+        with contextlib.suppress(Exception):
+            await self.writer.flush()
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.alerts.aclose()
         if self.probe_thread is not None:
             await asyncio.to_thread(self.probe_thread.stop, self.prober.aclose)
         else:
             await self.prober.aclose()
-        if self.store is not None and hasattr(self.store, "close"):
-            self.store.close()
+        self.store.close()
 
     async def __aenter__(self) -> Monitor:
         return self
@@ -243,7 +236,7 @@ class Monitor:
         results = await asyncio.gather(
             *(self._start_run(a, manual=False) for a in self.config.agents)
         )
-        if self.alerts is not None and deliver_deadline is not None:
+        if deliver_deadline is not None:
             await self.alerts.deliver_pending(self.clock() + deliver_deadline)
         return [r for r in results if r is not None]
 
@@ -269,8 +262,7 @@ class Monitor:
         if paused:
             self._set_verdict(st, Verdict.UNKNOWN, now)
             st.region_verdicts = dict.fromkeys(st.agent.regions, Verdict.UNKNOWN)
-            if self.writer is not None:
-                asyncio.get_running_loop().create_task(self._store_unknown(agent_id, now))
+            asyncio.get_running_loop().create_task(self._store_unknown(agent_id, now))
         elif agent_id in self._wake:
             self._wake[agent_id].set()
         self.publish(AgentPaused(agent_id, paused))
@@ -335,6 +327,13 @@ class Monitor:
         # UNKNOWN rather than counted as the old verdict. Cron `check` runs don't know
         # their schedule, so their verdicts hold until the next one.
         stale_after = max(3 * agent.interval, 300.0) if polled else None
+        await self.accept(result, stale_after=stale_after)
+        return result
+
+    async def accept(self, result: RunResult, *, stale_after: float | None = None) -> None:
+        """Follow one finished run: store it, update the agent's state, let alerts and
+        incidents follow the verdict changes, and publish the run and its changes."""
+        st = self.states[result.agent_id]
         transitions = await self._record(result, stale_after)
         self._apply_run(st, result, transitions)
         self._after_run(result)
@@ -343,33 +342,19 @@ class Monitor:
             self.publish(
                 TransitionEvent(t.agent_id, t.region, Verdict(t.previous), Verdict(t.current), t.at)
             )
-        return result
 
-    async def _record(self, result: RunResult, stale_after: float | None = None) -> list[Any]:
-        if self.writer is not None:
-            try:
-                return list(await self.writer.record(result, stale_after=stale_after))
-            except Exception:
-                log.exception("storing the run of %s failed", result.agent_id)
-                return []
-        return self._local_transitions(result)
+    async def _record(
+        self, result: RunResult, stale_after: float | None = None
+    ) -> list[Transition]:
+        try:
+            return list(await self.writer.record(result, stale_after=stale_after))
+        except Exception:
+            log.exception("storing the run of %s failed", result.agent_id)
+            return []
 
-    def _local_transitions(self, result: RunResult) -> list[Any]:
-        st = self.states[result.agent_id]
-        out: list[Any] = []
-        pairs: list[tuple[str | None, Verdict, Verdict]] = [(None, st.verdict, result.verdict)]
-        for name, stats in result.regions.items():
-            pairs.append((name, st.region_verdicts.get(name, Verdict.UNKNOWN), stats.verdict))
-        for region, prev, cur in pairs:
-            if prev != cur:
-                self._local_ids += 1
-                out.append(
-                    LocalTransition(self._local_ids, result.agent_id, region,
-                                    result.finished_at, prev, cur)
-                )
-        return out
-
-    def _apply_run(self, st: AgentState, result: RunResult, transitions: list[Any]) -> None:
+    def _apply_run(
+        self, st: AgentState, result: RunResult, transitions: list[Transition]
+    ) -> None:
         if st.verdict != result.verdict or st.since is None:
             overall = [t for t in transitions if t.region is None]
             self._set_verdict(st, result.verdict, overall[-1].at if overall else result.finished_at)
@@ -391,31 +376,26 @@ class Monitor:
             st.since = at
 
     def _uptime(self, st: AgentState) -> dict[str, float | None]:
-        now = self.clock()
-        if self.store is not None:
-            try:
-                return self.store.uptimes(st.agent.id, now)
-            except Exception:
-                log.exception("uptime of %s failed", st.agent.id)
-                return st.uptime
-        return {"session": _session_uptime(st, now)}
+        try:
+            return self.store.uptimes(st.agent.id, self.clock())
+        except Exception:
+            log.exception("uptime of %s failed", st.agent.id)
+            return st.uptime
 
     def _after_run(self, result: RunResult | None = None) -> None:
         """Alerts and incidents follow the transitions just stored (each with its own
         cursor over the store, so a crash between steps loses or doubles nothing)."""
         results = {result.agent_id: result} if result is not None else {}
-        if self.alerts is not None:
-            try:
-                new = self.alerts.process_transitions(results)
-                if new and self._started and hasattr(self.alerts, "kick"):
-                    self.alerts.kick()
-            except Exception:
-                log.exception("alert rules failed")
-        if self.incidents is not None:
-            try:
-                self.incidents.process(results)
-            except Exception:
-                log.exception("incident tracking failed")
+        try:
+            new = self.alerts.process_transitions(results)
+            if new and self._started:
+                self.alerts.kick()
+        except Exception:
+            log.exception("alert rules failed")
+        try:
+            self.incidents.process(results)
+        except Exception:
+            log.exception("incident tracking failed")
 
     async def _store_unknown(self, agent_id: str, at: float) -> None:
         try:
@@ -429,15 +409,6 @@ class Monitor:
                 st.transitions.insert(0, t)
         st.uptime = self._uptime(st)
         self._after_run()
-
-
-def _session_uptime(st: AgentState, now: float) -> float | None:
-    """Uptime since the first verdict this process saw, from the in-memory transitions
-    (no store): the same arithmetic as the stored history's."""
-    points = sorted((t.at, Verdict(t.current)) for t in st.transitions)
-    if not points:
-        return None
-    return uptime.uptime(points, points[0][0], now)
 
 
 def _apply_history(st: AgentState, h: AgentHistory) -> None:

@@ -127,8 +127,7 @@ class AgentStatusApp(App[int]):
         yield self._header
         yield Input(placeholder="filter by name or verdict · enter keeps · esc clears",
                     id="filter", compact=True)
-        uptime_label = "24h" if self.monitor.store is not None else "UPTIME"
-        self._grid = AgentGrid(list(config.regions), uptime_label, clock=self.clock, id="grid")
+        self._grid = AgentGrid(list(config.regions), clock=self.clock, id="grid")
         yield self._grid
         self._detail = DetailPane(clock=self.clock, secrets=config.secrets, id="detail")
         yield self._detail

@@ -9,8 +9,8 @@ from incident_fixtures import agent
 
 from agentstatus_tui.cli import main
 from agentstatus_tui.engine.history import db
+from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.incidents.checklist import Checklist
-from agentstatus_tui.engine.incidents.store import IncidentStore
 from agentstatus_tui.engine.incidents.tracker import IncidentTracker
 from agentstatus_tui.engine.model import Config, Region
 
@@ -22,16 +22,16 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
     config = Config(agents=(agent("search", "Search Agent"), agent("billing", "Billing Helper")),
                     regions={"us": Region("us")})
-    conn = db.connect(tmp_path / db.DB_FILENAME)
+    store = Store(tmp_path / db.DB_FILENAME)
     clock = [T0]
-    tracker = IncidentTracker(config, incidents=IncidentStore(conn), clock=lambda: clock[0])
+    tracker = IncidentTracker(config, store, clock=lambda: clock[0])
     desk = Checklist(tracker, user="alice", data_dir=tmp_path)
     first = desk.open("search")
     desk.set_root_cause(first.id, key="auth", text="token rotated without updating the agent")
     clock[0] += 125
     desk.resolve(first.id, "new token deployed")
     desk.open("billing")
-    conn.close()
+    store.close()
     return tmp_path
 
 

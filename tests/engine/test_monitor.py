@@ -25,10 +25,10 @@ def agent(url: str, agent_id: str = "a", **kw: object) -> AgentConfig:
     return AgentConfig(id=agent_id, name=agent_id.upper(), url=url, **opts)  # type: ignore[arg-type]
 
 
-async def test_slow_agent_with_short_interval_never_has_two_runs_in_flight():
+async def test_slow_agent_with_short_interval_never_has_two_runs_in_flight(tmp_path: Path):
     async with AgentServer() as server:
         url = server.route("/slow", Reply("hi", delay=0.35))
-        mon = Monitor(config_for(agent(url, interval=0.1)))
+        mon = Monitor.open(config_for(agent(url, interval=0.1)), data_dir=str(tmp_path))
         in_flight = 0
         most = 0
         finished = 0
@@ -56,20 +56,20 @@ async def test_slow_agent_with_short_interval_never_has_two_runs_in_flight():
     assert most == 1
 
 
-async def test_run_now_joins_a_run_in_flight():
+async def test_run_now_joins_a_run_in_flight(tmp_path: Path):
     async with AgentServer() as server:
         url = server.route("/ok", Reply("hi", delay=0.3))
-        mon = Monitor(config_for(agent(url, interval=3600)))
+        mon = Monitor.open(config_for(agent(url, interval=3600)), data_dir=str(tmp_path))
         first, second = await asyncio.gather(mon.run_now("a"), mon.run_now("a"))
         assert first is second
         assert len(server.received("/ok")) == 1
         await mon.stop()
 
 
-async def test_pause_shows_unknown_and_stops_polling_resume_runs_again():
+async def test_pause_shows_unknown_and_stops_polling_resume_runs_again(tmp_path: Path):
     async with AgentServer() as server:
         url = server.route("/ok", Reply("hi"))
-        mon = Monitor(config_for(agent(url, interval=0.1)))
+        mon = Monitor.open(config_for(agent(url, interval=0.1)), data_dir=str(tmp_path))
         await mon.start()
         for _ in range(50):
             await asyncio.sleep(0.05)
@@ -92,10 +92,10 @@ async def test_pause_shows_unknown_and_stops_polling_resume_runs_again():
         await mon.stop()
 
 
-async def test_transition_events_and_session_uptime_without_store():
+async def test_transition_events_state_and_uptime_follow_stored_runs(tmp_path: Path):
     async with AgentServer() as server:
         url = server.route("/x", Reply("hi"))
-        mon = Monitor(config_for(agent(url, interval=3600)))
+        mon = Monitor.open(config_for(agent(url, interval=3600)), data_dir=str(tmp_path))
         events: list[TransitionEvent] = []
         mon.subscribe(lambda e: events.append(e) if isinstance(e, TransitionEvent) else None)
         await mon.run_now("a")
@@ -108,7 +108,7 @@ async def test_transition_events_and_session_uptime_without_store():
     assert st.verdict is Verdict.DOWN
     assert st.last_failure is not None and st.last_failure.error == "HTTP_503"
     assert [t.current for t in st.transitions] == [Verdict.DOWN, Verdict.REACHABLE]
-    assert st.uptime["session"] is not None and 0.0 <= st.uptime["session"] < 1.0
+    assert st.uptime["24h"] is not None and 0.0 <= st.uptime["24h"] < 1.0
 
 
 async def test_restart_brings_back_history_sparkline_and_uptime(tmp_path: Path):

@@ -1,12 +1,16 @@
-"""Fixed dashboard data (a Monitor that is never started, states filled by hand) and a
-fixed clock, for snapshot and widget tests: no timers, no network."""
+"""Fixed dashboard data (a real Monitor over a store in a temporary data dir, never
+started, its states filled by hand) and a fixed clock, for snapshot and widget tests: no
+timers, no network."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from pathlib import Path
 from types import MappingProxyType
 
+from agentstatus_tui.engine.history.records import Transition
 from agentstatus_tui.engine.model import (
     AgentConfig,
     Config,
@@ -18,7 +22,7 @@ from agentstatus_tui.engine.model import (
     Stats,
     Verdict,
 )
-from agentstatus_tui.engine.monitor import LocalTransition, Monitor
+from agentstatus_tui.engine.monitor import Monitor
 
 NOW = 1_795_000_000.0  # a fixed "now"; snapshots render times in UTC
 SECRET = "sk-live-0123456789abcdef"
@@ -79,10 +83,11 @@ def fixed_config() -> Config:
     )
 
 
-def fixed_monitor() -> Monitor:
-    """Seven agents covering every verdict, in flight and paused, never polled."""
+def fixed_monitor(data_dir: Path) -> Monitor:
+    """Seven agents covering every verdict, in flight and paused, never polled. Close it
+    with `close_monitor` (the `monitor` fixture does)."""
     config = fixed_config()
-    mon = Monitor(config, clock=lambda: NOW)
+    mon = Monitor.open(config, data_dir=str(data_dir), clock=lambda: NOW)
     st = mon.states
     up = Verdict.UP
 
@@ -95,9 +100,9 @@ def fixed_monitor() -> Monitor:
     s.uptime = {"24h": 0.9995}
     s.region_verdicts = {k: v.verdict for k, v in regions.items()}
     s.transitions = [
-        LocalTransition(3, "support-bot", None, s.since, Verdict.DOWN, up),
-        LocalTransition(2, "support-bot", None, s.since - 900, Verdict.DEGRADED, Verdict.DOWN),
-        LocalTransition(1, "support-bot", None, s.since - 4500, up, Verdict.DEGRADED),
+        Transition(3, "support-bot", None, s.since, Verdict.DOWN, up),
+        Transition(2, "support-bot", None, s.since - 900, Verdict.DEGRADED, Verdict.DOWN),
+        Transition(1, "support-bot", None, s.since - 4500, up, Verdict.DEGRADED),
     ]
     s.last_failure = RequestResult(
         region="eu", kind="validation", started_at=s.since - 600, ok=False, error="HTTP_503",
@@ -148,3 +153,9 @@ def fixed_monitor() -> Monitor:
     s.verdict, s.since = Verdict.UNKNOWN, NOW - 3900
     s.region_verdicts = dict.fromkeys(REGIONS, Verdict.UNKNOWN)
     return mon
+
+
+def close_monitor(mon: Monitor) -> None:
+    """Stop a Monitor that was never started (its writer thread, store and clients)."""
+    asyncio.run(mon.stop())
+

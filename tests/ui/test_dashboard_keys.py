@@ -59,6 +59,12 @@ async def until(pilot: Any, cond: Callable[[], bool], limit: float = 10.0) -> No
         await pilot.pause(0.05)
 
 
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's Monitor keeps its history in the test's own temporary dir."""
+    monkeypatch.setenv("AGENTSTATUS_DATA_DIR", str(tmp_path / "data"))
+
+
 @asynccontextmanager
 async def dashboard(*, keymap: dict[str, str] | None = None, size=(100, 30), **kw: Any):
     async with AgentServer() as server:
@@ -71,7 +77,7 @@ async def dashboard(*, keymap: dict[str, str] | None = None, size=(100, 30), **k
             agent(server, "quiz-master", "Quiz Master", "/wrong"),
             keymap=MappingProxyType(keymap or {}),
         )
-        monitor = Monitor(cfg)
+        monitor = Monitor.open(cfg)
         app = AgentStatusApp(monitor)
         async with app.run_test(size=size, **kw) as pilot:
             await until(pilot, lambda: all(s.last is not None for s in monitor.states.values()))
@@ -113,7 +119,7 @@ async def test_p_pauses_polling_and_shows_unknown() -> None:
     async with AgentServer() as server:
         server.route("/ok", Reply("4"))
         cfg = config(agent(server, "fast", "Fast Agent", "/ok", interval=0.3))
-        monitor = Monitor(cfg)
+        monitor = Monitor.open(cfg)
         app = AgentStatusApp(monitor)
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: len(server.received("/ok")) >= 6)  # it polls
@@ -224,7 +230,7 @@ async def test_agents_going_down_together_share_one_notification() -> None:
         server.route("/broken", Reply(status=503))
         server.route("/denied", Reply(status=401, delay=1.2))  # DOWN a second after Alpha
         cfg = config(agent(server, "a", "Alpha", "/broken"), agent(server, "b", "Beta", "/denied"))
-        app = AgentStatusApp(Monitor(cfg))
+        app = AgentStatusApp(Monitor.open(cfg))
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await until(pilot, lambda: any("2 agents" in n.message for n in app._notifications))
             notes = [n.message for n in app._notifications if "DOWN" in n.message]
@@ -238,7 +244,7 @@ async def test_a_slow_agent_with_a_short_interval_never_has_two_runs_in_flight()
         server.route("/slow", Reply("4", delay=0.4))
         cfg = config(agent(server, "slow", "Slow Agent", "/slow", interval=0.1,
                            validations=1, gold_prompts=()))
-        monitor = Monitor(cfg)
+        monitor = Monitor.open(cfg)
         in_flight = 0
         most = 0
         runs = 0
@@ -303,7 +309,7 @@ async def test_recovery_is_announced_with_how_long_it_was_down() -> None:
     async with AgentServer() as server:
         server.route("/x", Reply(status=503))
         cfg = config(agent(server, "a", "Alpha", "/x", interval=3600))
-        monitor = Monitor(cfg)
+        monitor = Monitor.open(cfg)
         app = AgentStatusApp(monitor)
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await until(pilot, lambda: monitor.states["a"].verdict is Verdict.DOWN)

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dashboard_fixtures import NOW, SECRET, fixed_monitor, use_utc
+from dashboard_fixtures import NOW, SECRET, use_utc
 
 from agentstatus_tui.engine.model import Stats, Verdict
 from agentstatus_tui.ui import format as fmt
@@ -45,9 +45,9 @@ def test_columns_fit_80_and_use_room_on_wide_terminals() -> None:
     assert many.width() <= 80 and len(many.regions) >= 3
 
 
-async def test_grid_and_detail_show_the_fixed_data() -> None:
+async def test_grid_and_detail_show_the_fixed_data(monitor) -> None:
     use_utc()
-    app = AgentStatusApp(fixed_monitor(), clock=lambda: NOW, live=False)
+    app = AgentStatusApp(monitor, clock=lambda: NOW, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         g = app.grid
         assert g.cell_text("support-bot", "r:ap") == "DEGRADED 4.2s"
@@ -64,9 +64,9 @@ async def test_grid_and_detail_show_the_fixed_data() -> None:
         assert app.detail.title.startswith("Search Agent · DOWN for 12m")
 
 
-async def test_idle_dashboard_writes_no_cell_and_ages_write_only_changed_text() -> None:
+async def test_idle_dashboard_writes_no_cell_and_ages_write_only_changed_text(monitor) -> None:
     now = [NOW]
-    app = AgentStatusApp(fixed_monitor(), clock=lambda: now[0], live=False)
+    app = AgentStatusApp(monitor, clock=lambda: now[0], live=False)
     async with app.run_test(size=(120, 40)):
         before = app.grid.writes
         for _ in range(5):
@@ -81,9 +81,9 @@ async def test_idle_dashboard_writes_no_cell_and_ages_write_only_changed_text() 
         assert app.grid.cell_text("support-bot", "last") == "20s"
 
 
-async def test_secrets_never_reach_the_screen() -> None:
+async def test_secrets_never_reach_the_screen(monitor) -> None:
     use_utc()
-    app = AgentStatusApp(fixed_monitor(), clock=lambda: NOW, live=False)
+    app = AgentStatusApp(monitor, clock=lambda: NOW, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         assert "overloaded" in app.detail.failure
         assert SECRET not in app.detail.failure
@@ -102,8 +102,8 @@ def test_every_theme_file_loads() -> None:
         assert {"verdict-up", "verdict-down", "verdict-down-style"} <= set(theme.variables)
 
 
-async def test_every_theme_styles_the_dashboard() -> None:
-    app = AgentStatusApp(fixed_monitor(), clock=lambda: NOW, live=False)
+async def test_every_theme_styles_the_dashboard(monitor) -> None:
+    app = AgentStatusApp(monitor, clock=lambda: NOW, live=False)
     async with app.run_test(size=(100, 30)) as pilot:
         for name in theme_names():
             app.theme = name
@@ -124,21 +124,21 @@ async def test_every_theme_styles_the_dashboard() -> None:
         ({"NO_COLOR": "1"}, "high-contrast", None, "high-contrast"),
     ],
 )
-def test_theme_choice(monkeypatch, env, cli, config_theme, expected) -> None:
+def test_theme_choice(monkeypatch, monitor, env, cli, config_theme, expected) -> None:
     import dataclasses
 
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    mon = fixed_monitor()
+    mon = monitor
     mon.config = dataclasses.replace(mon.config, theme=config_theme)
     app = AgentStatusApp(mon, clock=lambda: NOW, theme=cli, live=False)
     assert app.theme == expected
 
 
-async def test_detail_follows_a_new_run_of_the_selected_agent() -> None:
+async def test_detail_follows_a_new_run_of_the_selected_agent(monitor) -> None:
     import dataclasses
 
-    mon = fixed_monitor()
+    mon = monitor
     app = AgentStatusApp(mon, clock=lambda: NOW, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
         st = mon.states["support-bot"]

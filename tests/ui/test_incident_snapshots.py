@@ -1,9 +1,12 @@
-"""Snapshots of the incident panel with fixed data and a fixed clock (no network, no timers)."""
+"""Snapshots of the incident panel with fixed data and a fixed clock (no network, no timers):
+a real Monitor over a store in a temporary data dir, fed fixed runs."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +17,8 @@ from incident_fixtures import make_run
 
 from agentstatus_tui.engine.events import AlertChanged
 from agentstatus_tui.engine.incidents.checklist import Checklist
-from agentstatus_tui.engine.incidents.tracker import IncidentTracker
-from agentstatus_tui.engine.model import AgentConfig, AlertRules, Config, Region, Runbook, Verdict
-from agentstatus_tui.engine.monitor import LocalTransition, Monitor
+from agentstatus_tui.engine.model import AgentConfig, AlertRules, Config, Region, Runbook
+from agentstatus_tui.engine.monitor import Monitor
 from agentstatus_tui.engine.probe.prober import ProbeReply
 from agentstatus_tui.ui.app import AgentStatusApp
 
@@ -31,7 +33,24 @@ def _utc(monkeypatch):
     time.tzset()
 
 
-def build_app() -> AgentStatusApp:
+@pytest.fixture
+def build_app(tmp_path: Path) -> Iterator[Callable[[], AgentStatusApp]]:
+    """Builds the app over a fresh Monitor (one per call), all closed after the test."""
+    opened: list[Monitor] = []
+
+    def build() -> AgentStatusApp:
+        monitor = Monitor.open(fixed_config(), data_dir=str(tmp_path / f"data{len(opened)}"),
+                               clock=lambda: NOW)
+        opened.append(monitor)
+        asyncio.run(seed(monitor))
+        return AgentStatusApp(monitor, clock=lambda: NOW, live=False)
+
+    yield build
+    for monitor in opened:
+        asyncio.run(monitor.stop())
+
+
+def fixed_config() -> Config:
     agent = AgentConfig(
         id="search", name="Search Agent", url="https://search.example.com/v1/chat/completions",
         headers={"Authorization": "Bearer sk-not-shown-123456"},
@@ -42,30 +61,26 @@ def build_app() -> AgentStatusApp:
     )
     other = AgentConfig(id="support", name="Support Bot", url="https://support.example.com/v1/chat/completions",
                         regions=("us", "eu"))
-    config = Config(agents=(agent, other), regions={"us": Region("us"), "eu": Region("eu")},
-                    secrets=frozenset({"sk-not-shown-123456"}))
-    clock = lambda: NOW  # noqa: E731
-    monitor = Monitor(config, clock=clock)
-    tracker = IncidentTracker(config, None, monitor, clock=clock)
-    monitor.incidents = tracker
-    first = make_run("search", T0, {"us": ["HTTP_503"] * 5, "eu": ["HTTP_503"] * 5})
-    st = monitor.states["search"]
-    st.last, st.verdict, st.since = first, Verdict.DOWN, T0 + 1
-    st.region_verdicts = {n: s.verdict for n, s in first.regions.items()}
-    st.last_failure = first.last_failure()
-    st.transitions.insert(0, LocalTransition(1, "search", None, T0 + 1, Verdict.UP, Verdict.DOWN))
-    up = make_run("support", T0, {"us": [None] * 5, "eu": [None] * 5})
-    st2 = monitor.states["support"]
-    st2.last, st2.verdict, st2.since = up, up.verdict, T0 - 3600
-    tracker.process({"search": first})
+    return Config(agents=(agent, other), regions={"us": Region("us"), "eu": Region("eu")},
+                  secrets=frozenset({"sk-not-shown-123456"}))
+
+
+async def seed(monitor: Monitor) -> None:
+    """Search Agent UP, then DOWN at T0 + 1 (the incident opens), its PagerDuty trigger
+    delivered, acknowledged with a note, and the checklist at step 4."""
+    healthy = {"us": [None] * 5, "eu": [None] * 5}
+    await monitor.accept(make_run("search", T0 - 60, healthy, gold=healthy))
+    await monitor.accept(make_run("search", T0, {"us": ["HTTP_503"] * 5, "eu": ["HTTP_503"] * 5}))
+    await monitor.accept(make_run("support", T0, healthy))
+    tracker = monitor.incidents
     inc = tracker.incidents.open_for("search")
+    assert inc is not None
     tracker.on_alert_changed(AlertChanged(1, "search", "pagerduty", "trigger", "delivered", 1))
     desk = Checklist(tracker, user="alice")
     desk.acknowledge(inc.id, note="looking at app logs")
     desk.next_step(inc.id)
     desk.next_step(inc.id)
     desk.go_to(inc.id, 4)
-    return AgentStatusApp(monitor, clock=clock, live=False)
 
 
 async def open_panel(pilot) -> None:
@@ -78,15 +93,15 @@ async def open_panel(pilot) -> None:
     await pilot.pause()
 
 
-def test_panel_80x24(snap_compare) -> None:
+def test_panel_80x24(snap_compare, build_app) -> None:
     assert snap_compare(build_app(), run_before=open_panel, terminal_size=(80, 24))
 
 
-def test_panel_120x40(snap_compare) -> None:
+def test_panel_120x40(snap_compare, build_app) -> None:
     assert snap_compare(build_app(), run_before=open_panel, terminal_size=(120, 40))
 
 
-def test_root_cause_step_120x40(snap_compare) -> None:
+def test_root_cause_step_120x40(snap_compare, build_app) -> None:
     async def root_cause(pilot) -> None:
         await open_panel(pilot)
         await pilot.press("5")

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from agentstatus_tui.ui.app import AgentStatusApp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard_fixtures import NOW, fixed_monitor  # beside this file
+from dashboard_fixtures import NOW, close_monitor, fixed_monitor  # beside this file
 
 clock = [NOW]
 
@@ -34,4 +34,11 @@ class WireApp(AgentStatusApp):
 
 
 if __name__ == "__main__":
-    WireApp(fixed_monitor(), clock=lambda: clock[0], live=False).run(mouse=False)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as data:
+        monitor = fixed_monitor(Path(data))
+        try:
+            WireApp(monitor, clock=lambda: clock[0], live=False).run(mouse=False)
+        finally:
+            close_monitor(monitor)

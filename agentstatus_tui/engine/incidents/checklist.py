@@ -8,9 +8,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..history import db
+from ..model import Verdict
 from ..text import clock, duration
 from .document import CHANGE_ITEMS, write
 from .rootcause import CAUSES_BY_KEY
@@ -25,6 +26,9 @@ from .store import (
     IncidentRecord,
 )
 from .tracker import IncidentTracker, current_user
+
+if TYPE_CHECKING:
+    from ..alerts.center import ManualEvent
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -52,13 +56,10 @@ class Checklist:
 
     @property
     def data_dir(self) -> Path:
-        """Beside the store file when there is one (so --data-dir is honoured), else the
-        configured or default data dir."""
+        """Beside the store file (so --data-dir is honoured), unless given."""
         if self._data_dir is None:
-            path = getattr(self.tracker.store, "path", None)
-            if path is not None:
-                return Path(path).parent
-        return db.data_dir(self._data_dir or self.config.data_dir)
+            return Path(self.tracker.store.path).parent
+        return db.data_dir(self._data_dir)
 
     def now(self) -> float:
         return self.tracker.clock()
@@ -66,9 +67,10 @@ class Checklist:
     def record(self, incident_id: int) -> IncidentRecord:
         return self.incidents.record(incident_id)
 
-    def open(self, agent_id: str) -> Incident:
-        """The agent's open incident, or a new one opened by hand."""
-        return self.tracker.open_by_hand(agent_id, self.user)
+    def open(self, agent_id: str, verdict: Verdict = Verdict.UNKNOWN) -> Incident:
+        """The agent's open incident, or a new one opened by hand while the agent's
+        verdict is `verdict` (a drill when it is healthy)."""
+        return self.tracker.open_by_hand(agent_id, self.user, verdict=verdict)
 
     def _event(self, incident: Incident, kind: str, text: str) -> None:
         self.incidents.add_event(incident.id, self.now(), kind, text, actor=self.user)
@@ -101,16 +103,16 @@ class Checklist:
 
     # ------------------------------------------------------------------ 1 acknowledge
 
-    def _enqueue(self, inc: Incident, event: str, text: str, channel_types: Sequence[str] | None,
+    def _enqueue(self, inc: Incident, event: ManualEvent, text: str, channel_types: Sequence[str] | None,
                  details: dict[str, Any] | None = None) -> list[int]:
         center = self.tracker.alerts
-        if center is None or not hasattr(center, "enqueue_manual"):
+        if center is None:
             return []
         agent = self.config.agent(inc.agent_id)
         types = tuple(channel_types) if channel_types is not None else None
         ids = list(center.enqueue_manual(agent, event, text, channel_types=types,
                                          details=details))
-        if ids and hasattr(center, "kick"):
+        if ids:
             # The engineer is waiting to see it delivered: start now, not at the next run.
             center.kick()
         return ids
@@ -293,7 +295,3 @@ class Checklist:
                 self._write(inc)
             except OSError:
                 log.exception("rewriting the incident document failed")
-
-    def write_document(self, incident_id: int) -> Path:
-        """Write (or rewrite) the document now, open or not."""
-        return self._write(self.incidents.get(incident_id))

@@ -8,14 +8,18 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..events import AlertChanged, Event, IncidentChanged
-from ..history import db
+from ..history.records import Transition
 from ..model import AgentConfig, Config, RunResult, Verdict
 from ..text import duration, latency
 from .store import VERIFY, Incident, IncidentStore, worse
 from .wording import channel_label, failure_summary
+
+if TYPE_CHECKING:
+    from ..alerts.center import AlertCenter
+    from ..history.store import Store
 
 log = logging.getLogger("agentstatus.incidents")
 
@@ -62,30 +66,25 @@ class IncidentTracker:
     """Follows the stored overall transitions with its own cursor, so incidents neither
     miss nor double a DOWN across restarts, and a cron `check` sharing the file is seen.
 
-    `store` is the run store (`transitions_after`); `monitor` supplies the alert center,
-    the clock and `publish`/`subscribe`. Without a store it reads the Monitor's
-    in-memory transitions and keeps incidents in memory."""
+    `store` is the run store (`transitions_after`); the incidents live in its file.
+    `alerts` (the alert center) gives dedup keys, sends the checklist's messages and
+    reports deliveries; `publish` tells front ends an incident changed. The tracker never
+    holds the Monitor: the Monitor calls `process` after each stored run."""
 
     def __init__(
         self,
         config: Config,
-        store: Any | None = None,
-        monitor: Any | None = None,
+        store: Store,
         *,
-        incidents: IncidentStore | None = None,
-        alerts: Any | None = None,
-        clock: Callable[[], float] | None = None,
+        alerts: AlertCenter | None = None,
+        clock: Callable[[], float] = time.time,
         publish: Callable[[Event], None] | None = None,
     ) -> None:
         self.config = config
         self.store = store
-        self.monitor = monitor
-        if incidents is None:
-            conn = store.conn if store is not None else db.connect(":memory:")
-            incidents = IncidentStore(conn, config.secrets)
-        self.incidents = incidents
-        self._alerts = alerts
-        self.clock = clock or getattr(monitor, "clock", None) or time.time
+        self.incidents = IncidentStore(store.conn, config.secrets)
+        self.alerts = alerts
+        self.clock = clock
         self._publish = publish
         self._streak: dict[str, tuple[float, str]] = {}  # agent → first failing run
         self._alert_seen: dict[int, tuple[str, int]] = {}
@@ -96,21 +95,10 @@ class IncidentTracker:
             cursor = max((t.id for t in self._transitions_after(0)), default=0)
             self.incidents.set_cursor(CURSOR, cursor)
         self._cursor = cursor
-        # Alert events arrive through the Monitor, which forwards its alert center's; a
-        # tracker without a Monitor listens to the center itself.
-        if monitor is not None and hasattr(monitor, "subscribe"):
-            monitor.subscribe(self._on_event)
-        elif self.alerts is not None and hasattr(self.alerts, "subscribe"):
-            self.alerts.subscribe(self.on_alert_changed)
+        if alerts is not None:
+            alerts.subscribe(self.on_alert_changed)
 
     # ------------------------------------------------------------------ wiring
-
-    @property
-    def alerts(self) -> Any | None:
-        """The AlertCenter (looked up late: the Monitor may get it after the tracker)."""
-        if self._alerts is not None:
-            return self._alerts
-        return getattr(self.monitor, "alerts", None)
 
     def agent(self, agent_id: str) -> AgentConfig | None:
         try:
@@ -120,24 +108,15 @@ class IncidentTracker:
 
     def changed(self, incident_id: int, agent_id: str) -> None:
         """Tell subscribers an incident changed (the panel redraws from the store)."""
-        event = IncidentChanged(incident_id, agent_id)
-        publish = self._publish or getattr(self.monitor, "publish", None)
-        if publish is not None:
-            publish(event)
+        if self._publish is not None:
+            self._publish(IncidentChanged(incident_id, agent_id))
 
-    def _transitions_after(self, last_id: int) -> list[Any]:
-        if self.store is not None and hasattr(self.store, "transitions_after"):
-            return list(self.store.transitions_after(last_id, overall_only=True))
-        states = getattr(self.monitor, "states", None) or {}
-        found = [
-            t for st in states.values() for t in getattr(st, "transitions", ())
-            if t.region is None and t.id > last_id
-        ]
-        return sorted(found, key=lambda t: t.id)
+    def _transitions_after(self, last_id: int) -> list[Transition]:
+        return list(self.store.transitions_after(last_id, overall_only=True))
 
     def _dedup_key(self, agent_id: str) -> str | None:
         center = self.alerts
-        if center is None or not hasattr(center, "dedup_key"):
+        if center is None:
             return None
         try:
             return center.dedup_key(agent_id)
@@ -173,7 +152,7 @@ class IncidentTracker:
         elif run.verdict.is_known and run.agent_id not in self._streak:
             self._streak[run.agent_id] = (run.started_at, failure_summary(run))
 
-    def _on_transition(self, t: Any) -> Incident | None:
+    def _on_transition(self, t: Transition) -> Incident | None:
         previous, current = Verdict(str(t.previous)), Verdict(str(t.current))
         agent = self.agent(t.agent_id)
         incident = self.incidents.open_for(t.agent_id)
@@ -199,7 +178,7 @@ class IncidentTracker:
             verdict is Verdict.DEGRADED and agent.alerts.on_degraded
         )
 
-    def _open_on(self, agent: AgentConfig, t: Any, current: Verdict) -> Incident:
+    def _open_on(self, agent: AgentConfig, t: Transition, current: Verdict) -> Incident:
         first_at, first_what = self._streak.get(agent.id, (t.at, str(current)))
         first_at = min(first_at, t.at)
         incident, created = self.incidents.open_incident(
@@ -270,10 +249,6 @@ class IncidentTracker:
 
     # ------------------------------------------------------------------ alerts
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, AlertChanged):
-            self.on_alert_changed(event)
-
     def on_alert_changed(self, event: AlertChanged) -> None:
         """Record an alert queued / retried / delivered / failed on the agent's incident."""
         incident = self.incidents.open_for(event.agent_id)
@@ -314,17 +289,16 @@ class IncidentTracker:
 
     # ------------------------------------------------------------------ by hand
 
-    def open_by_hand(self, agent_id: str, user: str | None = None) -> Incident:
+    def open_by_hand(self, agent_id: str, user: str | None = None, *,
+                     verdict: Verdict = Verdict.UNKNOWN) -> Incident:
         """The agent's open incident, or a new one opened by the engineer (a drill when
-        the agent is healthy)."""
+        the agent, whose verdict now is `verdict`, is healthy)."""
         existing = self.incidents.open_for(agent_id)
         if existing is not None:
             return existing
         agent = self.config.agent(agent_id)
         user = user or current_user()
         now = self.clock()
-        state = (getattr(self.monitor, "states", None) or {}).get(agent_id)
-        verdict = Verdict(str(getattr(state, "verdict", Verdict.UNKNOWN)))
         incident, created = self.incidents.open_incident(
             agent_id=agent.id, agent_name=agent.name, at=now, opened_by=user, trigger="manual",
             verdict=verdict, dedup_key=self._dedup_key(agent_id),

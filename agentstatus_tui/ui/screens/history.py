@@ -23,15 +23,11 @@ MAX_TRANSITIONS = 500
 
 
 def agent_transitions(monitor: Any, agent_id: str) -> list[Any]:
-    """Overall verdict changes, newest first: from the store when there is one (they
-    survive restarts), else what this session saw."""
-    store = monitor.store
-    if store is not None:
-        try:
-            return list(reversed(store.transitions(agent_id, limit=MAX_TRANSITIONS)))
-        except Exception:  # a busy or broken store must not close the screen
-            pass
-    return [t for t in monitor.states[agent_id].transitions if t.region is None]
+    """Overall verdict changes, newest first, from the store (they survive restarts)."""
+    try:
+        return list(reversed(monitor.store.transitions(agent_id, limit=MAX_TRANSITIONS)))
+    except Exception:  # a busy or broken store must not close the screen
+        return [t for t in monitor.states[agent_id].transitions if t.region is None]
 
 
 def uptime_text(state: Any) -> str:
@@ -41,14 +37,9 @@ def uptime_text(state: Any) -> str:
 
 def outage_rows(monitor: Any, agent_id: str, changes: list[Any], now: float) -> list[Any]:
     """DOWN stretches of the last 7 days, newest first."""
-    store = monitor.store
-    found: list[Any] | None = None
-    if store is not None:
-        try:
-            found = store.outages(agent_id, now - WEEK, now)
-        except Exception:
-            found = None
-    if found is None:
+    try:
+        found = monitor.store.outages(agent_id, now - WEEK, now)
+    except Exception:  # a busy or broken store: the verdict changes at hand
         points = [(t.at, Verdict(t.current)) for t in reversed(changes)]
         found = uptime.outages(points, now - WEEK, now)
     return list(reversed(found))

@@ -28,7 +28,6 @@ from ...engine.incidents.store import (
     VERIFY,
     IncidentRecord,
 )
-from ...engine.incidents.tracker import IncidentTracker
 from ...engine.incidents.wording import channel_label
 from ...engine.probe.curl import curl_command
 from ...engine.text import duration
@@ -109,16 +108,9 @@ class IncidentScreen(ModalScreen[None]):
         self.agent = monitor.config.agent(agent_id)
         self._clock = clock
         if checklist is None:
-            tracker = getattr(monitor, "incidents", None)
-            if tracker is None:
-                # No store (demo snapshots, tests): keep incidents in memory and let the
-                # Monitor feed this tracker from now on.
-                tracker = IncidentTracker(monitor.config, None, monitor,
-                                          clock=getattr(monitor, "clock", None))
-                monitor.incidents = tracker
-            checklist = Checklist(tracker)
+            checklist = Checklist(monitor.incidents)
         self.checklist = checklist
-        self.incident_id = checklist.open(agent_id).id
+        self.incident_id = checklist.open(agent_id, monitor.states[agent_id].verdict).id
         regions = list(self.agent.regions) or list(monitor.config.regions)
         self.probe_region = regions[0] if regions else None
         self.item_cursor = 0
