@@ -17,6 +17,7 @@ from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Ve
 from ..engine.secrets import redact
 from ..engine.text import iso_utc_now, latency, percent
 from .common import demo_data_dir, load_config_from_args
+from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_report
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -99,21 +100,32 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    async def main() -> tuple[Config, list[RunResult]]:
+    async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
+            started = mon.clock()
             results = await mon.run_round(deliver_deadline=args.alert_deadline)
-            return mon.config, results
+            paging = None
+            if mon.alerts is not None:
+                paging = delivery_report(mon.alerts, started, len(mon.config.channels))
+            return mon.config, results, paging
 
-    config, results = asyncio.run(main())
+    config, results, paging = asyncio.run(main())
     by_id = {r.agent_id: r for r in results}
     verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in config.agents]
     code = EXIT_CODES[most_urgent(verdicts)] if verdicts else 3
     if args.json:
-        print(json.dumps(check_document(config, by_id), indent=1))
+        doc = check_document(config, by_id)
+        if paging is not None:
+            doc["alerts"] = alerts_document(paging, config.secrets)
+        print(json.dumps(doc, indent=1))
     else:
         print(nagios_line(verdicts))
         for agent in config.agents:
             print(redact(agent_line(agent.name, by_id.get(agent.id)), config.secrets))
+    # Undelivered pages go to stderr in both forms (cron mails it); the exit code stays
+    # the agents' verdict.
+    for line in delivery_lines(paging, config.secrets) if paging is not None else ():
+        print(line, file=sys.stderr)
     return code
 
 
