@@ -220,6 +220,17 @@ class StatuspageChannel:
 
 Channel = EmailChannel | PagerDutyChannel | SlackChannel | WebhookChannel | StatuspageChannel
 
+ApiScope = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A bearer token of the daemon's HTTP API (`api: tokens:`). `token` is a secret."""
+
+    name: str
+    token: str = field(repr=False)
+    scope: ApiScope = "read"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -237,6 +248,7 @@ class Config:
     path: str | None = None  # the file this came from (None for the demo)
     # Every value that came from `${VAR}`: redacted wherever text leaves the engine.
     secrets: frozenset[str] = frozenset()
+    api_tokens: tuple[ApiToken, ...] = ()  # the daemon's bearer tokens (`api: tokens:`)
 
     def agent(self, agent_id: str) -> AgentConfig:
         for a in self.agents:

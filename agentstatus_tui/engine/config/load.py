@@ -33,6 +33,7 @@ from ..model import (
     Runbook,
     Thresholds,
 )
+from .api import read_api
 from .channels import read_channels, read_headers
 from .keymap import BINDING_IDS
 from .yaml_lines import INVALID, Entry, Reader, as_written, did_you_mean
@@ -54,6 +55,7 @@ TOP_KEYS = (
     "theme",
     "keymap",
     "data_dir",
+    "api",
 )
 AGENT_KEYS = (
     "id",
@@ -205,12 +207,14 @@ class _ConfigReader:
                 )
 
         settings = self._top_settings(top)
+        api_tokens = read_api(r, top["api"].node, top["api"].path) if "api" in top else ()
         return Config(
             agents=tuple(agents),
             regions=MappingProxyType(regions),
             channels=MappingProxyType(channels),
             thresholds=self._thresholds(top.get("thresholds")),
             secrets=frozenset(r.secrets),
+            api_tokens=api_tokens,
             **settings,
         )
 
