@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ..engine.documents import check_document, ttfb_ms
+from ..engine.documents import check_document, run_document
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.secrets import redact
-from ..engine.text import iso_utc_now, latency, percent
+from ..engine.text import latency, percent
 from .common import demo_data_dir, load_config_from_args
 from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_report
 
@@ -211,22 +211,6 @@ def run_report(config: Config, result: RunResult) -> str:
     lines.append("")
     lines.append(agent_line(agent.name, result))
     return "\n".join(lines)
-
-
-def run_document(config: Config, result: RunResult) -> dict[str, Any]:
-    doc = check_document(config, {result.agent_id: result})["agents"]
-    agent_doc = next(a for a in doc if a["id"] == result.agent_id)
-    agent_doc["requests"] = [
-        {
-            "region": r.region, "kind": r.kind, "gold_index": r.gold_index, "ok": r.ok,
-            "error": r.error, "status": r.status, "ttfb_ms": ttfb_ms(r.ttfb),
-            "first_token_ms": ttfb_ms(r.first_token), "retried": r.retried,
-            "answer": redact(r.answer or "", config.secrets) or None,
-            "detail": redact(r.detail or "", config.secrets) or None,
-        }
-        for r in result.requests
-    ]
-    return {"generated_at": iso_utc_now(), "agents": [agent_doc]}
 
 
 # ---------------------------------------------------------------- validate

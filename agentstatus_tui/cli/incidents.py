@@ -8,12 +8,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
+from ..engine.documents import incident_document
 from ..engine.history import db
 from ..engine.incidents.document import render
-from ..engine.incidents.store import STEPS, Incident, IncidentStore
-from ..engine.text import clock, day, duration, iso_utc, iso_utc_now
+from ..engine.incidents.store import STEPS, IncidentStore
+from ..engine.text import clock, day, duration, iso_utc_now
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -50,38 +50,6 @@ def _open_store(args: argparse.Namespace) -> tuple[IncidentStore, frozenset[str]
         print(f"agentstatus: no incidents yet (no store at {path})", file=sys.stderr)
         return None
     return IncidentStore(db.connect(path), secrets), secrets
-
-
-def incident_document(inc: Incident, now: float) -> dict[str, Any]:
-    """One incident in `incidents --json` (a public shape: extend, never rename)."""
-    def iso(ts: float | None) -> str | None:
-        return None if ts is None else iso_utc(ts)
-
-    return {
-        "id": inc.id,
-        "agent_id": inc.agent_id,
-        "agent_name": inc.agent_name,
-        "status": "open" if inc.is_open else "resolved",
-        "drill": inc.is_drill,
-        "trigger": inc.trigger,
-        "worst_verdict": str(inc.worst_verdict),
-        "started_at": iso(inc.started_at),
-        "detected_at": iso(inc.detected_at),
-        "alert_delivered_at": iso(inc.alert_delivered_at),
-        "acknowledged_at": iso(inc.acknowledged_at),
-        "acknowledged_by": inc.acknowledged_by,
-        "recovered_at": iso(inc.recovered_at),
-        "resolved_at": iso(inc.resolved_at),
-        "resolved_by": inc.resolved_by,
-        "duration_s": round(inc.duration(now)),
-        "root_cause": inc.root_cause,
-        "resolution": inc.resolution,
-        "step": inc.current_step,
-        "requests": inc.requests,
-        "requests_failed": inc.requests_failed,
-        "dedup_key": inc.dedup_key,
-        "document": inc.document_path,
-    }
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:

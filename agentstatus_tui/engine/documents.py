@@ -1,12 +1,14 @@
-"""The JSON documents of agents and runs: one contract shared by `check --json` and the
-daemon's API (DESIGN §9, §11). Fields are added, never renamed."""
+"""The JSON documents of agents, runs and incidents: one contract shared by the CLI's
+`--json` output and the daemon's API (DESIGN §9, §11). Fields are added, never renamed."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from .incidents.store import Incident
 from .model import AgentConfig, Config, RunResult, Stats, Verdict
+from .secrets import redact
 from .text import iso_utc, iso_utc_now
 
 
@@ -50,3 +52,51 @@ def stats_document(s: Stats) -> dict[str, Any]:
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
+
+
+def run_document(config: Config, result: RunResult) -> dict[str, Any]:
+    doc = check_document(config, {result.agent_id: result})["agents"]
+    agent_doc = next(a for a in doc if a["id"] == result.agent_id)
+    agent_doc["requests"] = [
+        {
+            "region": r.region, "kind": r.kind, "gold_index": r.gold_index, "ok": r.ok,
+            "error": r.error, "status": r.status, "ttfb_ms": ttfb_ms(r.ttfb),
+            "first_token_ms": ttfb_ms(r.first_token), "retried": r.retried,
+            "answer": redact(r.answer or "", config.secrets) or None,
+            "detail": redact(r.detail or "", config.secrets) or None,
+        }
+        for r in result.requests
+    ]
+    return {"generated_at": iso_utc_now(), "agents": [agent_doc]}
+
+
+def incident_document(inc: Incident, now: float) -> dict[str, Any]:
+    """One incident in `incidents --json` (a public shape: extend, never rename)."""
+    def iso(ts: float | None) -> str | None:
+        return None if ts is None else iso_utc(ts)
+
+    return {
+        "id": inc.id,
+        "agent_id": inc.agent_id,
+        "agent_name": inc.agent_name,
+        "status": "open" if inc.is_open else "resolved",
+        "drill": inc.is_drill,
+        "trigger": inc.trigger,
+        "worst_verdict": str(inc.worst_verdict),
+        "started_at": iso(inc.started_at),
+        "detected_at": iso(inc.detected_at),
+        "alert_delivered_at": iso(inc.alert_delivered_at),
+        "acknowledged_at": iso(inc.acknowledged_at),
+        "acknowledged_by": inc.acknowledged_by,
+        "recovered_at": iso(inc.recovered_at),
+        "resolved_at": iso(inc.resolved_at),
+        "resolved_by": inc.resolved_by,
+        "duration_s": round(inc.duration(now)),
+        "root_cause": inc.root_cause,
+        "resolution": inc.resolution,
+        "step": inc.current_step,
+        "requests": inc.requests,
+        "requests_failed": inc.requests_failed,
+        "dedup_key": inc.dedup_key,
+        "document": inc.document_path,
+    }
