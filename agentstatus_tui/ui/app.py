@@ -19,7 +19,7 @@ from ..engine.text import duration
 from . import format as fmt
 from . import messages as msg
 from .commands import DashboardCommands
-from .themes import choose_theme, load_themes, next_theme
+from .themes import choose_theme, load_themes, next_theme, with_product_variables
 from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
 from .widgets.header import StatusHeader
@@ -42,6 +42,11 @@ def _bindings() -> list[BindingType]:
         Binding("question_mark", "help", "help", key_display="?", id="help",
                 tooltip="Every key"),
         Binding("q", "quit", "quit", id="quit", tooltip="Quit"),
+        # On-call hands expect ctrl+c to quit and ctrl+z to suspend to the shell.
+        Binding("ctrl+c", "quit", "quit", show=False, id="quit-ctrl-c", priority=True,
+                tooltip="Quit"),
+        Binding("ctrl+z", "suspend_process", "suspend", show=False, id="suspend",
+                tooltip="Suspend to the shell (fg comes back)"),
         Binding("escape", "clear_filter", "clear filter", show=False, id="clear-filter",
                 tooltip="Clear the filter"),
     ]
@@ -108,6 +113,9 @@ class AgentStatusApp(App[int]):
         self._down_pending: list[str] = []
         self._down_toasted: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        # Set by quit: keys already typed behind `q` (one terminal read: `qi`) must not
+        # open screens or incidents while the app closes.
+        self.leaving = False
         self.theme_names: list[str] = []
         for t in load_themes():
             self.register_theme(t)
@@ -117,6 +125,10 @@ class AgentStatusApp(App[int]):
         if config.keymap:
             self.set_keymap(dict(config.keymap))
 
+    def get_css_variables(self) -> dict[str, str]:
+        # Any theme may be picked from the command palette, not only the product's.
+        return with_product_variables(super().get_css_variables())
+
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
@@ -125,8 +137,9 @@ class AgentStatusApp(App[int]):
         # screen (help, history, incident) while engine events keep arriving.
         self._header = StatusHeader(id="header")
         yield self._header
-        yield Input(placeholder="filter by name or verdict · enter keeps · esc clears",
-                    id="filter", compact=True)
+        self._filter_box = Input(placeholder="filter by name or verdict · enter keeps · esc clears",
+                                 id="filter", compact=True)
+        yield self._filter_box
         self._grid = AgentGrid(list(config.regions), clock=self.clock, id="grid")
         yield self._grid
         self._detail = DetailPane(clock=self.clock, secrets=config.secrets, id="detail")
@@ -184,6 +197,8 @@ class AgentStatusApp(App[int]):
     # ------------------------------------------------------------------ engine → screen
 
     def _engine_event(self, event: events.Event) -> None:
+        if self.leaving:
+            return
         message = msg.to_message(event)
         if message is not None:
             self.post_message(message)
@@ -329,12 +344,12 @@ class AgentStatusApp(App[int]):
         self.push_screen(IncidentScreen(self.monitor, state.agent.id, clock=self.clock))
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         box.add_class("-shown")
         box.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box
         if not box.has_class("-shown"):
             return
         box.value = ""
@@ -367,7 +382,11 @@ class AgentStatusApp(App[int]):
 
         self.push_screen(HelpScreen(self.key_list()))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.leaving
+
     async def action_quit(self) -> None:
+        self.leaving = True
         self.exit(0)
 
     def key_list(self) -> list[tuple[str, str, str]]:

@@ -95,6 +95,17 @@ def parse_theme(name: str, text: str) -> Theme:
     return Theme(name=name, variables=variables, **kwargs)  # type: ignore[arg-type]
 
 
+def with_product_variables(variables: dict[str, str]) -> dict[str, str]:
+    """`variables` (a theme's resolved CSS variables) with every variable the dashboard's
+    stylesheet uses, taken from the theme's own colours when the theme does not set it:
+    Textual's built-in themes (offered by the command palette) know nothing of verdicts."""
+    filled = {**STYLE_DEFAULTS, **variables}
+    for var, (source, fallback) in _COLOUR_DEFAULTS.items():
+        if var not in variables:
+            filled[var] = variables.get(source, fallback)
+    return filled
+
+
 def load_themes() -> list[Theme]:
     """Every theme file, in cycle order."""
     return [parse_theme(n, f.read_text(encoding="utf-8")) for n, f in theme_files().items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 DASHBOARD = frozenset({
     "rerun", "rerun-all", "pause", "incident", "history", "filter", "alerts",
-    "next-theme", "help", "quit", "clear-filter", "up", "down",
+    "next-theme", "help", "quit", "quit-ctrl-c", "suspend", "clear-filter", "up", "down",
 })
 SCREENS = frozenset({"help-close", "history-close", "alerts-close"})
 INCIDENT_PANEL = frozenset({

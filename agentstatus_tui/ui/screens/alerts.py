@@ -82,24 +82,33 @@ class AlertsScreen(Screen[None]):
         self.monitor = monitor
         self.clock = clock
         self._rows: list[tuple[str, ...]] | None = None
+        self._ready = False
+        # Kept, never looked up: alert events may arrive before compose or while the
+        # app closes.
+        self._table: DataTable[str] = DataTable(id="alerts-log", cursor_type="row")
+        self._empty = Static("", id="alerts-empty")
+        self._attempts = Static("", id="alerts-attempts")
 
     def compose(self) -> ComposeResult:
         yield Static("alert deliveries, newest first", id="alerts-title")
-        yield DataTable(id="alerts-log", cursor_type="row")
-        yield Static("", id="alerts-empty")
-        yield Static("", id="alerts-attempts")
+        yield self._table
+        yield self._empty
+        yield self._attempts
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#alerts-log", DataTable).add_columns(
+        self._ready = True
+        self._table.add_columns(
             "WHEN", "AGENT", "CHANNEL", "EVENT", "STATUS", "TRIES", "LAST ERROR"
         )
         self.fill()
-        self.query_one("#alerts-log", DataTable).focus()
+        self._table.focus()
 
     def fill(self) -> None:
+        if not self._ready:
+            return  # on_mount fills it; until then the table has no columns
         alerts = self.monitor.alerts
-        empty = self.query_one("#alerts-empty", Static)
+        empty = self._empty
         if alerts is None:
             empty.update("No alert channels are configured (see `channels:` in the config).")
             return
@@ -108,7 +117,7 @@ class AlertsScreen(Screen[None]):
         if rows == self._rows:
             return
         self._rows = rows
-        table = self.query_one("#alerts-log", DataTable)
+        table = self._table
         selected = self.selected_alert()
         table.clear()
         for row in rows:
@@ -119,7 +128,7 @@ class AlertsScreen(Screen[None]):
         self.show_attempts()
 
     def selected_alert(self) -> int | None:
-        table = self.query_one("#alerts-log", DataTable)
+        table = self._table
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
@@ -133,7 +142,7 @@ class AlertsScreen(Screen[None]):
             secrets = frozenset(self.monitor.config.secrets)
             text = f"attempts of alert {alert_id}:\n" + attempt_lines(
                 self.monitor.alerts, alert_id, secrets, self.clock())
-        self.query_one("#alerts-attempts", Static).update(text)
+        self._attempts.update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_attempts()

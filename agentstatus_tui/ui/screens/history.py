@@ -70,43 +70,52 @@ class HistoryScreen(Screen[None]):
         self.monitor = monitor
         self.agent_id = agent_id
         self.clock = clock
+        self._ready = False
+        # Kept, never looked up: engine events may arrive before compose or while the
+        # app closes.
+        self._title = Static("", id="history-title")
+        self._uptime = Static("", id="history-uptime")
+        self._spark = Sparkline([], id="history-spark")
+        self._changes: DataTable[Any] = DataTable(id="history-transitions", cursor_type="row")
+        self._outages: DataTable[Any] = DataTable(id="history-outages", cursor_type="row")
 
     @property
     def state(self) -> Any:
         return self.monitor.states[self.agent_id]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="history-title")
-        yield Static("", id="history-uptime")
-        yield Sparkline([], id="history-spark")
+        yield self._title
+        yield self._uptime
+        yield self._spark
         with Horizontal(id="history-body"):
             with Vertical():
                 yield Static("verdict changes", classes="label")
-                yield DataTable(id="history-transitions", cursor_type="row")
+                yield self._changes
             with Vertical():
                 yield Static("outages, last 7 days", classes="label")
-                yield DataTable(id="history-outages", cursor_type="row")
+                yield self._outages
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#history-transitions", DataTable).add_columns(
-            "WHEN", "FROM", "TO", "LASTED", "WHY"
-        )
-        self.query_one("#history-outages", DataTable).add_columns("STARTED", "ENDED", "DOWN FOR")
+        self._ready = True
+        self._changes.add_columns("WHEN", "FROM", "TO", "LASTED", "WHY")
+        self._outages.add_columns("STARTED", "ENDED", "DOWN FOR")
         self.fill()
-        self.query_one("#history-transitions", DataTable).focus()
+        self._changes.focus()
 
     def fill(self) -> None:
+        if not self._ready:
+            return  # on_mount fills it; until then the tables have no columns
         st = self.state
         now = self.clock()
         title = f"{st.agent.name} · history · now {fmt.verdict_word(st.verdict)}"
         if st.since is not None:
             title += f" for {fmt.coarse_duration(now - st.since)}"
-        self.query_one("#history-title", Static).update(title)
-        self.query_one("#history-uptime", Static).update(uptime_text(st))
-        self.query_one("#history-spark", Sparkline).data = [p for p in st.points if p is not None]
+        self._title.update(title)
+        self._uptime.update(uptime_text(st))
+        self._spark.data = [p for p in st.points if p is not None]
         changes = agent_transitions(self.monitor, self.agent_id)
-        table = self.query_one("#history-transitions", DataTable)
+        table = self._changes
         table.clear()
         newer: float | None = None
         for t in changes:
@@ -119,7 +128,7 @@ class HistoryScreen(Screen[None]):
                 getattr(t, "reason", "") or "",
             )
             newer = t.at
-        outages = self.query_one("#history-outages", DataTable)
+        outages = self._outages
         outages.clear()
         for o in outage_rows(self.monitor, self.agent_id, changes, now):
             outages.add_row(

@@ -120,18 +120,26 @@ class IncidentScreen(ModalScreen[None]):
         self._alert_ids: list[tuple[int, str]] = []  # (outbox id, label)
         self._input_for: str | None = None
         self._ticker: Any | None = None
+        # Parts are kept, never looked up: engine events and resizes may reach this
+        # screen before it is composed or while the app closes.
+        self._header = Static(id="incident-header")
+        self._steps = Static(id="incident-steps")
+        self._step = Static(id="incident-step")
+        self._timeline_title = Static(id="incident-timeline-title")
+        self._timeline = Static(id="incident-timeline")
+        self._input = Input(id="incident-input", compact=True)
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Static(id="incident-header")
+        yield self._header
         with Horizontal(id="incident-body"):
-            yield Static(id="incident-steps")
+            yield self._steps
             with VerticalScroll(id="incident-step-pane"):
-                yield Static(id="incident-step")
-        yield Static(id="incident-timeline-title")
-        yield Static(id="incident-timeline")
-        yield Input(id="incident-input", compact=True)
+                yield self._step
+        yield self._timeline_title
+        yield self._timeline
+        yield self._input
         yield Footer()
 
     def on_mount(self) -> None:
@@ -191,14 +199,14 @@ class IncidentScreen(ModalScreen[None]):
         right = f"step {record.incident.current_step} of {len(STEPS)}"
         width = max(0, self.size.width - 2)
         gap = max(2, width - len(left) - len(right))
-        self.query_one("#incident-header", Static).update(Text(left + " " * gap + right))
+        self._header.update(Text(left + " " * gap + right))
 
     def _show_steps(self, record: IncidentRecord) -> None:
         text = Text()
         for mark, name in step_marks(record):
             style = "bold reverse" if mark == "[>]" else ""
             text.append(f"{mark} {name}\n", style=style)
-        self.query_one("#incident-steps", Static).update(text)
+        self._steps.update(text)
 
     def step_view(self, record: IncidentRecord) -> StepView:
         st = self.agent_state()
@@ -216,17 +224,16 @@ class IncidentScreen(ModalScreen[None]):
         )
 
     def _show_step(self, record: IncidentRecord) -> None:
-        self.query_one("#incident-step", Static).update(render(record.incident.current_step,
-                                                               self.step_view(record)))
+        self._step.update(render(record.incident.current_step, self.step_view(record)))
 
     def _show_timeline(self, record: IncidentRecord) -> None:
         width = max(10, self.size.width)
-        self.query_one("#incident-timeline-title", Static).update(
+        self._timeline_title.update(
             Text("─ timeline " + "─" * max(0, width - 11)))
         # Step ticks are for the document; the panel keeps its lines for events. A tall
         # terminal shows more of the timeline, an 80x24 one keeps room for the step.
         lines = timeline_lines(self.size.height)
-        box = self.query_one("#incident-timeline", Static)
+        box = self._timeline
         box.styles.height = lines
         entries = [e for e in record.timeline if e.kind != "step"][-lines:]
         text = Text()
@@ -272,7 +279,7 @@ class IncidentScreen(ModalScreen[None]):
         return step == wanted
 
     def action_back(self) -> None:
-        box = self.query_one("#incident-input", Input)
+        box = self._input
         if box.has_class("-shown"):
             self._close_input()
             return
@@ -427,7 +434,7 @@ class IncidentScreen(ModalScreen[None]):
         self._ask("note", f"note on step {self.step} {STEPS[self.step - 1]}", "")
 
     def _ask(self, purpose: str, prompt: str, value: str) -> None:
-        box = self.query_one("#incident-input", Input)
+        box = self._input
         self._input_for = purpose
         box.placeholder = f"{prompt} · enter saves · esc cancels"
         box.value = value
@@ -435,7 +442,7 @@ class IncidentScreen(ModalScreen[None]):
         box.focus()
 
     def _close_input(self) -> None:
-        box = self.query_one("#incident-input", Input)
+        box = self._input
         box.remove_class("-shown")
         box.value = ""
         self._input_for = None

@@ -122,30 +122,46 @@ class DetailPane(Vertical):
         self._points: list[float] = []
         self._history: list[Any] = []
         self.redraws = 0
+        # Parts are built here and kept, never looked up: the App may hand a state over
+        # before this pane is mounted (engine events on a loaded machine) or while the
+        # app closes.
+        self._region_table: DataTable[Any] = DataTable(id="regions", cursor_type="none",
+                                                       show_cursor=False)
+        self._region_table.can_focus = False
+        self._failure_box = Static("", id="last-failure")
+        self._spark_label = Static("p50 latency, recent runs", classes="label",
+                                   id="spark-label")
+        self._spark = Sparkline([], id="sparkline")
+        self._history_table = HistoryTable(id="history", cursor_type="row")
+        self._ready = False
+        self._waiting: Any | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="detail-body"):
             with Vertical(id="detail-left"):
-                regions = DataTable(id="regions", cursor_type="none", show_cursor=False)
-                regions.can_focus = False
-                yield regions
-                yield Static("", id="last-failure")
+                yield self._region_table
+                yield self._failure_box
             with Vertical(id="detail-right"):
-                yield Static("p50 latency, recent runs", classes="label", id="spark-label")
-                yield Sparkline([], id="sparkline")
+                yield self._spark_label
+                yield self._spark
                 yield Static("verdict history", classes="label", id="history-label")
-                yield HistoryTable(id="history", cursor_type="row")
+                yield self._history_table
 
     def on_mount(self) -> None:
-        table = self.query_one("#regions", DataTable)
         for label in REGION_COLUMNS:
-            table.add_column(label, key=label)
-        hist = self.query_one("#history", DataTable)
+            self._region_table.add_column(label, key=label)
         for label in ("WHEN", "VERDICT", "LASTED"):
-            hist.add_column(label, key=label)
+            self._history_table.add_column(label, key=label)
+        self._ready = True
+        if self._waiting is not None:
+            self.show(self._waiting)
+            self._waiting = None
 
     def show(self, state: Any | None) -> None:
         """Show `state` (the selected agent); redraw only the parts whose text changed."""
+        if not self._ready:
+            self._waiting = state
+            return
         if state is None:
             self.agent_id = None
             self._set_title("no agent selected")
@@ -156,7 +172,7 @@ class DetailPane(Vertical):
         self._set_title(title_text(state, now))
         rows = region_rows(state)
         if rows != self._regions:
-            table = self.query_one("#regions", DataTable)
+            table = self._region_table
             same_shape = agent_changed is False and len(rows) == len(self._regions)
             if same_shape:
                 # A new run of the same agent: rewrite only the cells that changed.
@@ -174,23 +190,23 @@ class DetailPane(Vertical):
         failure = failure_text(state, self.secrets)
         if failure != self._failure:
             self._failure = failure
-            self.query_one("#last-failure", Static).update(failure)
+            self._failure_box.update(failure)
             self.redraws += 1
         points = [p for p in state.points if p is not None]
         if points != self._points:
             self._points = points
-            self.query_one("#sparkline", Sparkline).data = points
+            self._spark.data = points
             label = (
                 f"p50 latency, last {len(points)} runs · {fmt.latency(points[-1])} now"
                 if points
                 else "p50 latency: no answer yet"
             )
-            self.query_one("#spark-label", Static).update(label)
+            self._spark_label.update(label)
             self.redraws += 1
         history = history_rows(state, now)
         if history != self._history:
             self._history = history
-            hist = self.query_one("#history", DataTable)
+            hist = self._history_table
             hist.clear()
             for when, word, lasted, comp in history:
                 hist.add_row(when, StyledCell(word, self, comp), lasted)

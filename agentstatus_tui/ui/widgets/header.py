@@ -59,25 +59,28 @@ class StatusHeader(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._texts: dict[str, str] = {}
+        # Built here, not looked up: engine events may reach `show` before this header is
+        # composed (a loaded machine) or after the app has begun to close.
+        self._parts = {
+            part: Static("AgentStatus" if part == "title" else "", id=part)
+            for part in ("title", "counts", "alerts", "last-run")
+        }
 
     def compose(self) -> ComposeResult:
-        yield Static("AgentStatus", id="title")
-        yield Static("", id="counts")
-        yield Static("", id="alerts")
-        yield Static("", id="last-run")
+        yield from self._parts.values()
 
     def show(self, states: Iterable[Any], alerts: Any | None) -> None:
         states = list(states)
         self._set("counts", counts_text(states))
         alert = alerts_text(alerts)
         self._set("alerts", alert)
-        self.query_one("#alerts").set_class("FAILED" in alert, "-failed")
+        self._parts["alerts"].set_class("FAILED" in alert, "-failed")
         self._set("last-run", last_run_text(states))
 
     def _set(self, part: str, text: str) -> None:
         if self._texts.get(part) != text:
             self._texts[part] = text
-            self.query_one("#" + part, Static).update(text)
+            self._parts[part].update(text)
 
     def text(self, part: str) -> str:
         return self._texts.get(part, "")
