@@ -2,7 +2,7 @@
 and during polls, and the time from a keypress (`?`) to the help screen.
 
 Runs `agentstatus --demo` in a pseudo-terminal (100x30 by default) and reads everything
-it writes. Goals (DESIGN §7): idle < 1 kB/s averaged over a minute; keypress → screen
+it writes. Goals: idle < 1 kB/s averaged over a minute; keypress → screen
 < 100 ms. Prints figures; asserts nothing.
 
     .venv/bin/python bench/tui_idle.py [--seconds 60] [--size 100x30]
@@ -96,7 +96,7 @@ def main() -> int:
     parser.add_argument(
         "--agents", type=int, default=0,
         help="instead of the demo: N loopback agents (answering in 200 ms, 3 regions) "
-             "polled every --interval seconds, e.g. the design's goal: --agents 10")
+             "polled every --interval seconds, e.g. --agents 10 for the idle goal with real polls")
     parser.add_argument("--interval", type=float, default=60.0)
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))

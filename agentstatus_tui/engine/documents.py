@@ -1,5 +1,6 @@
 """The JSON documents of agents, runs and incidents: one contract shared by the CLI's
-`--json` output and the daemon's API (DESIGN §9, §11). Fields are added, never renamed."""
+`--json` output and the daemon's API (its objects are these). Fields are added, never
+renamed."""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ def most_urgent(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
 
 
 class ErrorCode(StrEnum):
-    """Error codes of DESIGN §2. HTTP errors are `HTTP_<status>`, see `http_error`."""
+    """Why a request failed: one code per failed request, shown in the UI and stored.
+    HTTP errors are `HTTP_<status>`, see `http_error`."""
 
     TIMEOUT = "TIMEOUT"
     DNS = "DNS"

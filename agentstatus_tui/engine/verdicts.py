@@ -1,4 +1,5 @@
-"""The verdict rule of DESIGN §3, as pure functions over counts, medians and thresholds."""
+"""The verdict rule (DOWN, DEGRADED, UP, REACHABLE or UNKNOWN from reachability, eval pass
+and median TTFB against the thresholds), as pure functions over counts and medians."""
 
 from __future__ import annotations
 

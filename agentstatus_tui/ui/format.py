@@ -43,7 +43,8 @@ _SHORT_ERROR = {
 
 
 def verdict_word(verdict: Verdict, *, short: bool = False) -> str:
-    """The word shown for a verdict; REACHABLE reads as UP with a mark (DESIGN §3)."""
+    """The word shown for a verdict. REACHABLE (up, but no gold prompt checks the answers)
+    reads as UP with a mark; JSON and history keep the full word."""
     if short:
         return _SHORT_VERDICT[verdict]
     if verdict is Verdict.REACHABLE:

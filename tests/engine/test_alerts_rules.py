@@ -1,4 +1,5 @@
-"""Which transitions page: the rule table of DESIGN §5 as a pure function."""
+"""Which transitions page (DOWN, DEGRADED when asked, recovery; UNKNOWN never), as a pure
+function."""
 
 from __future__ import annotations
 

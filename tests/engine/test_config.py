@@ -25,7 +25,7 @@ from agentstatus_tui.engine.model import (
     WebhookChannel,
 )
 
-DESIGN_EXAMPLE = """\
+FULL_EXAMPLE = """\
 defaults:                 # any agent key may be set here
   interval: 60s
   timeout: 10s            # per request
@@ -68,7 +68,7 @@ agents:
       common_issues: {HTTP 500: "check the app logs", high latency: "scale up"}
 """
 
-DESIGN_ENV = {
+FULL_ENV = {
     "SMTP_PASSWORD": "smtp-pass-Zq81",
     "PD_ROUTING_KEY": "pd-routing-Zq82",
     "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T00/B00/Zq83",
@@ -94,8 +94,8 @@ def errors(text: str, env: dict[str, str] | None = None) -> list[str]:
 # --------------------------------------------------------------------------- what loads
 
 
-def test_design_example_loads_into_the_model():
-    config = load_config_text(DESIGN_EXAMPLE, "agents.yaml", DESIGN_ENV)
+def test_full_example_loads_into_the_model():
+    config = load_config_text(FULL_EXAMPLE, "agents.yaml", FULL_ENV)
 
     (agent,) = config.agents
     assert (agent.id, agent.name, agent.model, agent.stream) == (
@@ -150,7 +150,7 @@ def test_design_example_loads_into_the_model():
     assert isinstance(pd, PagerDutyChannel) and pd.routing_key == "pd-routing-Zq82"
     assert pd.url == "https://events.pagerduty.com/v2/enqueue"
     slack = config.channels["slack"]
-    assert isinstance(slack, SlackChannel) and slack.url == DESIGN_ENV["SLACK_WEBHOOK_URL"]
+    assert isinstance(slack, SlackChannel) and slack.url == FULL_ENV["SLACK_WEBHOOK_URL"]
     hook = config.channels["hook"]
     assert isinstance(hook, WebhookChannel) and hook.secret == "hook-secret-Zq84"
     status = config.channels["status"]
@@ -161,12 +161,12 @@ def test_design_example_loads_into_the_model():
         {"support-bot": "cmp456"},
     )
     # Every value that came from the environment, and nothing else, is a secret.
-    assert config.secrets == frozenset(DESIGN_ENV.values())
+    assert config.secrets == frozenset(FULL_ENV.values())
     assert config.path is None
 
 
 def test_loaded_config_is_frozen():
-    config = load_config_text(DESIGN_EXAMPLE, "agents.yaml", DESIGN_ENV)
+    config = load_config_text(FULL_EXAMPLE, "agents.yaml", FULL_ENV)
     agent = config.agents[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         agent.url = "https://elsewhere.example.com"  # type: ignore[misc]

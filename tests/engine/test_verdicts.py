@@ -1,4 +1,4 @@
-"""The verdict table of DESIGN §3, row by row."""
+"""The verdict table (DOWN, DEGRADED, UP, REACHABLE, UNKNOWN), row by row."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ from .rules import CLOSED, Decision, PageState, decide_alert
 log = logging.getLogger("agentstatus.alerts")
 
 ManualEvent = Literal["acknowledge", "resolve", "notify"]
-# Which channel types each manual action reaches by default (DESIGN §6 steps 1 and 8).
+# Which channel types each manual action reaches by default: the checklist acknowledges
+# (step 1) in PagerDuty and Slack, and resolves (step 8) there and on the status page.
 MANUAL_TYPES: Mapping[str, tuple[str, ...]] = {
     "acknowledge": ("pagerduty", "slack"),
     "resolve": ("pagerduty", "slack", "statuspage"),

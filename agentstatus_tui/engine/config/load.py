@@ -1,4 +1,4 @@
-"""The agents config file (DESIGN §8): YAML with `${VAR}` and durations, read into `Config`.
+"""The agents config file: YAML with `${VAR}` and durations, read into `Config`.
 
 Every problem is reported at once as `file:line: key.path: message` in one `ConfigError`,
 never a traceback. `defaults:` may set any agent key except `id` and `name`; an agent's

@@ -5,7 +5,7 @@ moment a verdict came into force. The last point at or before the window start s
 verdict at the start; before the first point the verdict is UNKNOWN. Work grows with the
 number of changes, never with the number of runs.
 
-Definitions (DESIGN §4):
+Definitions:
 
 - uptime = time UP or REACHABLE ÷ time with a known verdict. UNKNOWN time (agent paused,
   monitor not running) counts as neither up nor down; DEGRADED is known but not up.

@@ -14,7 +14,7 @@ from ..history.db import migrate, transaction
 from ..model import URGENCY, Verdict
 from ..secrets import redact
 
-# The eight steps of DESIGN §6, in order; step numbers are 1-based everywhere.
+# The eight steps of the incident checklist, in order; step numbers are 1-based everywhere.
 STEPS: tuple[str, ...] = (
     "Acknowledge",
     "Check dashboard",
