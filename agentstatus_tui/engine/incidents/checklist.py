@@ -163,8 +163,8 @@ class Checklist:
         if item not in labels:
             raise KeyError(item)
         data = self.incidents.step_data(incident_id, CHANGES)
-        items = data.setdefault("items", {})
-        entry = items.setdefault(item, {"checked": False, "note": ""})
+        items: dict[str, dict[str, Any]] = data.setdefault("items", {})
+        entry: dict[str, Any] = items.setdefault(item, {"checked": False, "note": ""})
         if checked is not None:
             entry["checked"] = checked
         if note is not None:
