@@ -75,3 +75,93 @@ async def test_max_ttfb_judged_on_the_measured_ttfb() -> None:
     assert by_index[0].error == "EVAL_FAIL" and "max_ttfb" in (by_index[0].detail or "")
     assert by_index[1].ok
     assert result.overall.eval_pass == 0.5
+
+
+# --------------------------------------------------------------------------- hostile answers
+# An answer is written by the agent: judging it must take time in proportion to its size.
+
+REDOS = "(a+)+$"  # hours on a backtracking engine against "a" * 40 + "!"
+REDOS_ANSWER = "a" * 40 + "!"
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_catastrophic_regex_fails_only_its_prompt() -> None:
+    got = failures((E("regex", REDOS),), REDOS_ANSWER, ttfb=0.1)
+    assert got == [f"regex: {REDOS!r} failed on {REDOS_ANSWER!r}"]
+    assert failures((E("regex", REDOS),), "a" * 40, ttfb=0.1) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "answer", "passes"),
+    [
+        (r"^\d+$", "42\n", True),  # `$` before a final newline, as in Python
+        (r"^\d+$", "42\n\n", False),
+        (r"(?i)paris", "PARIS", True),
+        (r"(?P<n>\d)\d", "x42", True),
+    ],
+)
+def test_regexes_keep_their_python_meaning_on_re2(pattern: str, answer: str, passes: bool) -> None:
+    assert (failures((E("regex", pattern),), answer, ttfb=0.1) == []) is passes
+
+
+def test_deeply_nested_json_is_a_failure_not_a_crash() -> None:
+    assert failures((E("json", True),), DEEP_JSON, ttfb=0.1) == [
+        "json failed: JSON nested too deeply"
+    ]
+    fenced = "```json\n" + DEEP_JSON + "\n```"
+    assert failures((E("json", True),), fenced, ttfb=0.1) == ["json failed: JSON nested too deeply"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "```\n" + "\n" * 20_000 + "x",  # cubic work for a fence regex: minutes
+        "```\n" + " \n" * 20_000 + "x",
+        "```json\n" + "\n" * 20_000,
+    ],
+    ids=["newlines", "spaced-newlines", "unclosed"],
+)
+def test_a_fence_lookalike_is_judged_in_linear_time(answer: str) -> None:
+    (why,) = failures((E("json", True),), answer, ttfb=0.1)
+    assert why.startswith("json failed on ")
+
+
+@pytest.mark.parametrize(
+    ("answer", "passes"),
+    [
+        ('```\n{"a": 1}\n```', True),
+        ('  ```JSON \n[1,\n 2]\n  ```  \n', True),
+        ('```json\n{"a": 1}```', False),  # the closing fence is on a line of its own
+        ('```js on\n{"a": 1}\n```', False),
+        ('```json\n\n{"a": 1}\n\n```', True),
+    ],
+)
+def test_a_fenced_json_block(answer: str, passes: bool) -> None:
+    assert (failures((E("json", True),), answer, ttfb=0.1) == []) is passes
+
+
+async def test_hostile_answers_fail_their_own_prompt_and_nobody_elses() -> None:
+    async with AgentServer() as server:
+        agents = tuple(
+            AgentConfig(id=agent_id, name=agent_id, url=server.route(f"/{agent_id}", Reply(answer)),
+                        regions=("us",), validations=1, retries=0,
+                        gold_prompts=(GoldPrompt("?", expect),))
+            for agent_id, answer, expect in (
+                ("redos", REDOS_ANSWER, (E("regex", REDOS),)),
+                ("deep", DEEP_JSON, (E("json", True),)),
+                ("healthy", '{"n": 4}', (E("json", True), E("regex", r"^\{.*4\}$"))),
+            )
+        )
+        prober = Prober(Config(agents=agents, regions={"us": Region("us")}))
+        try:
+            results = {a.id: await prober.run(a) for a in agents}
+        finally:
+            await prober.aclose()
+    gold = {agent_id: next(r for r in result.requests if r.kind == "gold")
+            for agent_id, result in results.items()}
+    assert gold["redos"].error == "EVAL_FAIL"
+    assert (gold["redos"].detail or "").startswith(f"regex: {REDOS!r} failed on")
+    assert gold["deep"].error == "EVAL_FAIL"
+    assert gold["deep"].detail == "json failed: JSON nested too deeply"
+    assert gold["healthy"].ok, gold["healthy"].detail
+    assert results["healthy"].overall.eval_pass == 1.0

@@ -33,6 +33,7 @@ from ..model import (
     Runbook,
     Thresholds,
 )
+from ..probe.expectations import regex_problem
 from .api import read_api
 from .channels import read_channels, read_headers
 from .keymap import BINDING_IDS
@@ -552,10 +553,11 @@ class _ConfigReader:
             elif kind == "regex":
                 value = r.text(node, path)
                 if isinstance(value, str):
-                    try:
-                        out.append(Expectation("regex", re.compile(value)))
-                    except re.error as exc:
-                        r.error(node, path, f"bad regex: {exc.msg} at position {exc.pos}")
+                    problem = regex_problem(value)
+                    if problem:
+                        r.error(node, path, problem)
+                    else:
+                        out.append(Expectation("regex", value))
             elif kind == "json":
                 value = r.boolean(node, path)
                 if value is False:

@@ -1,0 +1,80 @@
+"""Agents whose answers attack the judge: cron's `check` still finishes, stores every
+agent and pages as usual; only the hostile agents' gold prompts fail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+from agent_server import AgentServer, Reply, closed_port
+from receivers import HttpReceiver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CONFIG = """\
+defaults: {{validations: 1, retries: 0, timeout: 5s}}
+run_deadline: 20s
+channels:
+  hook: {{type: webhook, url: "{hook}"}}
+agents:
+  - id: redos
+    url: {redos}
+    gold_prompts: [{{prompt: "say a", expect: {{regex: "(a+)+$"}}}}]
+  - id: deep-json
+    url: {deep}
+    gold_prompts: [{{prompt: "json please", expect: {{json: true}}}}]
+  - id: healthy
+    url: {healthy}
+    gold_prompts: [{{prompt: "json please", expect: {{json: true, regex: "^\\\\{{"}}}}]
+  - id: gone
+    url: {gone}
+    alerts: {{channels: [hook]}}
+"""
+
+
+async def run_check(*argv: str, limit: float = 50.0) -> tuple[int, str, str]:
+    """`agentstatus check` in its own process, killed if it outlives `limit` seconds."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "agentstatus_tui", "check", *argv,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), limit)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"check still running after {limit:.0f}s") from None
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_check_survives_a_redos_and_a_deeply_nested_answer(tmp_path: Path) -> None:
+    async with AgentServer() as server, HttpReceiver() as hook:
+        cfg = tmp_path / "agents.yaml"
+        cfg.write_text(CONFIG.format(
+            hook=hook.url("/hook"),
+            redos=server.route("/redos", Reply("a" * 40 + "!")),
+            deep=server.route("/deep", Reply("[" * 100_000 + "]" * 100_000)),
+            healthy=server.route("/healthy", Reply('{"n": 4}')),
+            gone=f"http://127.0.0.1:{closed_port()}/v1/chat/completions",
+        ))
+        data = tmp_path / "data"
+        code, out, err = await run_check("--json", "--config", str(cfg), "--data-dir", str(data),
+                                         "--alert-deadline", "15")
+    assert "Traceback" not in err, err
+    assert code == 2, err  # `gone` is DOWN
+    agents = {a["id"]: a for a in json.loads(out)["agents"]}
+    assert agents["healthy"]["verdict"] == "UP"
+    assert agents["gone"]["verdict"] == "DOWN"
+    for hostile in ("redos", "deep-json"):
+        assert agents[hostile]["errors"] == {"EVAL_FAIL": 1}, agents[hostile]
+        assert agents[hostile]["reachability"] == 1.0
+    # Stored like any run, and the DOWN agent paged as on any other day.
+    with sqlite3.connect(data / "agentstatus.db") as db:
+        stored = {row[0] for row in db.execute("SELECT agent_id FROM runs")}
+    assert stored == {"redos", "deep-json", "healthy", "gone"}
+    assert [r.json["event"] for r in hook.at("/hook")] == ["trigger"]
