@@ -10,7 +10,7 @@ import logging
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -184,9 +184,11 @@ class Monitor:
                 self._poll_loop(agent), name=f"poll:{agent.id}"
             )
 
-    async def stop(self) -> None:
+    async def stop(self, *, keep: Collection[str] = ()) -> None:
         """Stop polling, record that verdicts are unknown from now on (so the time the
-        dashboard is closed counts neither as up nor down), flush and close."""
+        dashboard is closed counts neither as up nor down), flush and close. Agents in
+        `keep` are handed over to another Monitor on the same store (a reloaded config):
+        their verdicts stay as they are."""
         if self._closed:
             return
         self._closed = True
@@ -199,6 +201,8 @@ class Monitor:
         if self._started:
             now = self.clock()
             for agent in self.config.agents:
+                if agent.id in keep:
+                    continue
                 with contextlib.suppress(Exception):
                     await self.writer.mark_unknown(agent.id, now)
         with contextlib.suppress(Exception):

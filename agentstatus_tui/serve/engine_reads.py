@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
@@ -16,7 +16,11 @@ from ..engine.model import AgentConfig, Config, RunResult, Verdict
 
 log = logging.getLogger("agentstatus.serve")
 
-Monitor = Any  # engine.monitor.Monitor (typed front-end interface: see the engine)
+if TYPE_CHECKING:
+    from ..engine.alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
+    from ..engine.incidents.checklist import Checklist
+    from ..engine.incidents.store import Incident, IncidentRecord
+    from ..engine.monitor import AgentState, Monitor
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def agent(monitor: Monitor, agent_id: str) -> AgentView | None:
     return None if st is None else _view(st)
 
 
-def _view(st: Any) -> AgentView:
+def _view(st: AgentState) -> AgentView:
     return AgentView(
         agent=st.agent, verdict=Verdict(st.verdict), since=st.since, last=st.last,
         region_verdicts=dict(st.region_verdicts), uptime=dict(st.uptime),
@@ -97,33 +101,33 @@ def store_writable(monitor: Monitor) -> bool:
 # ---------------------------------------------------------------- alerts
 
 
-def alert_log(monitor: Monitor, limit: int) -> list[Any]:
+def alert_log(monitor: Monitor, limit: int) -> list[AlertRecord]:
     return list(monitor.alerts.log(limit))
 
 
-def alert_attempts(monitor: Monitor, alert_id: int) -> list[Any]:
+def alert_attempts(monitor: Monitor, alert_id: int) -> list[AttemptRecord]:
     return list(monitor.alerts.attempts(alert_id))
 
 
-def alert_health(monitor: Monitor) -> Any:
+def alert_health(monitor: Monitor) -> AlertHealth:
     return monitor.alerts.health()
 
 
 # ---------------------------------------------------------------- incidents
 
 
-def incidents(monitor: Monitor, *, open_only: bool, limit: int) -> list[Any]:
+def incidents(monitor: Monitor, *, open_only: bool, limit: int) -> list[Incident]:
     return list(monitor.incidents.incidents.incidents(open_only=open_only, limit=limit))
 
 
-def incident_record(monitor: Monitor, incident_id: int) -> Any | None:
+def incident_record(monitor: Monitor, incident_id: int) -> IncidentRecord | None:
     try:
         return monitor.incidents.incidents.record(incident_id)
     except KeyError:
         return None
 
 
-def checklist(monitor: Monitor, user: str) -> Any:
+def checklist(monitor: Monitor, user: str) -> Checklist:
     """The incident checklist acting as `user` (the token's name or the socket's user)."""
     from ..engine.incidents.checklist import Checklist
 

@@ -1,0 +1,31 @@
+"""The aiohttp application: error and auth middlewares, the API routes and /metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import auth
+from .api import DAEMON, routes
+from .daemon import Daemon
+from .errors import json_errors
+from .metrics import exposition
+
+MAX_BODY = 64 * 1024  # bytes of a request body; more is 413
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body, content_type = exposition(request.app[DAEMON].registry)
+    resp = web.Response(body=body)
+    resp.headers["Content-Type"] = content_type
+    return resp
+
+
+def make_app(daemon: Daemon) -> web.Application:
+    app = web.Application(
+        middlewares=[json_errors, auth.middleware(lambda: daemon.config.api_tokens)],
+        client_max_size=MAX_BODY,
+    )
+    app[DAEMON] = daemon
+    app.add_routes(routes())
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,101 @@
+"""The API's JSON bodies, built from the engine's records. Agents use the engine's
+`agent_document` (the `check --json` contract) plus what only a running monitor knows;
+times are ISO 8601 UTC, durations seconds, latencies milliseconds (`_ms`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..engine.documents import agent_document, incident_document, ttfb_ms
+from ..engine.history.records import RunRecord, Transition
+from ..engine.history.uptime import Outage
+from ..engine.secrets import redact
+from ..engine.text import iso_utc
+from .engine_reads import AgentView
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else iso_utc(ts)
+
+
+def agent(view: AgentView) -> dict[str, Any]:
+    """`check --json`'s agent object, with the monitor's current verdict (a paused agent
+    is UNKNOWN whatever its last run said) and uptime, last run, paused, next run."""
+    doc = agent_document(view.agent, view.last)
+    doc["verdict"] = view.verdict.value
+    for name, verdict in view.region_verdicts.items():
+        region = doc["regions"].setdefault(name, {"verdict": verdict.value})
+        region["verdict"] = verdict.value
+    doc["verdict_since"] = iso(view.since)
+    doc["uptime"] = {w: _ratio(view.uptime.get(w)) for w in ("24h", "7d", "30d")}
+    doc["last_run_at"] = iso(view.last.finished_at) if view.last is not None else None
+    doc["paused"] = view.paused
+    doc["running"] = view.in_flight
+    doc["next_run_at"] = iso(view.next_run_at)
+    return doc
+
+
+def _ratio(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def run_record(r: RunRecord) -> dict[str, Any]:
+    return {
+        "agent_id": r.agent_id, "region": r.region, "started_at": iso(r.started_at),
+        "finished_at": iso(r.finished_at), "verdict": r.verdict.value,
+        "reachability": r.reachability, "eval_pass": r.eval_pass,
+        "ttfb_ms": {"p50": ttfb_ms(r.ttfb_p50), "p95": ttfb_ms(r.ttfb_p95)},
+        "errors": dict(r.errors), "retried": r.retried, "validations": r.validations,
+        "validations_ok": r.validations_ok, "gold": r.gold, "gold_ok": r.gold_ok,
+        "manual": r.manual, "discarded": r.discarded,
+    }
+
+
+def transition(t: Transition) -> dict[str, Any]:
+    return {"id": t.id, "agent_id": t.agent_id, "region": t.region, "at": iso(t.at),
+            "previous": str(t.previous), "current": str(t.current), "reason": t.reason}
+
+
+def outage(o: Outage) -> dict[str, Any]:
+    return {"start": iso(o.start), "end": iso(o.end), "duration_s": round(o.duration, 3),
+            "unknown_s": round(o.unknown, 3), "ongoing": o.ongoing,
+            "began_before": o.began_before}
+
+
+def alert(rec: Any, attempts: Iterable[Any], secrets: Iterable[str]) -> dict[str, Any]:
+    return {
+        "id": rec.id, "at": iso(rec.at), "agent_id": rec.agent_id, "channel": rec.channel,
+        "channel_type": rec.channel_type, "event": rec.event, "status": rec.status,
+        "attempts": rec.attempts, "last_error": _clean(rec.last_error, secrets),
+        "next_attempt_at": iso(rec.next_attempt_at), "delivered_at": iso(rec.delivered_at),
+        "attempt_log": [
+            {"at": iso(a.at), "result": a.result, "http_status": a.http_status,
+             "error": _clean(a.error, secrets),
+             "elapsed_ms": None if a.elapsed is None else round(a.elapsed * 1000)}
+            for a in attempts
+        ],
+    }
+
+
+def _clean(text: str | None, secrets: Iterable[str]) -> str | None:
+    return None if text is None else redact(text, secrets)
+
+
+def incident(record: Any, now: float, markdown: str | None = None) -> dict[str, Any]:
+    """One incident with its timeline, checklist steps, notes, follow-ups and impact."""
+    doc = incident_document(record.incident, now)
+    doc["timeline"] = [{"at": iso(e.at), "kind": e.kind, "text": e.text, "actor": e.actor}
+                       for e in record.timeline]
+    doc["steps"] = [{"step": s.step, "done_at": iso(s.done_at), "done_by": s.done_by}
+                    for s in sorted(record.steps.values(), key=lambda s: s.step)]
+    doc["notes"] = [{"id": n.id, "step": n.step, "at": iso(n.at), "author": n.author,
+                     "text": n.text} for n in record.notes]
+    doc["followups"] = [{"id": f.id, "text": f.text, "done": f.done} for f in record.followups]
+    doc["impact"] = [{"region": i.region, "worst_verdict": str(i.worst_verdict),
+                      "runs": i.runs, "requests": i.requests,
+                      "requests_failed": i.requests_failed, "errors": dict(i.errors)}
+                     for i in record.impact]
+    if markdown is not None:
+        doc["markdown"] = markdown
+    return doc

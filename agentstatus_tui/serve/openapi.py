@@ -1,0 +1,240 @@
+"""The API's OpenAPI 3.1 description, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import __version__
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Schema, description: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> Schema:
+    return _json(_ref("Error"), description)
+
+
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
+NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+NULLABLE_NUM: Schema = {"type": ["number", "null"]}
+VERDICT: Schema = {"type": "string", "enum": ["UP", "REACHABLE", "DEGRADED", "DOWN", "UNKNOWN"]}
+TTFB: Schema = {"type": "object", "properties": {"p50": {"type": ["integer", "null"]},
+                                                  "p95": {"type": ["integer", "null"]}}}
+STATS: Schema = {
+    "type": "object",
+    "required": ["verdict"],
+    "properties": {"verdict": VERDICT, "reachability": NULLABLE_NUM, "eval_pass": NULLABLE_NUM,
+                   "ttfb_ms": TTFB, "errors": {"type": "object",
+                                               "additionalProperties": {"type": "integer"}},
+                   "discarded": {"type": "boolean"}},
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "details": {"type": "array", "items": {"type": "string"}}}}},
+    },
+    "Agent": {
+        "type": "object",
+        "description": "The same agent object as `agentstatus check --json`, plus what a "
+                       "running monitor knows (uptime, last run, paused).",
+        "required": ["id", "name", "verdict", "regions", "paused", "uptime"],
+        "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"}, "verdict": VERDICT,
+            "reachability": NULLABLE_NUM, "eval_pass": NULLABLE_NUM, "ttfb_ms": TTFB,
+            "errors": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "retried": {"type": "integer"}, "checked_at": {"type": "string"},
+            "regions": {"type": "object", "additionalProperties": STATS},
+            "verdict_since": NULLABLE_TIME,
+            "uptime": {"type": "object", "properties": {
+                w: NULLABLE_NUM for w in ("24h", "7d", "30d")}},
+            "last_run_at": NULLABLE_TIME, "paused": {"type": "boolean"},
+            "running": {"type": "boolean"}, "next_run_at": NULLABLE_TIME,
+        },
+    },
+    "AgentList": {"type": "object", "required": ["agents"],
+                  "properties": {"generated_at": {"type": "string"},
+                                 "agents": {"type": "array", "items": _ref("Agent")}}},
+    "RunRecord": {"type": "object", "properties": {
+        "agent_id": {"type": "string"}, "region": NULLABLE_STR, "started_at": NULLABLE_TIME,
+        "finished_at": NULLABLE_TIME, "verdict": VERDICT, "ttfb_ms": TTFB,
+        "reachability": NULLABLE_NUM, "eval_pass": NULLABLE_NUM,
+        "errors": {"type": "object"}, "manual": {"type": "boolean"}}},
+    "RunList": {"type": "object", "required": ["agent_id", "runs"], "properties": {
+        "agent_id": {"type": "string"}, "runs": {"type": "array", "items": _ref("RunRecord")}}},
+    "Transition": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "agent_id": {"type": "string"}, "region": NULLABLE_STR,
+        "at": NULLABLE_TIME, "previous": VERDICT, "current": VERDICT,
+        "reason": {"type": "string"}}},
+    "TransitionList": {"type": "object", "required": ["transitions"], "properties": {
+        "agent_id": {"type": "string"},
+        "transitions": {"type": "array", "items": _ref("Transition")}}},
+    "OutageList": {"type": "object", "required": ["outages"], "properties": {
+        "agent_id": {"type": "string"}, "since": NULLABLE_TIME,
+        "outages": {"type": "array", "items": {"type": "object", "properties": {
+            "start": NULLABLE_TIME, "end": NULLABLE_TIME, "duration_s": {"type": "number"},
+            "ongoing": {"type": "boolean"}}}}}},
+    "ManualRun": {"type": "object", "required": ["id", "agent_id", "status"], "properties": {
+        "id": {"type": "string"}, "agent_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["running", "finished", "failed"]},
+        "asked_at": {"type": "string"}, "error": {"type": "string"},
+        "run": {"type": ["object", "null"],
+                "description": "`agentstatus run --json`'s agent object, with every request"}}},
+    "Incident": {"type": "object", "required": ["id", "agent_id", "status"], "properties": {
+        "id": {"type": "integer"}, "agent_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["open", "resolved"]},
+        "worst_verdict": VERDICT, "timeline": {"type": "array"}, "steps": {"type": "array"},
+        "notes": {"type": "array"}, "markdown": {"type": "string"}}},
+    "IncidentList": {"type": "object", "required": ["incidents"], "properties": {
+        "incidents": {"type": "array", "items": _ref("Incident")}}},
+    "AlertList": {"type": "object", "required": ["alerts"], "properties": {
+        "pending": {"type": "integer"}, "failed_last_day": {"type": "integer"},
+        "alerts": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "agent_id": {"type": "string"},
+            "channel": {"type": "string"}, "event": {"type": "string"},
+            "status": {"type": "string"}, "attempts": {"type": "integer"},
+            "attempt_log": {"type": "array"}}}}}},
+    "Readiness": {"type": "object", "required": ["ready", "checks"], "properties": {
+        "ready": {"type": "boolean"}, "checks": {"type": "object"}}},
+}
+
+AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}
+INCIDENT_ID = {"name": "incident_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1}}
+LIMIT = {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+SINCE = {"name": "since", "in": "query", "required": False,
+         "description": "ISO 8601 time with a zone, Unix seconds, or a duration ago (24h, 7d)",
+         "schema": {"type": "string"}}
+AUTH_ERRORS = {"401": _err("no valid bearer token (TCP only)"),
+               "403": _err("the token may only read")}
+
+
+def _op(summary: str, ok: Schema, *, params: list[Schema] | None = None,
+        errors: dict[str, Schema] | None = None, body: Schema | None = None,
+        public: bool = False) -> Schema:
+    op: Schema = {"summary": summary, "responses": {**ok, **({} if public else AUTH_ERRORS),
+                                                    **(errors or {})}}
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = {"required": False,
+                             "content": {"application/json": {"schema": body}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+NO_AGENT = {"404": _err("no such agent")}
+NO_INCIDENT = {"404": _err("no such incident")}
+BAD = {"400": _err("a parameter or the body is not valid")}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    agent_ok = {"200": _json(_ref("Agent"), "the agent")}
+    incident_ok = {"200": _json(_ref("Incident"), "the incident after the action")}
+    paths: dict[str, Any] = {
+        "/healthz": {"get": _op("alive", {"200": _json({"type": "object"}, "alive")},
+                                public=True)},
+        "/readyz": {"get": _op("first round done, store writable, no channel failing", {
+            "200": _json(_ref("Readiness"), "ready"),
+            "503": _json(_ref("Readiness"), "not ready")}, public=True)},
+        "/metrics": {"get": _op("Prometheus metrics", {"200": {
+            "description": "the Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}}}})},
+        "/api/v1/agents": {"get": _op("every agent with its full verdict", {
+            "200": _json(_ref("AgentList"), "every agent")})},
+        "/api/v1/agents/{agent_id}": {"get": _op("one agent", agent_ok, params=[AGENT_ID],
+                                                 errors=NO_AGENT)},
+        "/api/v1/agents/{agent_id}/runs": {"get": _op(
+            "the agent's last runs, newest first", {"200": _json(_ref("RunList"), "runs")},
+            params=[AGENT_ID, LIMIT, {"name": "region", "in": "query", "required": False,
+                                      "schema": {"type": "string"}}],
+            errors={**NO_AGENT, **BAD})},
+        "/api/v1/agents/{agent_id}/transitions": {"get": _op(
+            "verdict changes (overall and per region) with reasons",
+            {"200": _json(_ref("TransitionList"), "transitions, oldest first")},
+            params=[AGENT_ID, SINCE, LIMIT], errors={**NO_AGENT, **BAD})},
+        "/api/v1/agents/{agent_id}/outages": {"get": _op(
+            "DOWN stretches since `since` (default 7 days ago)",
+            {"200": _json(_ref("OutageList"), "outages")},
+            params=[AGENT_ID, SINCE], errors={**NO_AGENT, **BAD})},
+        "/api/v1/agents/{agent_id}/run": {"post": _op(
+            "a manual run now (joins a run already in flight)",
+            {"202": _json(_ref("ManualRun"), "started; poll the Location"),
+             "200": _json(_ref("ManualRun"), "finished (with ?wait=true)")},
+            params=[AGENT_ID, {"name": "wait", "in": "query", "required": False,
+                               "schema": {"type": "boolean"}}],
+            errors={**NO_AGENT, **BAD,
+                    "429": _err("too many manual runs of this agent; see Retry-After")})},
+        "/api/v1/agents/{agent_id}/pause": {"post": _op("stop polling the agent", agent_ok,
+                                                        params=[AGENT_ID], errors=NO_AGENT)},
+        "/api/v1/agents/{agent_id}/resume": {"post": _op("poll the agent again", agent_ok,
+                                                         params=[AGENT_ID], errors=NO_AGENT)},
+        "/api/v1/runs/{run_id}": {"get": _op(
+            "a manual run asked for through the API", {"200": _json(_ref("ManualRun"), "run")},
+            params=[{"name": "run_id", "in": "path", "required": True,
+                     "schema": {"type": "string"}}],
+            errors={"404": _err("no such run")})},
+        "/api/v1/incidents": {"get": _op(
+            "incidents, newest first", {"200": _json(_ref("IncidentList"), "incidents")},
+            params=[LIMIT, {"name": "open", "in": "query", "required": False,
+                            "schema": {"type": "boolean"}}], errors=BAD)},
+        "/api/v1/incidents/{incident_id}": {"get": _op(
+            "one incident with its timeline and document",
+            {"200": _json(_ref("Incident"), "the incident")},
+            params=[INCIDENT_ID], errors=NO_INCIDENT)},
+        "/api/v1/incidents/{incident_id}/acknowledge": {"post": _op(
+            "acknowledge (PagerDuty acknowledge is queued)", incident_ok,
+            params=[INCIDENT_ID], errors={**NO_INCIDENT, **BAD},
+            body={"type": "object", "properties": {"note": {"type": "string"}}})},
+        "/api/v1/incidents/{incident_id}/note": {"post": _op(
+            "add a note", incident_ok, params=[INCIDENT_ID], errors={**NO_INCIDENT, **BAD},
+            body={"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string"},
+                "step": {"type": "integer", "minimum": 1, "maximum": 8}}})},
+        "/api/v1/incidents/{incident_id}/resolve": {"post": _op(
+            "resolve: PagerDuty resolve, Slack summary, status page, incident document",
+            incident_ok, params=[INCIDENT_ID],
+            errors={**NO_INCIDENT, **BAD, "409": _err("already resolved")},
+            body={"type": "object", "required": ["resolution"],
+                  "properties": {"resolution": {"type": "string"}}})},
+        "/api/v1/alerts": {"get": _op(
+            "the alert delivery log with every attempt",
+            {"200": _json(_ref("AlertList"), "alerts, newest first")},
+            params=[LIMIT], errors=BAD)},
+        "/api/v1/events": {"get": _op(
+            "Server-Sent Events: run_finished, run_started, transition, alert, incident, "
+            "paused, resync. Each has an id; send Last-Event-ID to resume.",
+            {"200": {"description": "an event stream",
+                     "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
+        "/api/v1/reload": {"post": _op(
+            "reload the config file (as SIGHUP does)",
+            {"200": _json({"type": "object"}, "reloaded")},
+            errors={"422": _err("the new config has errors; the old one keeps running")})},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "agentstatus", "version": __version__,
+                 "description": "The API of `agentstatus serve`. On TCP every path but "
+                                "/healthz, /readyz and this document needs "
+                                "`Authorization: Bearer <token>`; on the unix socket the "
+                                "socket's file mode decides who may connect."},
+        "servers": [{"url": "/"}],
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
