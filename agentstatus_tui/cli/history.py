@@ -13,12 +13,13 @@ from typing import Any
 from ..engine.documents import ttfb_ms
 from ..engine.history.records import AgentReport, RunRecord, Transition
 from ..engine.history.store import Store
-from ..engine.history.uptime import Outage, Summary
+from ..engine.history.uptime import Outage, Summary, fold_short_gaps, short_gap
 from ..engine.model import Config
 from ..engine.secrets import redact
 from ..engine.text import duration, iso_utc, iso_utc_now, latency, percent, uptime
 
 EXIT_OK, EXIT_USAGE = 0, 2
+DEFAULT_INTERVAL = 60.0  # an agent's interval when the config is not at hand
 
 
 def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -84,8 +85,22 @@ def _context(args: argparse.Namespace) -> tuple[Config | None, Store] | None:
     return config, Store.open(data_dir)
 
 
-def _names(config: Config | None) -> dict[str, str]:
-    return {a.id: a.name for a in config.agents} if config else {}
+def _names(config: Config | None, args: argparse.Namespace) -> dict[str, str]:
+    """Display names by id: the config's, or the demo's own agents' with --demo."""
+    if config is not None:
+        return {a.id: a.name for a in config.agents}
+    if getattr(args, "demo", False):
+        from ..demo import AGENTS
+
+        return {a.id: a.name for a in AGENTS}
+    return {}
+
+
+def _short_gap(config: Config | None, agent_id: str) -> float:
+    """UNKNOWN gaps shorter than this are folded out of the listed verdict changes."""
+    agents = {a.id: a for a in config.agents} if config else {}
+    agent = agents.get(agent_id)
+    return short_gap(agent.interval if agent else DEFAULT_INTERVAL)
 
 
 def _say(text: str, config: Config | None) -> None:
@@ -101,7 +116,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     config, store = ctx
     with store:
-        names = _names(config)
+        names = _names(config, args)
         agent_id = _find_agent(args.agent, names, store.agent_ids())
         if agent_id is None:
             known = sorted(set(names) | set(store.agent_ids()))
@@ -123,7 +138,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         now = time.time()
         since = now - args.since
         doc = history_document(store, agent_id, names.get(agent_id, agent_id), since, now,
-                               region, args.runs)
+                               region, args.runs, fold_under=_short_gap(config, agent_id))
     if args.json:
         _say(json.dumps(doc, indent=1), config)
     else:
@@ -147,11 +162,14 @@ def history_document(
     now: float,
     region: str | None,
     runs: int,
+    fold_under: float = 0.0,
 ) -> dict[str, Any]:
-    """The `history --json` document (also what the text view is printed from)."""
+    """The `history --json` document (also what the text view is printed from). UNKNOWN
+    gaps shorter than `fold_under` (restarts) are left out of the transitions."""
     state = store.last_verdicts().get(agent_id, {}).get(region)
     summary = store.summary(agent_id, since, now, region)
-    changes = store.transitions(agent_id, since=since, region=region)
+    stored = store.transitions(agent_id, since=since, region=region)
+    changes = fold_short_gaps(stored, fold_under)
     recent = store.recent_runs(agent_id, runs, region, since=since)
     return {
         "generated_at": iso_utc_now(),
@@ -163,6 +181,7 @@ def history_document(
         "verdict_since": iso_utc(state[1]) if state else None,
         **_summary_document(summary),
         "transitions": _transitions_document(changes, now),
+        "transitions_folded": len(stored) - len(changes),
         "runs": [_run_document(r) for r in recent],
     }
 
@@ -186,6 +205,7 @@ def _outage_document(o: Outage) -> dict[str, Any]:
         "start": iso_utc(o.start),
         "end": iso_utc(o.end) if o.end is not None else None,
         "duration_s": _round(o.duration, 1),
+        "unknown_s": _round(o.unknown, 1),  # not watched inside the outage (not in duration)
         "ongoing": o.ongoing,
         "began_before_window": o.began_before,
     }
@@ -235,6 +255,7 @@ def history_text(doc: dict[str, Any]) -> str:
         f"{_when(doc['since'])} → {_when(doc['until'])}: uptime {uptime(doc['uptime'])} · "
         f"{_plural(o['count'], 'outage')}"
         + (f", {total} down (longest {longest})" if o["count"] else "")
+        + (", one still ongoing" if any(x["ongoing"] for x in o.get("list", ())) else "")
         + f" · MTTR {mttr} · MTBF {mtbf}"
     )
     lines += ["", "Verdict changes (newest first)"]
@@ -244,6 +265,9 @@ def history_text(doc: dict[str, Any]) -> str:
             lasted = duration(t["lasted_s"], exact=True) + (" so far" if t["ongoing"] else "")
             rows.append([_when(t["at"]), t["from"], t["to"], lasted, t["reason"] or "-"])
         lines += _table(rows)
+        if doc.get("transitions_folded"):
+            lines.append(f"  (short UNKNOWN gaps from restarts or pauses not listed: "
+                         f"{doc['transitions_folded']} changes)")
     else:
         lines.append(f"  none in this window (the verdict was {doc['verdict']} throughout)"
                      if doc["verdict_since"] else "  none: no run stored yet")
@@ -282,7 +306,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     config, store = ctx
     now = time.time()
     since = now - args.since
-    names = _names(config)
+    names = _names(config, args)
     with store:
         ids = list(names) if config else store.agent_ids()
         reports = store.report(since, now, ids)
@@ -330,18 +354,38 @@ def report_text(
     if not reports:
         return f"{head}\nno agents in the history yet (run `agentstatus check` or the dashboard)"
     rows = [["AGENT", "VERDICT", "UPTIME", "OUTAGES", "DOWN", "LONGEST", "MTTR", "MTBF"]]
+    notes: list[str] = []
     for r in reports:
+        name = names.get(r.agent_id, r.agent_id)
+        note = uptime_note(r.summary)
+        if note:
+            notes.append(f"{'*' * (len(notes) + 1)} {name}: {note}")
         rows.append([
-            names.get(r.agent_id, r.agent_id),
+            name,
             r.verdict.value,
-            uptime(r.uptime),
-            str(r.outage_count),
+            uptime(r.uptime) + ("*" * len(notes) if note else ""),
+            str(r.outage_count) + (" (ongoing)" if any(o.ongoing for o in r.summary.outages)
+                                   else ""),
             duration(r.outage_total, exact=True) if r.outage_count else "-",
             duration(r.outage_longest, exact=True),
             duration(r.mttr, exact=True),
             duration(r.mtbf, exact=True),
         ])
-    return "\n".join([head, *_table(rows, indent="")])
+    return "\n".join([head, *_table(rows, indent=""), *notes])
+
+
+def uptime_note(s: Summary) -> str | None:
+    """What a 0% uptime means, so that "0%" beside "0 outages" is not read as a
+    contradiction: the agent was known but never UP."""
+    if s.uptime is None or s.uptime > 0:
+        return None
+    degraded = s.known - s.up - s.down
+    if s.down <= 0:
+        return "never UP in this window — DEGRADED all along, never DOWN (so no outage)"
+    if degraded <= 0:
+        return "never UP in this window — DOWN all along"
+    return (f"never UP in this window — DEGRADED {duration(degraded, exact=True)}, "
+            f"DOWN {duration(s.down, exact=True)}")
 
 
 def _write_csv(

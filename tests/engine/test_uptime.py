@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agentstatus_tui.engine.history.uptime import outages, segments, summarize, uptime
+from agentstatus_tui.engine.history.records import Transition
+from agentstatus_tui.engine.history.uptime import (
+    fold_short_gaps,
+    outages,
+    segments,
+    short_gap,
+    summarize,
+    uptime,
+)
 from agentstatus_tui.engine.model import Verdict
 
 UP, DOWN, DEG, UNK, REACH = (
@@ -88,17 +96,45 @@ def test_down_unknown_down_is_one_outage_and_gap_not_counted_as_down():
     assert s.mttr == 80
 
 
-def test_down_then_unknown_at_the_end_is_closed_at_last_known_down():
+def test_down_then_unknown_at_the_end_is_still_ongoing():
+    # The dashboard was quit during the outage: nobody saw a recovery.
     pts = [(0, UP), (100, DOWN), (150, UNK)]
-    [o] = outages(pts, 0, 300)
-    assert (o.start, o.end, o.duration, o.unknown) == (100, 150, 50, 0)
+    s = summarize(pts, 0, 300)
+    [o] = s.outages
+    assert (o.start, o.end, o.duration, o.unknown) == (100, None, 50, 150)
+    assert o.ongoing
+    assert s.mttr is None  # not repaired
+    assert s.uptime == pytest.approx(100 / 150)  # the UNKNOWN time is outside uptime
 
 
-def test_down_unknown_up_does_not_count_gap_into_outage():
+def test_quit_during_an_outage_then_restart_still_down_is_one_ongoing_outage():
+    # DOWN, quit (UNKNOWN), restarted 3 s later and still DOWN, quit again.
+    pts = [(0, UP), (100, DOWN), (355, UNK), (358, DOWN), (400, UNK)]
+    s = summarize(pts, 0, 500)
+    [o] = s.outages
+    assert (o.start, o.end, o.duration, o.unknown) == (100, None, 255 + 42, 3 + 100)
+    assert s.outage_count == 1 and s.mttr is None
+
+
+def test_down_unknown_up_ends_the_outage_at_the_recovery():
     pts = [(0, DOWN), (50, UNK), (80, UP)]
     [o] = outages(pts, 0, 100)
-    assert (o.start, o.end, o.duration, o.unknown) == (0, 50, 50, 0)
-    assert o.began_before
+    assert (o.start, o.end, o.duration, o.unknown) == (0, 80, 50, 30)
+    assert o.began_before and not o.ongoing
+
+
+def test_degraded_after_down_is_a_recovery():
+    pts = [(0, UP), (100, DOWN), (130, UNK), (140, DEG), (200, DOWN), (210, UP)]
+    s = summarize(pts, 0, 300)
+    assert [(o.start, o.end, o.duration, o.unknown) for o in s.outages] == [
+        (100, 140, 30, 10), (200, 210, 10, 0)]
+    assert s.mttr == pytest.approx(20)
+
+
+def test_down_then_unknown_in_a_closed_window_is_clipped_at_the_window_end():
+    pts = [(0, UP), (100, DOWN), (150, UNK), (400, UP)]
+    [o] = outages(pts, 0, 300)
+    assert (o.start, o.end, o.duration, o.unknown) == (100, 300, 50, 150)
 
 
 def test_mttr_and_mtbf_standard_numbers():
@@ -131,3 +167,29 @@ def test_segments_merge_repeated_verdicts_and_never_run_backwards():
     segs = segments([(0, UP), (20, DOWN), (15, UP)], 0, 30)
     assert all(s.end > s.start for s in segs)
     assert sum(s.duration for s in segs) == 30
+
+
+def _changes(*steps: tuple[float, Verdict, Verdict]) -> list[Transition]:
+    return [Transition(i, "a", None, at, prev, cur) for i, (at, prev, cur) in enumerate(steps)]
+
+
+def _rows(changes: list[Transition]) -> list[tuple[float, Verdict, Verdict]]:
+    return [(c.at, c.previous, c.current) for c in changes]
+
+
+def test_restarts_do_not_clutter_the_verdict_changes():
+    changes = _changes(
+        (0, UNK, UP),
+        (100, UP, UNK), (103, UNK, UP),  # restart: 3 s unknown, still UP
+        (200, UP, DOWN),
+        (300, DOWN, UNK), (302, UNK, DOWN),  # restart mid-outage
+        (400, DOWN, UNK), (450, UNK, UP),  # quit while DOWN, back UP 50 s later
+    )
+    assert _rows(fold_short_gaps(changes, 300)) == [
+        (0, UNK, UP), (200, UP, DOWN), (450, DOWN, UP)]
+
+
+def test_long_gaps_and_a_gap_open_now_are_kept():
+    changes = _changes((0, UNK, UP), (100, UP, UNK), (1000, UNK, UP), (1100, UP, UNK))
+    assert _rows(fold_short_gaps(changes, 300)) == _rows(changes)
+    assert short_gap(60) == 300 and short_gap(600) == 1800

@@ -10,23 +10,33 @@ Definitions:
 - uptime = time UP or REACHABLE ÷ time with a known verdict. UNKNOWN time (agent paused,
   monitor not running) counts as neither up nor down; DEGRADED is known but not up.
   No known time at all → None (no data is not 0 % and not 100 %).
-- an outage is a DOWN stretch clipped to the window. DOWN, then UNKNOWN, then DOWN again
-  is ONE outage: a dashboard restarted or paused mid-outage must not split it in two.
-  Its `duration` counts DOWN time only (the UNKNOWN gap is in `unknown`); it ends when the
-  last DOWN stretch ends, and it is ongoing (`end` None) while DOWN is still in force at
-  the end of an open window.
+- an outage starts when DOWN comes into force and ends only on a recovery: the first
+  known verdict that is not DOWN (UP, REACHABLE or DEGRADED). UNKNOWN time inside it (the
+  dashboard closed, restarted or paused mid-outage) neither ends nor splits it: DOWN,
+  UNKNOWN, DOWN is ONE outage, and DOWN then UNKNOWN at the end of an open window is
+  still ongoing (`end` None) — nobody saw the agent recover. Its `duration` counts DOWN
+  time only (UNKNOWN time inside it is in `unknown`, outside uptime as everywhere). In a
+  window that closes before the recovery the outage is clipped at the window end.
 - MTTR = mean duration of the outages that ended (ongoing ones are not repaired yet).
 - MTBF = operating time ÷ number of outages (the ITIL "available time between breaks"):
   operating = known time that was not DOWN, so DEGRADED time counts as operating.
   No outage → None (nothing failed, the mean is undefined rather than infinite).
+
+A list of verdict changes shown to people folds short UNKNOWN gaps (`fold_short_gaps`):
+quitting and restarting the dashboard must not add an "UNKNOWN 3s" row each time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model import Verdict
+
+if TYPE_CHECKING:
+    from .records import Transition
 
 Point = tuple[float, Verdict]
 
@@ -147,28 +157,23 @@ def outages(points: Sequence[Point], since: float, until: float) -> list[Outage]
 def _outages(spans: list[Span], since: float, open_end: bool) -> list[Outage]:
     found: list[Outage] = []
     start: float | None = None  # start of the outage being built
-    last_down_end = 0.0
-    down = gap = pending_gap = 0.0
+    down = unknown = 0.0
     began_before = False
     for seg_start, seg_end, verdict in spans:
         if verdict is Verdict.DOWN:
             if start is None:
-                start, down, gap, pending_gap = seg_start, 0.0, 0.0, 0.0
+                start, down, unknown = seg_start, 0.0, 0.0
                 began_before = seg_start == since
-            else:
-                gap += pending_gap
-                pending_gap = 0.0
             down += seg_end - seg_start
-            last_down_end = seg_end
         elif verdict is Verdict.UNKNOWN:
             if start is not None:
-                pending_gap += seg_end - seg_start
-        elif start is not None:
-            found.append(Outage(start, last_down_end, down, gap, began_before))
+                unknown += seg_end - seg_start
+        elif start is not None:  # a recovery: the only thing that ends an outage
+            found.append(Outage(start, seg_start, down, unknown, began_before))
             start = None
     if start is not None:
-        ongoing = open_end and spans[-1][2] is Verdict.DOWN
-        found.append(Outage(start, None if ongoing else last_down_end, down, gap, began_before))
+        end = None if open_end else spans[-1][1]
+        found.append(Outage(start, end, down, unknown, began_before))
     return found
 
 
@@ -196,3 +201,32 @@ def summarize(points: Sequence[Point], since: float, until: float) -> Summary:
         mttr=sum(repaired) / len(repaired) if repaired else None,
         mtbf=(known - down) / len(found) if found else None,
     )
+
+
+def short_gap(interval: float) -> float:
+    """An UNKNOWN gap shorter than this (3 intervals, at least 5 minutes) is a restart
+    or a short pause, not news: lists of verdict changes fold it away."""
+    return max(3 * interval, 300.0)
+
+
+def fold_short_gaps(changes: Sequence[Transition], shorter_than: float) -> list[Transition]:
+    """`changes` (one agent or region, oldest first) without UNKNOWN gaps shorter than
+    `shorter_than`: X→UNKNOWN, UNKNOWN→X within it vanish (X simply goes on), and
+    X→UNKNOWN, UNKNOWN→Y becomes X→Y when Y was seen. A gap still open at the end (the
+    monitor is not running now) is kept: that is the truth right now. Uptime and
+    outages are computed from the unfolded points, where UNKNOWN counts as unknown."""
+    out: list[Transition] = []
+    before_gap: Verdict | None = None
+    for i, change in enumerate(changes):
+        following = changes[i + 1] if i + 1 < len(changes) else None
+        if (change.current is Verdict.UNKNOWN and change.previous is not Verdict.UNKNOWN
+                and following is not None and following.at - change.at < shorter_than):
+            before_gap = change.previous
+            continue
+        if before_gap is not None and change.previous is Verdict.UNKNOWN:
+            was, before_gap = before_gap, None
+            if change.current is was:
+                continue
+            change = dataclasses.replace(change, previous=was)
+        out.append(change)
+    return out
