@@ -244,9 +244,7 @@ class DemoAgents:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]  # the port the OS chose when asked for 0
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -75,10 +75,10 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
         from ..demo import DemoAgents
 
         async with DemoAgents() as demo:
-            config = demo.config()
-            handlers = setup_logging(config.secrets, stream_level=logging.WARNING)
+            demo_config = demo.config()
+            handlers = setup_logging(demo_config.secrets, stream_level=logging.WARNING)
             try:
-                async with Monitor.open(config, data_dir=demo_data_dir(args)) as mon:
+                async with Monitor.open(demo_config, data_dir=demo_data_dir(args)) as mon:
                     yield mon
             finally:
                 teardown_logging(handlers)

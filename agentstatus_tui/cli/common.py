@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..engine.model import Config, ConfigError
 
@@ -13,7 +14,7 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
     """The options of every command. They may stand before or after the subcommand: the
     subcommands' copy (`suppress=True`) sets nothing unless given, so it never overwrites
     a value given before the subcommand with its default."""
-    extra = {"default": argparse.SUPPRESS} if suppress else {}
+    extra: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     parser.add_argument("--config", "-c", metavar="FILE", help="the agents config (YAML)",
                         **extra)
     parser.add_argument(
