@@ -244,6 +244,7 @@ class Config:
     run_deadline: float | None = None  # whole-run deadline; None → derived per agent
     retention: float = 30 * 86400.0  # raw runs older than this are pruned
     theme: str | None = None
+    bell: bool = True  # the dashboard rings the terminal bell on every DOWN
     keymap: Mapping[str, str] = field(default_factory=_empty)  # binding id -> key(s)
     data_dir: str | None = None
     path: str | None = None  # the file this came from (None for the demo)

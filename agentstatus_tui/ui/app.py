@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
+from ..engine.alerts.outbox import AlertHealth
 from ..engine.model import Verdict
 from ..engine.text import duration
 from . import format as fmt
@@ -22,7 +23,7 @@ from .commands import DashboardCommands
 from .themes import choose_theme, load_themes, next_theme, with_product_variables
 from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
-from .widgets.header import StatusHeader
+from .widgets.header import StatusHeader, failing_text
 from .wire import crop_partial_updates
 
 
@@ -84,7 +85,6 @@ class AgentStatusApp(App[int]):
     DetailPane { min-height: 7; }
     /* Narrow terminals (80 columns): the detail pane stacks, the header drops its name.
        Breakpoint rules live here: widgets' DEFAULT_CSS is scoped to the widget. */
-    .-narrow StatusHeader #title { display: none; }
     .-narrow DetailPane #detail-body { layout: vertical; }
     .-narrow DetailPane #detail-left { width: 1fr; height: auto; }
     .-narrow DetailPane #detail-right { width: 1fr; height: 1fr; border-left: none; padding-left: 0; }
@@ -116,6 +116,8 @@ class AgentStatusApp(App[int]):
         # Set by quit: keys already typed behind `q` (one terminal read: `qi`) must not
         # open screens or incidents while the app closes.
         self.leaving = False
+        self.alert_health: AlertHealth | None = None
+        self._failing_channels: set[str] = set()
         self.theme_names: list[str] = []
         for t in load_themes():
             self.register_theme(t)
@@ -172,9 +174,12 @@ class AgentStatusApp(App[int]):
         return self.states.get(agent_id) if agent_id else None
 
     async def on_mount(self) -> None:
+        self.alert_health = self._read_alert_health()
+        if self.alert_health is not None:
+            self._failing_channels = {f.channel for f in self.alert_health.failing}
         self.grid.show(self.visible_states(), self.size.width)
         self.grid.focus()
-        self.header.show(self.states.values(), self.monitor.alerts)
+        self._show_header()
         self.detail.show(self.selected_state())
         self._unsubscribe = self.monitor.subscribe(self._engine_event)
         if self.live:
@@ -215,7 +220,30 @@ class AgentStatusApp(App[int]):
             self.grid.update_agent(state)
         if self.grid.selected_id == agent_id:
             self.detail.show(state)
-        self.header.show(self.states.values(), self.monitor.alerts)
+        self._show_header()
+
+    def _show_header(self) -> None:
+        self.header.show(self.states.values(), self.alert_health,
+                         configured=bool(self.monitor.config.channels))
+
+    def _read_alert_health(self) -> AlertHealth | None:
+        try:
+            return self.monitor.alerts.health()
+        except Exception:  # the header says "alerts: ?" rather than closing the dashboard
+            return None
+
+    def _alerts_changed(self) -> None:
+        """Paging that starts failing is loud: the header turns red (its own record), a
+        toast says which channel and why, and the terminal bell rings."""
+        self.alert_health = self._read_alert_health()
+        self._show_header()
+        failing = self.alert_health.failing if self.alert_health else ()
+        new = [f for f in failing if f.channel not in self._failing_channels]
+        self._failing_channels = {f.channel for f in failing}
+        if new:
+            self.notify(failing_text(new) + ". Open the alert log (a) for every attempt.",
+                        title="PAGING FAILING", severity="error", timeout=30)
+            self.bell()
 
     @on(msg.MonitorMessage)
     def _monitor_message(self, message: msg.MonitorMessage) -> None:
@@ -225,7 +253,7 @@ class AgentStatusApp(App[int]):
             if handler is not None:
                 handler(message.event)
         if isinstance(message, msg.AlertChanged):
-            self.header.show(self.states.values(), self.monitor.alerts)
+            self._alerts_changed()
             return
         if isinstance(message, msg.IncidentChanged):
             return
@@ -286,6 +314,9 @@ class AgentStatusApp(App[int]):
             names = ", ".join(f"{s.agent.name}{why(s)}" for s in downs)
             text = f"{len(downs)} agents are DOWN: {names}. Select one and {target}."
         self.notify(text, title="DOWN", severity="error", timeout=DOWN_TOAST_SECONDS)
+        if self.monitor.config.bell:
+            # One bell per toast: a background tmux window gets its bell flag.
+            self.bell()
 
     def _key_for(self, binding_id: str) -> str:
         for _key, binding in self._bindings:

@@ -109,10 +109,22 @@ class AttemptRecord:
 
 
 @dataclass(frozen=True)
+class ChannelFailure:
+    """A channel whose latest delivery attempt failed while it has alerts not delivered:
+    paging through it is failing now (the dashboard says so in red)."""
+
+    channel: str
+    failed_attempts: int  # failed attempts of its undelivered alerts
+    last_error: str | None
+    since: float  # the first failed attempt of those alerts
+
+
+@dataclass(frozen=True)
 class AlertHealth:
     pending: int
     failed: int  # failed for good in the last day
     last_error: str | None
+    failing: tuple[ChannelFailure, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -393,7 +405,37 @@ class Outbox:
             (since,),
         ).fetchone()
         return AlertHealth(pending=int(r["pending"] or 0), failed=int(r["failed"] or 0),
-                           last_error=last["last_error"] if last else None)
+                           last_error=last["last_error"] if last else None,
+                           failing=self._failing_channels(since))
+
+    def _failing_channels(self, since: float) -> tuple[ChannelFailure, ...]:
+        undelivered: dict[str, list[sqlite3.Row]] = {}
+        for row in self.conn.execute(
+            "SELECT id, channel, attempts, last_error FROM alert_outbox WHERE attempts > 0"
+            " AND (status = 'pending' OR (status = 'failed' AND created_at >= ?))"
+            " ORDER BY id DESC",
+            (since,),
+        ):
+            undelivered.setdefault(row["channel"], []).append(row)
+        out = []
+        for channel, rows in undelivered.items():
+            latest = self.conn.execute(
+                "SELECT result FROM alert_attempts WHERE channel = ? ORDER BY id DESC LIMIT 1",
+                (channel,),
+            ).fetchone()
+            if latest is None or latest["result"] == DELIVERED:
+                continue  # it delivers again; what it missed stays in `failed`
+            ids = [r["id"] for r in rows]
+            marks = ",".join("?" * len(ids))
+            first = self.conn.execute(
+                f"SELECT MIN(at) AS at, COUNT(*) AS n FROM alert_attempts"
+                f" WHERE alert_id IN ({marks}) AND result != 'delivered'",
+                ids,
+            ).fetchone()
+            error = next((r["last_error"] for r in rows if r["last_error"]), None)
+            out.append(ChannelFailure(channel, int(first["n"] or 0), error,
+                                      float(first["at"] if first["at"] is not None else 0.0)))
+        return tuple(out)
 
     def prune(self, before: float) -> int:
         """Forget delivered and failed alerts created before `before` (attempts follow)."""

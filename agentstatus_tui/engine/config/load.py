@@ -54,6 +54,7 @@ TOP_KEYS = (
     "run_deadline",
     "retention",
     "theme",
+    "bell",
     "keymap",
     "data_dir",
     "api",
@@ -245,6 +246,7 @@ class _ConfigReader:
             "run_deadline": r.duration,
             "retention": r.duration,
             "theme": r.text,
+            "bell": r.boolean,
             "keymap": self._keymap,
             "data_dir": lambda n, p: _expand(r.text(n, p)),
         }

@@ -1,44 +1,100 @@
-"""The header line: verdict counts, alert delivery health and the time of the last run."""
+"""The header line: verdict counts, alert delivery health and the time of the last run,
+fitted to the width (the DOWN count is the last thing to go), red when paging fails."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal
+from rich.style import Style
+from rich.text import Text
 from textual.widgets import Static
 
+from ...engine.alerts.outbox import AlertHealth, ChannelFailure
 from ...engine.model import Verdict
 from .. import format as fmt
 
 ORDER = (Verdict.UP, Verdict.DEGRADED, Verdict.DOWN, Verdict.UNKNOWN)
+TITLE = "AgentStatus"
+GAP = 3  # spaces between the header's parts
+
+
+def _counts(states: Iterable[Any]) -> Counter[Verdict]:
+    return Counter(Verdict.UP if s.verdict.is_up else s.verdict for s in states)
 
 
 def counts_text(states: Iterable[Any]) -> str:
     """`4 UP   1 DEGRADED   2 DOWN   0 UNKNOWN` (REACHABLE counts as UP)."""
-    c = Counter(Verdict.UP if s.verdict.is_up else s.verdict for s in states)
+    c = _counts(states)
     return "   ".join(f"{c[v]} {v.value}" for v in ORDER)
 
 
-def alerts_text(alerts: Any | None) -> str:
-    """`alerts: ok`, `alerts: 2 pending`, `alerts: 1 FAILED`, or `alerts: off`."""
-    if alerts is None:
-        return "alerts: off"
-    try:
-        health = alerts.health()
-        if hasattr(health, "pending"):
-            pending, failed = health.pending, health.failed
-        else:
-            pending, failed, _last_error = health
-    except Exception:  # the header must never take the dashboard down
-        return "alerts: ?"
-    if failed:
-        return f"alerts: {failed} FAILED"
-    if pending:
-        return f"alerts: {pending} pending"
-    return "alerts: ok"
+def counts_variants(states: Iterable[Any]) -> list[str]:
+    """The counts from the widest to the narrowest; the last keeps only DOWN."""
+    c = _counts(states)
+    short = {Verdict.DEGRADED: "DEG", Verdict.UNKNOWN: "UNK"}
+    return [
+        "   ".join(f"{c[v]} {v.value}" for v in ORDER),
+        " ".join(f"{c[v]} {short.get(v, v.value)}" for v in ORDER),
+        " ".join(f"{c[v]} {short.get(v, v.value)}" for v in ORDER if c[v] or v is Verdict.DOWN),
+        f"{c[Verdict.DOWN]} DOWN",
+    ]
+
+
+def short_error(error: str | None) -> str:
+    """`HTTP 500` of `HTTP 500: {"ok": false}`; the first words of any other error."""
+    if not error:
+        return "no answer"
+    head = error.split(":", 1)[0].strip() or error
+    return head if len(head) <= 24 else head[:23] + "…"
+
+
+def failing_text(failing: Sequence[ChannelFailure], *, detail: bool = True) -> str:
+    """`PAGING FAILING: slack (HTTP 500 ×6, since 07:14)`."""
+    if not detail:
+        return "PAGING FAILING: " + ", ".join(f.channel for f in failing)
+    parts = [
+        f"{f.channel} ({short_error(f.last_error)} ×{f.failed_attempts}, "
+        f"since {fmt.clock(f.since, seconds=False)})"
+        for f in failing
+    ]
+    return "PAGING FAILING: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Paging:
+    """What the header says about alert delivery: its texts, widest first, and whether it
+    must be loud (red header, toast, bell)."""
+
+    variants: tuple[str, ...]
+    loud: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.variants[0]
+
+
+def paging(health: AlertHealth | None, *, configured: bool) -> Paging:
+    """`alerts: none configured`, `PAGING FAILING: …`, `alerts: 1 FAILED`,
+    `alerts: 2 pending`, `alerts: ok`, or `alerts: ?` when the outbox cannot be read."""
+    if not configured:
+        return Paging(("alerts: none configured", "alerts: none", ""))
+    if health is None:
+        return Paging(("alerts: ?", ""))
+    if health.failing:
+        return Paging((failing_text(health.failing), failing_text(health.failing, detail=False),
+                       "PAGING FAILING"), loud=True)
+    if health.failed:
+        return Paging((f"alerts: {health.failed} FAILED", "alerts FAILED"), loud=True)
+    if health.pending:
+        return Paging((f"alerts: {health.pending} pending", ""))
+    return Paging(("alerts: ok", ""))
+
+
+def alerts_text(health: AlertHealth | None, *, configured: bool = True) -> str:
+    return paging(health, configured=configured).text
 
 
 def last_run_text(states: Iterable[Any]) -> str:
@@ -46,41 +102,96 @@ def last_run_text(states: Iterable[Any]) -> str:
     return f"last run {fmt.clock(max(finished))}" if finished else "no run yet"
 
 
-class StatusHeader(Horizontal):
+def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str
+        ) -> tuple[str, str, str, str]:
+    """(title, counts, alerts, last run) that fit `width`. Given up in this order: the
+    title, the last run, the long counts, the alert detail, the other counts; the DOWN
+    count stays. Failing paging keeps its detail (channel, error, since) longest."""
+    tries = [(TITLE, counts[0], alerts[0], last_run), ("", counts[0], alerts[0], last_run)]
+    tries += [("", c, a, "") for a in alerts for c in counts]
+    for t in tries:
+        if len((GAP * " ").join(p for p in t if p)) <= width:
+            return t
+    return ("", counts[-1], "", "")
+
+
+class StatusHeader(Static):
+    """One line drawn from plain data: no parts to look up, so engine events may reach
+    `show` before it is mounted (a loaded machine) or while the app closes."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"header--title", "header--loud"}
     DEFAULT_CSS = """
     StatusHeader { height: 1; background: $panel; padding: 0 1; }
-    StatusHeader #title { width: auto; text-style: bold; padding-right: 3; }
-    StatusHeader #counts { width: 1fr; }
-    StatusHeader #alerts { width: auto; padding-right: 3; }
-    StatusHeader #alerts.-failed { color: $verdict-down; text-style: $verdict-down-style; }
-    StatusHeader #last-run { width: auto; }
+    StatusHeader > .header--title { text-style: bold; }
+    StatusHeader > .header--loud { color: $verdict-down; text-style: $verdict-down-style; }
+    StatusHeader.-paging-failing { background: $verdict-down; color: $background; }
+    StatusHeader.-paging-failing > .header--loud { color: $background; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+        super().__init__("", id=id)
         self._texts: dict[str, str] = {}
-        # Built here, not looked up: engine events may reach `show` before this header is
-        # composed (a loaded machine) or after the app has begun to close.
-        self._parts = {
-            part: Static("AgentStatus" if part == "title" else "", id=part)
-            for part in ("title", "counts", "alerts", "last-run")
-        }
+        self._counts: list[str] = [""]
+        self._paging = Paging(("",))
+        self._shown: tuple[str, str, str, str] | None = None
+        self._width = 0
 
-    def compose(self) -> ComposeResult:
-        yield from self._parts.values()
-
-    def show(self, states: Iterable[Any], alerts: Any | None) -> None:
+    def show(self, states: Iterable[Any], health: AlertHealth | None, *,
+             configured: bool = True) -> None:
         states = list(states)
-        self._set("counts", counts_text(states))
-        alert = alerts_text(alerts)
-        self._set("alerts", alert)
-        self._parts["alerts"].set_class("FAILED" in alert, "-failed")
-        self._set("last-run", last_run_text(states))
+        self._counts = counts_variants(states)
+        self._paging = paging(health, configured=configured)
+        self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
+                       "last-run": last_run_text(states)}
+        self.set_class(bool(health and health.failing), "-paging-failing")
+        self._redraw()
 
-    def _set(self, part: str, text: str) -> None:
-        if self._texts.get(part) != text:
-            self._texts[part] = text
-            self._parts[part].update(text)
+    def on_mount(self) -> None:
+        # Colours are looked up when the line is built: build it again for a new theme.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
+        self._redraw()
+
+    def _redraw(self) -> None:
+        self._shown = None
+        self._layout()
+
+    @property
+    def paging_failing(self) -> bool:
+        return self.has_class("-paging-failing")
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        if not self.is_mounted:
+            return  # drawn on mount from what `show` kept
+        # Not laid out yet: no width to fit, the full line (a resize fits it).
+        width = self.content_region.width or 1000
+        shown = fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""))
+        if shown == self._shown and width == self._width:
+            return
+        self._shown, self._width = shown, width
+        title, counts, alerts, last = shown
+        left = Text()
+        if title:
+            left.append(title, style=self._style("header--title"))
+            left.append(" " * GAP)
+        left.append(counts)
+        right = Text()
+        if alerts:
+            right.append(alerts, style=self._style("header--loud") if self._paging.loud else "")
+        if last:
+            right.append((" " * GAP if alerts else "") + last)
+        gap = max(GAP, width - len(left) - len(right)) if width < 1000 else GAP
+        self.update(left + Text(" " * gap) + right)
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
 
     def text(self, part: str) -> str:
+        """The full text of a part (`counts`, `alerts`, `last-run`), however narrow."""
         return self._texts.get(part, "")
+
+    def shown(self) -> str:
+        """The line as drawn at the current width."""
+        return (GAP * " ").join(p for p in self._shown or () if p)
