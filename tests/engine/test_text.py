@@ -175,3 +175,14 @@ def test_cli_lines_use_the_same_forms():
     out = history_text(doc)
     assert "uptime 100% ·" in out
     assert "UP       12s  1.0s  67%    -     -" in out
+
+
+def test_gold_prompt_and_document_texts_use_the_same_forms():
+    from agentstatus_tui.engine.incidents.document import _pct
+    from agentstatus_tui.engine.model import Expectation
+    from agentstatus_tui.engine.probe.expectations import failures
+
+    slow = Expectation("max_ttfb", 1.5)
+    assert failures((slow,), "4", 2.345) == ["max_ttfb: 1.5s, got 2.3s"]
+    assert failures((slow,), "4", None) == ["max_ttfb: 1.5s, got no answer"]
+    assert _pct(2, 3) == "67%" and _pct(0, 0) == "-"

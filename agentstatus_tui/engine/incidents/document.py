@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model import Verdict
 from ..secrets import redact
-from ..text import clock, day, duration, stamp
+from ..text import clock, day, duration, percent, stamp
 from .rootcause import CAUSES_BY_KEY
 from .store import CHANGES, REPRODUCE, STEPS, VERIFY, IncidentRecord, TimelineEntry
 from .wording import errors_text
@@ -24,7 +24,7 @@ CHANGE_ITEMS: tuple[tuple[str, str], ...] = (
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else "-"
+    return percent(part / whole) if whole else "-"
 
 
 def _md(text: str) -> str:

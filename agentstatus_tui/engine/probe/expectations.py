@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import re2  # type: ignore[import-untyped]
 
 from ..model import Expectation
+from ..text import latency
 
 # RE2 caps the memory of one compiled pattern; a pattern past it is refused when the
 # config is read (a "pattern too large" error), never at match time.
@@ -123,8 +124,7 @@ def failure(exp: Expectation, answer: str, ttfb: float | None) -> str | None:
     elif kind == "max_ttfb":
         ok = ttfb is not None and ttfb <= float(value)
         if not ok:
-            got = "no answer" if ttfb is None else f"{ttfb * 1000:.0f}ms"
-            return f"max_ttfb: {float(value) * 1000:.0f}ms, got {got}"
+            return f"max_ttfb: {latency(float(value))}, got {latency(ttfb, none='no answer')}"
     else:
         return f"unknown check {kind!r}"
     if ok:
