@@ -331,15 +331,18 @@ def test_every_agent_key_and_top_level_key_is_read():
     ],
 )
 def test_durations(written, seconds):
-    config = load(f"defaults: {{interval: {written}}}\nagents:\n{AGENT}")
-    assert config.agents[0].interval == pytest.approx(seconds)
+    if seconds >= 3600:
+        assert load(f"retention: {written}\nagents:\n{AGENT}").retention == seconds
+    else:
+        config = load(f"defaults: {{timeout: {written}}}\nagents:\n{AGENT}")
+        assert config.agents[0].timeout == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("written", ["0s", "0", "-5s", "-1", "soon", "10x", "5 m s", "true", "[1]"])
 def test_bad_durations_are_errors(written):
     (error,) = errors(f"defaults: {{interval: {written}}}\nagents:\n{AGENT}")
     assert error.startswith("agents.yaml:1: defaults.interval: ")
-    assert "duration" in error or "more than zero" in error
+    assert "duration" in error or "must be between 1s and 1d" in error
 
 
 @pytest.mark.parametrize(
@@ -661,8 +664,9 @@ ERROR_CASES = [
         f"agents:\n{AGENT}    validations: 0\n    retries: -1\n    stream: 'yes please'\n"
         "    max_tokens: lots\n    name: yes\n",
         [
-            "agents.yaml:4: agents[0].validations: must be at least 1, got '0'",
-            "agents.yaml:5: agents[0].retries: must be at least 0, got '-1'",
+            "agents.yaml:4: agents[0].validations: must be between 1 and 1000"
+            " (each is one request per run), got '0'",
+            "agents.yaml:5: agents[0].retries: must be between 0 and 10, got '-1'",
             "agents.yaml:6: agents[0].stream: expected true or false, got 'yes please'",
             "agents.yaml:7: agents[0].max_tokens: expected an integer, got 'lots'",
             'agents.yaml:8: agents[0].name: expected text, got a boolean (quote it: "yes")',
@@ -698,7 +702,7 @@ ERROR_CASES = [
         f"thresholds: {{down_below: 0.99, degraded_beloww: 0.5, eval_pass_min: 1.5}}\nagents:\n{AGENT}",
         [
             "agents.yaml:1: thresholds: unknown key 'degraded_beloww' (did you mean 'degraded_below'?)",
-            "agents.yaml:1: thresholds.eval_pass_min: must be at most 1.0, got '1.5'",
+            "agents.yaml:1: thresholds.eval_pass_min: must be between 0 and 1, got '1.5'",
             "agents.yaml:1: thresholds.down_below: down_below (0.99) must not be above"
             " degraded_below (0.95)",
         ],
@@ -707,7 +711,7 @@ ERROR_CASES = [
     pytest.param(
         f"max_in_flight: 0\nmax_body_bytes: 1XB\nretention: forever\nagents:\n{AGENT}",
         [
-            "agents.yaml:1: max_in_flight: must be at least 1, got '0'",
+            "agents.yaml:1: max_in_flight: must be between 1 and 10000, got '0'",
             "agents.yaml:2: max_body_bytes: expected a size like 1048576, 512KB or 1MB, got '1XB'",
             "agents.yaml:3: retention: expected a duration like 500ms, 10s, 5m, 1h, 7d or seconds,"
             " got 'forever'",
@@ -826,7 +830,7 @@ def test_a_bad_default_is_reported_once_not_at_every_agent():
         """
     )
     assert found == [
-        "agents.yaml:1: defaults.timeout: must be more than zero, got '0s'",
+        "agents.yaml:1: defaults.timeout: must be between 100ms and 10m, got '0s'",
         "agents.yaml:1: defaults.url: expected a URL starting with http:// or https://,"
         " got 'not a url'",
     ]
@@ -864,7 +868,7 @@ def test_load_config_from_a_file_names_it_in_errors(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as caught:
         load_config(Path("broken.yaml"), env={})
     assert caught.value.errors == [
-        "broken.yaml:4: agents[0].timeout: must be more than zero, got '0'"
+        "broken.yaml:4: agents[0].timeout: must be between 100ms and 10m, got '0'"
     ]
 
     Path("latin1.yaml").write_bytes(b"agents:\n  - id: caf\xe9\n")

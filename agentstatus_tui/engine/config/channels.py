@@ -17,6 +17,7 @@ from ..model import (
     StatuspageChannel,
     WebhookChannel,
 )
+from .limits import EMAIL
 from .yaml_lines import INVALID, Entry, Reader, did_you_mean
 
 CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
@@ -165,7 +166,7 @@ def read_headers(r: Reader, node: Node, path: str) -> dict[str, tuple[str, str, 
 
 
 def _port(r: Reader, node: Node, path: str) -> object:
-    return r.integer(node, path, minimum=1, maximum=65535)
+    return r.integer(node, path, EMAIL["port"])
 
 
 def _secret_text(r: Reader, node: Node, path: str) -> object:
@@ -181,7 +182,7 @@ _FIELD_READERS: dict[tuple[str, str], Callable[[Reader, Node, str], object]] = {
     ("email", "ssl"): lambda r, n, p: r.boolean(n, p),
     ("email", "username"): lambda r, n, p: r.text(n, p),
     ("email", "password"): _secret_text,
-    ("email", "timeout"): lambda r, n, p: r.duration(n, p),
+    ("email", "timeout"): lambda r, n, p: r.duration(n, p, EMAIL["timeout"]),
     ("*", "url"): lambda r, n, p: r.url(n, p),
     ("*", "routing_key"): _secret_text,
     ("*", "secret"): _secret_text,

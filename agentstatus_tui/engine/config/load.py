@@ -37,11 +37,14 @@ from ..probe.expectations import regex_problem
 from .api import read_api
 from .channels import read_channels, read_headers
 from .keymap import BINDING_IDS
+from .limits import AGENT, MAX_TTFB, THRESHOLD, TOP
 from .yaml_lines import INVALID, Entry, Reader, as_written, did_you_mean
 
 APP_NAME = "agentstatus"
 CONFIG_FILENAME = "agents.yaml"
 SAMPLE_FILENAME = "sample_agents.yaml"
+# A config of a thousand agents is about 1 MB; past this it is a mistake (a log, a disk image).
+MAX_FILE_BYTES = 8 * 1024**2
 
 TOP_KEYS = (
     "defaults",
@@ -103,13 +106,23 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     """Read and check the config at `path`. Raises `ConfigError` with every problem;
     `OSError` when the file cannot be read at all."""
     name = os.fspath(path)
-    data = Path(name).read_bytes()
+    text = _read_text(name)
+    return dataclasses.replace(load_config_text(text, filename=name, env=env), path=name)
+
+
+def _read_text(name: str) -> str:
+    """The file's text. `ConfigError` when it is too big to be a config or not UTF-8 text
+    (a binary file given by mistake); `OSError` when it cannot be read at all."""
+    with open(name, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([f"{name}:1: (top level): config too large: more than "
+                           f"{MAX_FILE_BYTES // 1024**2} MB"])
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ConfigError([f"{name}:{line}: (top level): the file is not UTF-8 text"]) from None
-    return dataclasses.replace(load_config_text(text, filename=name, env=env), path=name)
 
 
 def load_config_text(
@@ -130,7 +143,10 @@ def check_config_file(
     """What `agentstatus validate` reports: every error, and apart from them every
     `${VAR}` that is not set in `env` (each as `file:line: key.path: ${VAR}`). A file is
     valid on a machine that lacks its secrets; the dashboard and `check` need them set."""
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = _read_text(os.fspath(path))
+    except ConfigError as exc:
+        return list(exc.errors), []
     reader = Reader(os.fspath(path), os.environ if env is None else env, unset_ok=True)
     _ConfigReader(reader).read(text)
     return reader.errors(), list(reader.unset)
@@ -143,7 +159,7 @@ def load_config_allow_unset(
     being an error, and those variables as `check_config_file` lists them. For a command
     that needs only part of the file (`test-alert CHANNEL`): it checks that its part has
     none of them. Raises `ConfigError` with every other error."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = _read_text(os.fspath(path))
     reader = Reader(os.fspath(path), os.environ if env is None else env, unset_ok=True)
     config = _ConfigReader(reader).read(text)
     if reader.error_count or config is None:
@@ -241,10 +257,10 @@ class _ConfigReader:
     def _top_settings(self, top: dict[str, Entry]) -> dict[str, Any]:
         r = self.r
         readers: dict[str, Callable[[Node, str], Any]] = {
-            "max_in_flight": lambda n, p: r.integer(n, p, minimum=1, maximum=10_000),
-            "max_body_bytes": r.size,
-            "run_deadline": r.duration,
-            "retention": r.duration,
+            "max_in_flight": lambda n, p: r.integer(n, p, TOP["max_in_flight"]),
+            "max_body_bytes": lambda n, p: r.size(n, p, TOP["max_body_bytes"]),
+            "run_deadline": lambda n, p: r.duration(n, p, TOP["run_deadline"]),
+            "retention": lambda n, p: r.duration(n, p, TOP["retention"]),
             "theme": r.text,
             "bell": r.boolean,
             "keymap": self._keymap,
@@ -269,7 +285,7 @@ class _ConfigReader:
             return Thresholds()
         values: dict[str, float] = {}
         for key, field in fields.items():
-            value = r.number(field.node, field.path, minimum=0.0, maximum=1.0)
+            value = r.number(field.node, field.path, THRESHOLD)
             if value is not INVALID:
                 values[key] = value
         thresholds = Thresholds(**values)
@@ -569,7 +585,7 @@ class _ConfigReader:
                 elif value is True:
                     out.append(Expectation("json", True))
             elif kind == "max_ttfb":
-                value = r.duration(node, path)
+                value = r.duration(node, path, MAX_TTFB)
                 if isinstance(value, float):
                     out.append(Expectation("max_ttfb", value))
         return tuple(out) if r.error_count == before and out else INVALID
@@ -633,12 +649,12 @@ class _ConfigReader:
         "model": lambda self, n, p: self.r.text(n, p),
         "stream": lambda self, n, p: self.r.boolean(n, p),
         "regions": _region_list,
-        "interval": lambda self, n, p: self.r.duration(n, p),
-        "timeout": lambda self, n, p: self.r.duration(n, p),
-        "validations": lambda self, n, p: self.r.integer(n, p, minimum=1),
-        "retries": lambda self, n, p: self.r.integer(n, p, minimum=0, maximum=10),
-        "ttfb_sla": lambda self, n, p: self.r.duration(n, p),
-        "max_tokens": lambda self, n, p: self.r.integer(n, p, minimum=1),
+        "interval": lambda self, n, p: self.r.duration(n, p, AGENT["interval"]),
+        "timeout": lambda self, n, p: self.r.duration(n, p, AGENT["timeout"]),
+        "validations": lambda self, n, p: self.r.integer(n, p, AGENT["validations"]),
+        "retries": lambda self, n, p: self.r.integer(n, p, AGENT["retries"]),
+        "ttfb_sla": lambda self, n, p: self.r.duration(n, p, AGENT["ttfb_sla"]),
+        "max_tokens": lambda self, n, p: self.r.integer(n, p, AGENT["max_tokens"]),
         "probe": _probe,
         "gold_prompts": _gold_prompts,
         "alerts": _alerts,

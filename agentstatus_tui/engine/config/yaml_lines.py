@@ -19,6 +19,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..secrets import redact
+from .limits import ANY_DURATION, Range
+from .yaml_size import MAX_DEPTH, oversize
 
 STR: Final = "tag:yaml.org,2002:str"
 INT: Final = "tag:yaml.org,2002:int"
@@ -166,8 +168,13 @@ class Reader:
     # ------------------------------------------------------------------ parsing
 
     def compose(self, text: str) -> Node | _Invalid | None:
+        """The document's node tree; INVALID (with the error recorded) when it does not
+        parse, or stands for too much once its aliases and merge keys are expanded."""
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            return self.error(1, "", f"config nested too deeply (more than {MAX_DEPTH} "
+                                     "levels of mappings and lists)")
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark else 1
@@ -183,6 +190,9 @@ class Reader:
             return self.error(line, _path_at_error(text), message)
         except yaml.YAMLError as exc:
             return self.error(1, "", f"invalid YAML: {exc}")
+        if root is not None and (problem := oversize(root)):
+            return self.error(problem.line, problem.path, problem.message)
+        return root
 
     # ------------------------------------------------------------------ structure
 
@@ -393,21 +403,34 @@ class Reader:
             return self.error(node, path, f"expected true or false, got {self.shown(node)}")
         return bool(self._construct(BOOL, value.text))
 
-    def integer(
-        self, node: Node, path: str, *, minimum: int | None = None, maximum: int | None = None
-    ) -> int | _Invalid:
+    def _numeric(self, tag: str, text: str) -> int | float:
+        """An int or float scalar's value; one too long to convert (more digits than
+        Python converts) reads as infinite, so the range check names it."""
+        try:
+            value = self._construct(tag, text)
+        except (ValueError, OverflowError):
+            return float("inf")
+        return value if isinstance(value, int | float) else float("nan")
+
+    def _out_of_range(self, node: Node, path: str, number: float, limit: Range) -> bool:
+        if limit.holds(number):
+            return False
+        self.error(node, path, limit.problem(self.shown(node)))
+        return True
+
+    def integer(self, node: Node, path: str, limit: Range) -> int | _Invalid:
         value = self._scalar(node, path, "an integer")
         if value is INVALID:
             return INVALID
         assert isinstance(value, _Scalar)
         if value.tag != INT:
             return self.error(node, path, f"expected an integer, got {self.shown(node)}")
-        number = int(self._construct(INT, value.text))
-        return self._in_range(node, path, number, minimum, maximum)
+        number = self._numeric(INT, value.text)
+        if self._out_of_range(node, path, number, limit):
+            return INVALID
+        return int(number)
 
-    def number(
-        self, node: Node, path: str, *, minimum: float | None = None, maximum: float | None = None
-    ) -> float | _Invalid:
+    def number(self, node: Node, path: str, limit: Range) -> float | _Invalid:
         """A number; `95%` reads as 0.95 so thresholds can be written either way."""
         value = self._scalar(node, path, "a number")
         if value is INVALID:
@@ -415,45 +438,40 @@ class Reader:
         assert isinstance(value, _Scalar)
         text = value.text.strip()
         if value.tag in (INT, FLOAT):
-            number = float(self._construct(value.tag, value.text))
+            number = float(self._numeric(value.tag, value.text))
         elif value.tag == STR and text.endswith("%") and _is_float(text[:-1]):
             number = float(text[:-1]) / 100
         else:
             return self.error(node, path, f"expected a number, got {self.shown(node)}")
-        if number != number or number in (float("inf"), float("-inf")):
-            return self.error(node, path, f"expected a finite number, got {self.shown(node)}")
-        return self._in_range(node, path, number, minimum, maximum)
-
-    def _in_range(self, node: Node, path: str, number: Any, minimum: Any, maximum: Any) -> Any:
-        if minimum is not None and number < minimum:
-            return self.error(node, path, f"must be at least {minimum}, got {self.shown(node)}")
-        if maximum is not None and number > maximum:
-            return self.error(node, path, f"must be at most {maximum}, got {self.shown(node)}")
+        if number != number:
+            return self.error(node, path, f"expected a number, got {self.shown(node)}")
+        if self._out_of_range(node, path, number, limit):
+            return INVALID
         return number
 
-    def duration(self, node: Node, path: str) -> float | _Invalid:
+    def duration(self, node: Node, path: str, limit: Range = ANY_DURATION) -> float | _Invalid:
         """Seconds from `500ms`, `10s`, `5m`, `1h`, `1d`, `1h30m` or a plain number of
-        seconds. Always > 0: no duration in the config means "instantly"."""
+        seconds, within `limit` (never zero: no duration in the config means "instantly")."""
         value = self._scalar(node, path, "a duration")
         if value is INVALID:
             return INVALID
         assert isinstance(value, _Scalar)
         seconds: float | None = None
         if value.tag in (INT, FLOAT):
-            seconds = float(self._construct(value.tag, value.text))
+            seconds = float(self._numeric(value.tag, value.text))
         elif value.tag == STR:
             seconds = parse_duration(value.text)
-        if seconds is None or seconds != seconds or seconds == float("inf"):
+        if seconds is None or seconds != seconds:
             return self.error(
                 node,
                 path,
                 f"expected a duration like 500ms, 10s, 5m, 1h, 7d or seconds, got {self.shown(node)}",
             )
-        if seconds <= 0:
-            return self.error(node, path, f"must be more than zero, got {self.shown(node)}")
+        if self._out_of_range(node, path, seconds, limit):
+            return INVALID
         return seconds
 
-    def size(self, node: Node, path: str) -> int | _Invalid:
+    def size(self, node: Node, path: str, limit: Range) -> int | _Invalid:
         """Bytes from an integer or `512KB`, `1MB`, `1MiB`; units count in 1024s."""
         value = self._scalar(node, path, "a size")
         if value is INVALID:
@@ -461,7 +479,7 @@ class Reader:
         assert isinstance(value, _Scalar)
         size: float | None = None
         if value.tag == INT:
-            size = int(self._construct(INT, value.text))
+            size = self._numeric(INT, value.text)
         elif value.tag == STR and (m := _SIZE.match(value.text.strip())):
             unit = (m.group(2) or "").lower()[:1]
             size = float(m.group(1)) * _SIZE_UNITS[unit]
@@ -469,8 +487,8 @@ class Reader:
             return self.error(
                 node, path, f"expected a size like 1048576, 512KB or 1MB, got {self.shown(node)}"
             )
-        if size < 1:
-            return self.error(node, path, f"must be at least 1 byte, got {self.shown(node)}")
+        if self._out_of_range(node, path, size, limit):
+            return INVALID
         return int(size)
 
     def url(
