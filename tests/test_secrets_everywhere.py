@@ -100,7 +100,7 @@ async def test_no_secret_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                         if "HTTP 401" in screen_text(app):
                             break
                     seen.append(screen_text(app))
-                    await pilot.press("8", "r")
+                    await pilot.press("8", "r", "y")  # resolve while DOWN: yes
                     await pilot.press(*"rotated the token", "enter")
                     await pilot.pause(0.3)
                     seen.append(screen_text(app))

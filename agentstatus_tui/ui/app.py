@@ -370,9 +370,22 @@ class AgentStatusApp(App[int]):
         state = self._need_selection()
         if state is None:
             return
+        agent_id = state.agent.id
+        if state.verdict.is_up and self.monitor.incidents.incidents.open_for(agent_id) is None:
+            # A healthy agent has no incident: opening one is a drill that stays open.
+            from .screens.confirm import ConfirmScreen
+
+            question = (f"{state.agent.name} is {fmt.verdict_word(state.verdict)}: there is "
+                        "no incident.\nOpen a drill incident (it stays open until resolved)?")
+            self.push_screen(ConfirmScreen(question),
+                             lambda yes: self._open_incident(agent_id) if yes else None)
+            return
+        self._open_incident(agent_id)
+
+    def _open_incident(self, agent_id: str) -> None:
         from .screens.incident import IncidentScreen
 
-        self.push_screen(IncidentScreen(self.monitor, state.agent.id, clock=self.clock))
+        self.push_screen(IncidentScreen(self.monitor, agent_id, clock=self.clock))
 
     def action_filter(self) -> None:
         box = self._filter_box

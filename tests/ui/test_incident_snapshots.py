@@ -108,3 +108,23 @@ def test_root_cause_step_120x40(snap_compare, build_app) -> None:
         await pilot.pause()
 
     assert snap_compare(build_app(), run_before=root_cause, terminal_size=(120, 40))
+
+
+def test_root_cause_step_80x24(snap_compare, build_app) -> None:
+    """Symptoms alone in the table, the selected row's cause under it: nothing wraps."""
+    async def root_cause(pilot) -> None:
+        await open_panel(pilot)
+        await pilot.press("5")
+        await pilot.pause()
+
+    assert snap_compare(build_app(), run_before=root_cause, terminal_size=(80, 24))
+
+
+def test_resolve_step_80x24(snap_compare, build_app) -> None:
+    """The step with the most keys: the footer still fits 80 columns."""
+    async def resolve(pilot) -> None:
+        await open_panel(pilot)
+        await pilot.press("8")
+        await pilot.pause()
+
+    assert snap_compare(build_app(), run_before=resolve, terminal_size=(80, 24))

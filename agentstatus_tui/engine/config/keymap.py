@@ -11,13 +11,15 @@ DASHBOARD = frozenset({
     "rerun", "rerun-all", "pause", "incident", "history", "filter", "alerts",
     "next-theme", "help", "quit", "quit-ctrl-c", "suspend", "clear-filter", "up", "down",
 })
-SCREENS = frozenset({"help-close", "history-close", "alerts-close"})
+SCREENS = frozenset({"help-close", "history-close", "alerts-close", "confirm.yes", "confirm.no"})
 INCIDENT_PANEL = frozenset({
     "incident.back", "incident.next-step", "incident.step-down", "incident.step-up",
     "incident.acknowledge", "incident.post-slack", "incident.note", "incident.item-down",
     "incident.item-up", "incident.toggle", "incident.edit", "incident.send",
     "incident.copy", "incident.region", "incident.verify", "incident.resolve",
-    "incident.followup", "incident.delete",
+    "incident.followup", "incident.delete", "incident.done",
+    "pane.scroll-up", "pane.scroll-down", "pane.page-up", "pane.page-down", "pane.top",
+    "pane.end",
     *(f"incident.go-{n}" for n in range(1, 9)),
 })
 BINDING_IDS = DASHBOARD | SCREENS | INCIDENT_PANEL

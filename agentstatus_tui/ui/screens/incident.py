@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
@@ -29,10 +29,14 @@ from ...engine.incidents.store import (
     IncidentRecord,
 )
 from ...engine.incidents.wording import channel_label
+from ...engine.model import Verdict
 from ...engine.probe.curl import curl_command
 from ...engine.text import duration
 from .. import format as fmt
-from ..widgets.incident_steps import StepView, render, step_marks
+from ..clipboard import copy_text
+from ..widgets.incident_steps import StepView, render, step_marks, step_strip
+from ..widgets.scroll_pane import ScrollPane
+from .confirm import ConfirmScreen
 
 # Which step each action belongs to (None: any step). Keys of other steps are hidden
 # from the footer so it only ever lists what works now.
@@ -42,6 +46,7 @@ _STEP_OF: dict[str, int | None] = {
     "verify": VERIFY,
     "resolve": RESOLVE, "add_followup": RESOLVE, "delete_item": RESOLVE,
     "item_down": None, "item_up": None, "toggle_item": None, "edit_item": None,
+    "done": 0,  # any step the engineer completes by hand (not Verify, not Resolve)
 }
 _ITEM_STEPS = (CHANGES, ROOT_CAUSE, RESOLVE)
 
@@ -51,6 +56,9 @@ def format_probe(reply: Any) -> str:
     text = f"{status} in {fmt.latency(reply.elapsed)}"
     body = fmt.snippet(reply.body_snippet or reply.detail or "", 80)
     return f"{text} {body}".strip()
+
+
+NARROW = 100  # narrower than this, the step list is one line above the step
 
 
 def timeline_lines(height: int) -> int:
@@ -67,9 +75,12 @@ class IncidentScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back", id="incident.back"),
-        Binding("enter", "next_step", "next step", id="incident.next-step"),
-        Binding("down", "step(1)", "step", show=False, id="incident.step-down"),
-        Binding("up", "step(-1)", "step", show=False, id="incident.step-up"),
+        # Moving on and ticking are separate: enter never marks a step done.
+        Binding("enter", "next_step", "next", id="incident.next-step"),
+        Binding("d", "done", "done", id="incident.done",
+                tooltip="Mark the current step done"),
+        Binding("right", "step(1)", "step", show=False, id="incident.step-down"),
+        Binding("left", "step(-1)", "step", show=False, id="incident.step-up"),
         Binding("a", "acknowledge", "acknowledge", id="incident.acknowledge"),
         Binding("p", "post_slack", "post to Slack", id="incident.post-slack"),
         Binding("n", "note", "note", id="incident.note"),
@@ -77,10 +88,10 @@ class IncidentScreen(ModalScreen[None]):
         Binding("k", "item_up", "item", show=False, id="incident.item-up"),
         Binding("space", "toggle_item", "tick", id="incident.toggle"),
         Binding("e", "edit_item", "write", id="incident.edit"),
-        Binding("s", "send", "send now", id="incident.send"),
-        Binding("c", "copy", "copy curl", id="incident.copy"),
+        Binding("s", "send", "send", id="incident.send"),
+        Binding("c", "copy", "copy", id="incident.copy"),
         Binding("g", "next_region", "region", id="incident.region"),
-        Binding("v", "verify", "verify run", id="incident.verify"),
+        Binding("v", "verify", "verify", id="incident.verify"),
         Binding("r", "resolve", "resolve", id="incident.resolve"),
         Binding("f", "add_followup", "follow-up", id="incident.followup"),
         Binding("x", "delete_item", "delete", id="incident.delete"),
@@ -93,9 +104,14 @@ class IncidentScreen(ModalScreen[None]):
     IncidentScreen #incident-header { height: 1; padding: 0 1; background: $panel; }
     IncidentScreen #incident-body { height: 1fr; }
     IncidentScreen #incident-steps { width: 24; padding: 0 1; }
+    IncidentScreen #incident-strip { display: none; height: 1; padding: 0 1; }
     IncidentScreen #incident-step-pane { width: 1fr; padding: 0 1; }
     IncidentScreen #incident-timeline-title { height: 1; color: $text-muted; }
-    IncidentScreen #incident-timeline { height: 6; padding: 0 1; }
+    IncidentScreen #incident-timeline-pane { height: 6; padding: 0 1; }
+    IncidentScreen ScrollPane:focus { background: $boost; }
+    /* Narrow (80 columns): the step list becomes one line, the step gets the width. */
+    IncidentScreen.-narrow #incident-steps { display: none; }
+    IncidentScreen.-narrow #incident-strip { display: block; }
     IncidentScreen #incident-input { display: none; height: 1; margin: 0 1; }
     IncidentScreen #incident-input.-shown { display: block; }
     """
@@ -124,6 +140,9 @@ class IncidentScreen(ModalScreen[None]):
         # screen before it is composed or while the app closes.
         self._header = Static(id="incident-header")
         self._steps = Static(id="incident-steps")
+        self._strip = Static(id="incident-strip")
+        self._step_pane = ScrollPane(id="incident-step-pane")
+        self._timeline_pane = ScrollPane(id="incident-timeline-pane")
         self._step = Static(id="incident-step")
         self._timeline_title = Static(id="incident-timeline-title")
         self._timeline = Static(id="incident-timeline")
@@ -133,24 +152,35 @@ class IncidentScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield self._header
+        yield self._strip
         with Horizontal(id="incident-body"):
             yield self._steps
-            with VerticalScroll(id="incident-step-pane"):
+            with self._step_pane:
                 yield self._step
         yield self._timeline_title
-        yield self._timeline
+        with self._timeline_pane:
+            yield self._timeline
         yield self._input
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
         self.refresh_all()
+        self._step_pane.focus()
         if getattr(self.app, "live", True):
             # The header's age moves in coarse steps; once every 10 s is plenty.
             self._ticker = self.set_interval(10.0, self._show_header)
 
     def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW, "-narrow")
         if self.is_mounted:
             self.refresh_all()
+
+    def step_width(self) -> int:
+        """Columns of the step body: the screen less the step list (when shown), the
+        padding and the scrollbar."""
+        width = self.size.width or 120
+        return max(30, width - (0 if width < NARROW else 24) - 2 - 2)
 
     def clock_now(self) -> float:
         clock = self._clock or getattr(self.app, "clock", None) or time.time
@@ -202,6 +232,7 @@ class IncidentScreen(ModalScreen[None]):
         self._header.update(Text(left + " " * gap + right))
 
     def _show_steps(self, record: IncidentRecord) -> None:
+        self._strip.update(step_strip(record))
         text = Text()
         for mark, name in step_marks(record):
             style = "bold reverse" if mark == "[>]" else ""
@@ -220,7 +251,7 @@ class IncidentScreen(ModalScreen[None]):
             matches=match_run(last), alert_status=self._alert_status(),
             region=self.probe_region, curl=curl_command(self.agent, region),
             probe=self.probe, probing=self.probing, verifying=self.verifying,
-            cursor=self.item_cursor,
+            cursor=self.item_cursor, width=self.step_width(),
         )
 
     def _show_step(self, record: IncidentRecord) -> None:
@@ -233,15 +264,18 @@ class IncidentScreen(ModalScreen[None]):
         # Step ticks are for the document; the panel keeps its lines for events. A tall
         # terminal shows more of the timeline, an 80x24 one keeps room for the step.
         lines = timeline_lines(self.size.height)
+        self._timeline_pane.styles.height = lines
         box = self._timeline
-        box.styles.height = lines
-        entries = [e for e in record.timeline if e.kind != "step"][-lines:]
+        # Every entry, scrolled to the newest; tab focuses it to scroll back.
+        entries = [e for e in record.timeline if e.kind != "step"]
         text = Text()
         for e in entries:
             who = f" ({e.actor})" if e.actor and e.actor not in e.text else ""
             text.append(f"{fmt.clock(e.at)}  ", style="dim")
             text.append(f"{e.text}{who}\n")
+        text.rstrip()
         box.update(text)
+        self.call_after_refresh(self._timeline_pane.scroll_end, animate=False)
 
     def _alert_status(self) -> dict[str, str]:
         center = getattr(self.monitor, "alerts", None)
@@ -272,6 +306,8 @@ class IncidentScreen(ModalScreen[None]):
         wanted = _STEP_OF[action]
         if wanted is None:
             return step in _ITEM_STEPS
+        if action == "done":
+            return step < VERIFY and not self.record.steps[step].done
         if action in ("delete_item",) and not self.record.followups:
             return False
         if action == "resolve" and self.record.incident.resolved_at is not None:
@@ -286,6 +322,7 @@ class IncidentScreen(ModalScreen[None]):
         self.app.pop_screen()
 
     def _moved(self) -> None:
+        self._step_pane.scroll_home(animate=False)
         self.item_cursor = 0
         if self.step == ROOT_CAUSE:
             self.item_cursor = self._first_matching_row()
@@ -297,8 +334,12 @@ class IncidentScreen(ModalScreen[None]):
         return keys.index(matches[0].key) if matches else 0
 
     def action_next_step(self) -> None:
-        self.checklist.next_step(self.incident_id)
+        self.checklist.go_to(self.incident_id, self.step + 1)
         self._moved()
+
+    def action_done(self) -> None:
+        self.checklist.complete(self.incident_id, self.step)
+        self.refresh_all()
 
     def action_step(self, delta: int) -> None:
         self.checklist.go_to(self.incident_id, self.step + delta)
@@ -378,8 +419,8 @@ class IncidentScreen(ModalScreen[None]):
 
     def action_copy(self) -> None:
         region = self.monitor.config.regions.get(self.probe_region) if self.probe_region else None
-        self.app.copy_to_clipboard(curl_command(self.agent, region))
-        self.notify("curl command copied (OSC 52)", timeout=3)
+        self.notify(copy_text(self.app, curl_command(self.agent, region), "curl command"),
+                    timeout=6)
 
     def action_next_region(self) -> None:
         regions = list(self.agent.regions) or list(self.monitor.config.regions)
@@ -425,6 +466,23 @@ class IncidentScreen(ModalScreen[None]):
     # -- resolve and notes
 
     def action_resolve(self) -> None:
+        """Resolve sends PagerDuty resolve, Slack and Statuspage "operational": while the
+        agent is still DOWN and Verify has not passed, ask first."""
+        st = self.agent_state()
+        if (st is not None and st.verdict is Verdict.DOWN
+                and not self.record.steps[VERIFY].done):
+            question = (f"{self.agent.name} is still DOWN and Verify has not passed.\n"
+                        "Resolve anyway? This sends PagerDuty resolve, a Slack summary and "
+                        "sets the status page to operational.")
+            self.app.push_screen(ConfirmScreen(question), self._resolve_confirmed)
+            return
+        self._ask_resolution()
+
+    def _resolve_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self._ask_resolution()
+
+    def _ask_resolution(self) -> None:
         self._ask("resolution", "what fixed it (the resolution)", "")
 
     def action_add_followup(self) -> None:
@@ -446,7 +504,7 @@ class IncidentScreen(ModalScreen[None]):
         box.remove_class("-shown")
         box.value = ""
         self._input_for = None
-        self.set_focus(None)
+        self._step_pane.focus()
 
     @on(Input.Submitted, "#incident-input")
     def _submitted(self, event: Input.Submitted) -> None:

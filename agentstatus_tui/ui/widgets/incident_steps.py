@@ -38,6 +38,7 @@ class StepView:
     probing: bool = False
     verifying: bool = False
     cursor: int = 0  # item cursor inside steps 3, 5 and 8
+    width: int = 100  # columns the step body has: lines are laid out to fit them
 
 
 def step_marks(record: IncidentRecord) -> list[tuple[str, str]]:
@@ -48,6 +49,84 @@ def step_marks(record: IncidentRecord) -> list[tuple[str, str]]:
         mark = "[>]" if n == current else "[x]" if record.steps[n].done else "[ ]"
         out.append((mark, f"{n} {name}"))
     return out
+
+
+def step_strip(record: IncidentRecord) -> Text:
+    """The step list on one line, for narrow terminals: `✓1 ✓2 ·3 ▶4 Reproduce ·5 …`."""
+    text = Text()
+    current = record.incident.current_step
+    for n, name in enumerate(STEPS, start=1):
+        if n == current:
+            text.append(f"▶{n} {name}", style="bold reverse")
+        else:
+            text.append(f"{'✓' if record.steps[n].done else '·'}{n}")
+        text.append(" ")
+    return text
+
+
+def _json_breaks(body: str) -> list[str]:
+    """`body` (JSON) cut after each `, ` between tokens, never inside a string."""
+    pieces, start, in_string, escaped = [], 0, False, False
+    for i, ch in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "," and body[i + 1 : i + 2] == " ":
+            pieces.append(body[start : i + 1])
+            start = i + 2
+    pieces.append(body[start:])
+    return pieces
+
+
+def wrap_curl(command: str, width: int) -> list[str]:
+    """The curl command in lines of at most `width` columns where the shell allows a break,
+    so it can be copied off the screen: between arguments (each line but the last ends
+    with ` \\`), and inside the JSON body between tokens (a newline inside its single
+    quotes is JSON whitespace, not part of a value). What cannot break stays long."""
+    out: list[str] = []
+    for line in command.split("\n"):
+        tail = " \\" if line.endswith(" \\") else ""
+        head = line[: len(line) - len(tail)]
+        if len(line) <= width:
+            out.append(line)
+        elif head.startswith("curl ") and " " in head[5:]:
+            words = head.split(" ")
+            out.append(" ".join(words[:-1]) + " \\")
+            out.append("  " + words[-1] + tail)
+        elif head.lstrip().startswith("-d '{") and "'" not in head.lstrip()[4:-1]:
+            indent = head[: len(head) - len(head.lstrip())]
+            current = indent + "-d '"
+            for piece in _json_breaks(head.lstrip()[4:-1]):
+                joined = current + (" " if current.rstrip().endswith(",") else "") + piece
+                # room for the closing quote and the ` \\` that may follow it
+                if len(joined) + 1 + len(tail) > width and current.strip() != "-d '":
+                    out.append(current.rstrip())
+                    current = indent + "  " + piece
+                else:
+                    current = joined
+            out.append(current + "'" + tail)
+        else:
+            out.append(line)
+    return out
+
+
+def path_lines(path: str, width: int, indent: str = "  ") -> list[str]:
+    """A file path on lines of at most `width`, cut after a `/` (never inside a name)."""
+    lines, current = [], indent
+    for part in path.split("/"):
+        piece = part + "/"
+        if len(current) + len(piece) > width and current.strip():
+            lines.append(current)
+            current = indent
+        current += piece
+    lines.append(current[:-1])
+    return lines
 
 
 def _key(text: Text, key: str, what: str) -> None:
@@ -127,14 +206,15 @@ def _changes(v: StepView) -> Text:
     t.append("\n")
     _key(t, "j/k", "move")
     _key(t, "space", "tick")
-    _key(t, "e", "note")
+    _key(t, "e", "write a note")
     return t
 
 
 def _reproduce(v: StepView) -> Text:
     t = _title(4)
     t.append(f"From region {v.region}:\n", style="dim")
-    t.append(v.curl + "\n")
+    for line in wrap_curl(v.curl, v.width):
+        t.append(line + "\n")
     p = v.probe
     if v.probing:
         t.append("sending…\n")
@@ -161,15 +241,23 @@ def _root_cause(v: StepView) -> Text:
     inc = v.record.incident
     t = _title(5)
     matched = {c.key for c in v.matches}
+    # Symptom, cause and the match mark side by side need ~90 columns; narrower, a row
+    # keeps its symptom and the selected row's cause is spelled out under the table.
+    wide = v.width >= 5 + 30 + max(len(c.cause) for c in CAUSES) + 11
     for i, c in enumerate(CAUSES):
         pointer = ">" if i == v.cursor else " "
         mark = "[x]" if inc.root_cause_key == c.key else "   "
         hit = "<- matches" if c.key in matched else ""
         style = "bold reverse" if c.key in matched else ("bold" if i == v.cursor else "")
-        t.append(f"{pointer}{mark} {c.symptom:<29} {c.cause:<27}", style=style)
+        if wide:
+            t.append(f"{pointer}{mark} {c.symptom:<29} {c.cause:<27}", style=style)
+        else:
+            t.append(f"{pointer}{mark} {c.symptom:<29}", style=style)
         t.append(f" {hit}\n", style="bold")
     row = CAUSES[v.cursor] if 0 <= v.cursor < len(CAUSES) else None
     if row is not None:
+        if not wide:
+            t.append(f"Cause: {row.cause}\n")
         t.append(f"Look at: {row.look_at}\n", style="dim")
     if inc.root_cause:
         t.append(f"Root cause: {inc.root_cause}\n", style="bold")
@@ -232,8 +320,10 @@ def _verify(v: StepView) -> Text:
     else:
         t.append("Completes itself when a run is UP in every region within the SLA.\n")
     if last is not None:
+        now_word = fmt.verdict_word(last.verdict)
         checks = [
-            (last.verdict.is_up, f"verdict {fmt.verdict_word(last.verdict)}"),
+            (last.verdict.is_up,
+             "verdict UP" + ("" if last.verdict.is_up else f" (now {now_word})")),
             (bool(last.regions) and all(s.verdict.is_up for s in last.regions.values()),
              "every region healthy: " + ", ".join(
                  f"{n} {fmt.verdict_word(s.verdict)}" for n, s in last.regions.items())),
@@ -258,7 +348,9 @@ def _resolve(v: StepView) -> Text:
     if inc.resolved_at is not None:
         t.append(f"Resolved by {inc.resolved_by} at {fmt.clock(inc.resolved_at)}.\n", style="bold")
         if inc.document_path:
-            t.append(f"Document: {inc.document_path}\n")
+            t.append("Document:\n")
+            for line in path_lines(str(inc.document_path), v.width):
+                t.append(line + "\n")
         for label, status in v.alert_status.items():
             t.append(f"{label}: {status}\n")
     else:
@@ -276,7 +368,7 @@ def _resolve(v: StepView) -> Text:
     if inc.resolved_at is None:
         _key(t, "r", "resolve")
     _key(t, "f", "add follow-up")
-    _key(t, "space", "done")
+    _key(t, "space", "tick")
     _key(t, "x", "delete")
     return t
 
