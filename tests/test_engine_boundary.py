@@ -1,4 +1,5 @@
-"""The engine never imports Textual: it must run headless (cron `check`, a service)."""
+"""The engine never imports Textual, nor any front end: it must run headless (cron
+`check`, a service), and imports point down only (front ends → engine)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import agentstatus_tui.engine as engine
 
 
-def test_engine_imports_without_textual():
+def test_engine_imports_neither_textual_nor_a_front_end():
     modules = sorted(
         m.name for m in pkgutil.walk_packages(engine.__path__, prefix="agentstatus_tui.engine.")
     )
@@ -18,8 +19,10 @@ def test_engine_imports_without_textual():
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
-        "print('TEXTUAL' if bad else 'CLEAN', bad)\n"
+        "up = ('textual', 'agentstatus_tui.ui', 'agentstatus_tui.cli', 'agentstatus_tui.serve',"
+        " 'agentstatus_tui.demo')\n"
+        "bad = sorted(m for m in sys.modules if m in up or m.startswith(tuple(u + '.' for u in up)))\n"
+        "print('UPWARD' if bad else 'CLEAN', bad)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
