@@ -174,16 +174,26 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def list_agents(request: web.Request) -> web.Response:
-    mon = _daemon(request).monitor
-    views = engine_reads.agents(mon)
-    return ok({"generated_at": iso_utc_now(), "agents": [documents.agent(v) for v in views]})
+    daemon = _daemon(request)
+    mon = daemon.monitor
+
+    def view(agent_id: str) -> engine_reads.AgentView | None:
+        return engine_reads.agent(mon, agent_id)
+
+    found = (daemon.agent_docs.get(a, view) for a in engine_reads.known_ids(mon))
+    docs = b",".join(doc for doc in found if doc is not None)
+    head = json.dumps({"generated_at": iso_utc_now()})[:-1].encode()
+    return web.Response(body=head + b', "agents": [' + docs + b"]}",
+                        content_type="application/json")
 
 
 async def get_agent(request: web.Request) -> web.Response:
     agent_id = _agent_id(request)
-    view = engine_reads.agent(_daemon(request).monitor, agent_id)
-    assert view is not None
-    return ok(documents.agent(view))
+    daemon = _daemon(request)
+    mon = daemon.monitor
+    body = daemon.agent_docs.get(agent_id, lambda a: engine_reads.agent(mon, a))
+    assert body is not None
+    return web.Response(body=body, content_type="application/json")
 
 
 async def agent_runs(request: web.Request) -> web.Response:

@@ -8,13 +8,12 @@ from . import auth
 from .api import DAEMON, routes
 from .daemon import Daemon
 from .errors import json_errors
-from .metrics import exposition
 
 MAX_BODY = 64 * 1024  # bytes of a request body; more is 413
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body, content_type = exposition(request.app[DAEMON].registry)
+    body, content_type = request.app[DAEMON].metrics.render()
     resp = web.Response(body=body)
     resp.headers["Content-Type"] = content_type
     return resp

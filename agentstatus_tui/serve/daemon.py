@@ -30,7 +30,7 @@ from ..engine.secrets import redact
 from . import documents, engine_reads
 from .errors import ApiError
 from .feed import EventFeed
-from .metrics import MonitorCollector, registry
+from .metrics import MonitorMetrics
 from .runs import ManualRuns, RunLimit
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ class Daemon:
         self.write_timeout = write_timeout
         self.run_limit = run_limit or RunLimit()
         self.feed = EventFeed()
-        self.metrics = MonitorCollector(lambda: self.monitor)
-        self.registry = registry(self.metrics)
+        self.metrics = MonitorMetrics(lambda: self.monitor)
+        self.agent_docs = documents.AgentCache()
         self.runs = ManualRuns()
         self._check_config = check_config  # daemon-level rules (tokens on a public port)
         self._on_config = on_config  # e.g. new secrets for the log's redaction
@@ -150,6 +150,7 @@ class Daemon:
             for agent_id in paused:
                 new.set_paused(agent_id, True)
             self._ran &= kept
+            self.agent_docs.invalidate()
             self.metrics.forget({a.id for a in config.agents})
             await new.start()
             log.info("reloaded: monitoring %d agents", len(config.agents))
@@ -176,6 +177,10 @@ class Daemon:
 
     def _on_event(self, event: Event) -> None:
         self.metrics.on_event(event)
+        if isinstance(event, RunStarted | AgentPaused | TransitionEvent):
+            self.agent_docs.invalidate(event.agent_id)
+        elif isinstance(event, RunFinished):
+            self.agent_docs.invalidate(event.result.agent_id)
         mon = self._monitor
         if mon is None:
             return

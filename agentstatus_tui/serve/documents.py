@@ -4,7 +4,9 @@ times are ISO 8601 UTC, durations seconds, latencies milliseconds (`_ms`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..engine.documents import agent_document, incident_document, ttfb_ms
@@ -99,3 +101,35 @@ def incident(record: Any, now: float, markdown: str | None = None) -> dict[str, 
     if markdown is not None:
         doc["markdown"] = markdown
     return doc
+
+
+class AgentCache:
+    """Each agent's JSON, kept until its next event (a run started or finished, a verdict
+    change, a pause) or for `max_age` seconds (the next-run time moves without an event):
+    `GET /api/v1/agents` for 500 agents joins cached bytes instead of building 500
+    documents on the event loop."""
+
+    def __init__(self, max_age: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._docs: dict[str, tuple[float, bytes]] = {}
+
+    def invalidate(self, agent_id: str | None = None) -> None:
+        if agent_id is None:
+            self._docs.clear()
+        else:
+            self._docs.pop(agent_id, None)
+
+    def get(self, agent_id: str, view: Callable[[str], AgentView | None]) -> bytes | None:
+        """The agent's JSON; `view(agent_id)` is asked only when it must be rebuilt."""
+        now = self.clock()
+        hit = self._docs.get(agent_id)
+        if hit is not None and now - hit[0] <= self.max_age:
+            return hit[1]
+        found = view(agent_id)
+        if found is None:
+            return None
+        body = json.dumps(agent(found), separators=(",", ":")).encode()
+        self._docs[agent_id] = (now, body)
+        return body

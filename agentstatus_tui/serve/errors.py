@@ -64,8 +64,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return error_response(exc.status, CODES.get(exc.status, "error"),
                               _message(exc), headers=headers)
-    except (ConnectionResetError, TimeoutError):
-        raise
+    except ConnectionResetError:
+        raise  # the client went away: nobody to answer
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return error_response(500, "internal", "internal error (see the daemon's log)")
