@@ -203,10 +203,14 @@ async def test_manual_runs_wait_and_are_rate_limited(daemon):
 
 
 async def test_pause_and_resume(daemon):
+    assert (await daemon.get_json("/api/v1/agents/steady"))["paused"] is False
     async with daemon.session() as s:
         async with s.post("/api/v1/agents/steady/pause") as r:
             doc = await r.json()
         assert doc["paused"] is True and doc["verdict"] == "UNKNOWN"
+        # Every read shows it at once (an agent's cached JSON follows its events).
+        listed = {a["id"]: a for a in (await daemon.get_json("/api/v1/agents"))["agents"]}
+        assert listed["steady"]["paused"] is True and listed["steady"]["verdict"] == "UNKNOWN"
         async with s.post("/api/v1/agents/steady/resume") as r:
             assert (await r.json())["paused"] is False
     agent = await daemon.get_json("/api/v1/agents/steady")

@@ -101,3 +101,27 @@ async def test_promtool_accepts_the_metrics(metrics_text):
                                   input=metrics_text, capture_output=True, text=True,
                                   timeout=30)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+async def test_a_scrape_follows_the_agents_changes(tmp_path):
+    """Each agent's series are kept between scrapes: its next event must refresh them."""
+    async with AgentServer() as agents:
+        agents.route("/ok", Reply("4"))
+        text = agents_config({"steady": agents.url("/ok")}, interval="30s")
+        async with ServeProcess(tmp_path, text) as d:
+            before = samples(await scrape(d))
+            assert value(before, "agentstatus_agent_paused", agent="steady") == 0
+            probes = value(before, "agentstatus_probes_total", agent="steady", region="us",
+                           result="ok")
+            async with d.session() as s:
+                async with s.post("/api/v1/agents/steady/run", params={"wait": "true"}) as r:
+                    assert r.status == 200
+                ran = samples(await scrape(d))
+                assert value(ran, "agentstatus_probes_total", agent="steady", region="us",
+                             result="ok") > probes
+                async with s.post("/api/v1/agents/steady/pause") as r:
+                    assert r.status == 200
+            after = samples(await scrape(d))
+            assert value(after, "agentstatus_agent_paused", agent="steady") == 1
+            assert value(after, "agentstatus_agent_verdict", agent="steady", region="",
+                         verdict="UNKNOWN") == 1
