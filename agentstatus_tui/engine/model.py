@@ -157,6 +157,9 @@ class AgentConfig:
     stream: bool = False
     regions: tuple[str, ...] = ()  # resolved: never empty after config loading
     interval: float = 60.0
+    # After a run whose verdict got worse, the next run comes this soon (unless the
+    # interval brings it sooner), so a DOWN is confirmed or dismissed quickly.
+    recheck: float = 10.0
     timeout: float = 10.0  # per request
     validations: int = 10  # per run, spread round-robin over regions, ≥ 1 per region
     retries: int = 2  # for 5xx / connection reset

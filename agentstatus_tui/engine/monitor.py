@@ -66,16 +66,25 @@ def agent_offset(agent: AgentConfig) -> float:
     return (zlib.crc32(agent.id.encode()) % 10_000) / 10_000 * agent.interval
 
 
-def next_slot(agent: AgentConfig, now: float, last_start: float) -> float:
+def next_slot(agent: AgentConfig, now: float, last_start: float, *,
+              recheck: bool = False) -> float:
     """The next start on the agent's own grid (offset + k·interval), never sooner than
     half an interval after the last start (a long run must not be followed by another
-    at once)."""
+    at once). After a run whose verdict got worse (`recheck`), `agent.recheck` seconds
+    from now when the grid would come later: DOWN is confirmed or dismissed quickly."""
     off = agent_offset(agent)
     k = int((now - off) // agent.interval) + 1
     t = off + k * agent.interval
     while t < last_start + agent.interval / 2:
         t += agent.interval
-    return t
+    return min(t, now + agent.recheck) if recheck else t
+
+
+_SEVERITY = {Verdict.DEGRADED: 1, Verdict.DOWN: 2}  # every other verdict: 0
+
+
+def got_worse(before: Verdict, after: Verdict) -> bool:
+    return _SEVERITY.get(after, 0) > _SEVERITY.get(before, 0)
 
 
 class Monitor:
@@ -278,9 +287,10 @@ class Monitor:
         wake = self._wake[agent.id]
         last_start = self.clock()
         first = True
+        recheck = False
         while True:
             if not first:
-                st.next_run_at = next_slot(agent, self.clock(), last_start)
+                st.next_run_at = next_slot(agent, self.clock(), last_start, recheck=recheck)
                 delay = max(0.0, st.next_run_at - self.clock())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=delay)
@@ -292,6 +302,7 @@ class Monitor:
                 if st.paused:
                     continue
             last_start = self.clock()
+            before, recheck = st.verdict, False
             current = self._current.get(agent.id)
             try:
                 if current is not None and not current.done():
@@ -302,6 +313,7 @@ class Monitor:
                 raise
             except Exception:  # one agent's trouble never stops its own polling
                 log.exception("run of %s failed", agent.id)
+            recheck = got_worse(before, st.verdict)
 
     def _start_run(
         self, agent: AgentConfig, *, manual: bool, polled: bool = False

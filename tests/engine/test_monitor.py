@@ -6,11 +6,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from agent_server import AgentServer, Reply
+from agent_server import AgentServer, Reply, Sequence
 
 from agentstatus_tui.engine.events import RunFinished, RunStarted, TransitionEvent
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
-from agentstatus_tui.engine.monitor import Monitor, agent_offset, next_slot
+from agentstatus_tui.engine.monitor import Monitor, agent_offset, got_worse, next_slot
 from agentstatus_tui.engine.probe.thread import ProbeThread
 
 
@@ -158,6 +158,57 @@ def test_next_slot_stays_on_the_agents_grid_and_never_right_after_a_run():
     # A run that started just before its slot is not followed by another at once.
     t2 = next_slot(a, now=off + 6000 - 1, last_start=off + 6000 - 2)
     assert t2 - (off + 6000 - 2) >= 30
+
+
+def test_a_worse_verdict_brings_the_next_run_after_recheck_not_a_full_interval():
+    a = AgentConfig(id="grid", name="g", url="http://x", interval=60, recheck=10)
+    normal = next_slot(a, now=1000.0, last_start=999.0)
+    assert normal >= 999.0 + 30
+    assert next_slot(a, now=1000.0, last_start=999.0, recheck=True) == 1010.0
+    # Never later than the agent's own interval would bring it.
+    fast = AgentConfig(id="grid", name="g", url="http://x", interval=4, recheck=10)
+    assert next_slot(fast, 1000.0, 999.0, recheck=True) == next_slot(fast, 1000.0, 999.0)
+
+
+def test_got_worse_means_toward_degraded_or_down():
+    UP, REACH, DEG, DOWN, UNK = (Verdict.UP, Verdict.REACHABLE, Verdict.DEGRADED,
+                                 Verdict.DOWN, Verdict.UNKNOWN)
+    assert got_worse(UP, DOWN) and got_worse(UP, DEG) and got_worse(DEG, DOWN)
+    assert got_worse(UNK, DOWN) and got_worse(REACH, DEG)
+    assert not any(got_worse(b, a) for b, a in [(DOWN, DOWN), (DOWN, UP), (DOWN, DEG),
+                                                (DEG, DEG), (UP, UNK), (DOWN, UNK)])
+
+
+async def test_down_is_rechecked_soon_and_then_dismissed_or_confirmed(tmp_path: Path):
+    async with AgentServer() as server:
+        blip = server.route("/blip", Sequence(Reply(status=503, body={"error": "x"}),
+                                              Reply("hi")))
+        down = server.route("/down", Reply(status=503, body={"error": "x"}))
+        # A long interval: without the recheck the second run would be minutes away.
+        agents = (agent(blip, "blip", interval=600, recheck=0.3),
+                  agent(down, "down", interval=600, recheck=0.3))
+        mon = Monitor.open(config_for(*agents), data_dir=str(tmp_path))
+        runs: dict[str, list[Verdict]] = {"blip": [], "down": []}
+        two_each = asyncio.Event()
+
+        def on(event: object) -> None:
+            if isinstance(event, RunFinished):
+                runs[event.result.agent_id].append(event.result.verdict)
+                if all(len(v) >= 2 for v in runs.values()):
+                    two_each.set()
+
+        mon.subscribe(on)
+        await mon.start()
+        await asyncio.wait_for(two_each.wait(), timeout=30)
+        # The recheck dismissed the blip and confirmed the outage.
+        assert runs["blip"][:2] == [Verdict.DOWN, Verdict.REACHABLE]
+        assert runs["down"][:2] == [Verdict.DOWN, Verdict.DOWN]
+        # Confirmed (not worse again): back on the agent's own schedule.
+        st = mon.states["down"]
+        while st.in_flight or st.next_run_at is None or st.next_run_at < time.time():
+            await asyncio.sleep(0.01)
+        assert st.next_run_at - time.time() > 60
+        await mon.stop()
 
 
 def _busy(seconds: float) -> None:

@@ -65,6 +65,8 @@ AGENT = {
     # A run sends every validation and gold prompt and stores a row per region: more
     # often than once a second floods the agent and the store, and no screen shows it.
     "interval": Range(1.0, DAY, "seconds", "more often than once a second floods the agent"),
+    # How soon a worse verdict is looked at again (it never delays the interval's run).
+    "recheck": Range(1.0, HOUR, "seconds", "more often than once a second floods the agent"),
     "timeout": Range(0.1, 10 * MINUTE, "seconds"),
     "validations": Range(1, 1000, why="each is one request per run"),
     "retries": Range(0, 10),
