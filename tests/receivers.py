@@ -25,6 +25,8 @@ class Reply:
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering: a slow receiver
+    drip: float = 0.0  # seconds between the body's bytes, after the status line
+    filler: int = 0  # bytes of "x" streamed after `body`: a huge answer
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class HttpReceiver:
         self._defaults: dict[str, Reply] = {}
         self._runner: web.AppRunner | None = None
         self.arrived = asyncio.Event()
+        self.body_bytes_sent = 0  # of dripped or filler answers, until the client left
+        self.answers_ended = 0  # dripped or filler answers that finished or were dropped
 
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -78,7 +82,39 @@ class HttpReceiver:
         reply = queue.popleft() if queue else self._defaults.get(request.path, Reply())
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.drip or reply.filler:
+            return await self._stream(request, reply)
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
+
+    async def _stream(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        """The status line at once, then the body a byte per `drip` seconds, or `body`
+        followed by `filler` bytes as fast as the client takes them."""
+        resp = web.StreamResponse(status=reply.status, headers=reply.headers)
+        resp.content_type = "text/plain"
+        if reply.filler:
+            resp.content_length = len(reply.body.encode()) + reply.filler
+        await resp.prepare(request)
+        try:
+            if reply.drip:
+                for byte in reply.body.encode():
+                    await resp.write(bytes([byte]))
+                    self.body_bytes_sent += 1
+                    await asyncio.sleep(reply.drip)
+            else:
+                await resp.write(reply.body.encode())
+                chunk = b"x" * 65536
+                left = reply.filler
+                while left > 0:
+                    piece = chunk[:left]
+                    await resp.write(piece)
+                    self.body_bytes_sent += len(piece)
+                    left -= len(piece)
+            await resp.write_eof()
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the client hung up: what it was meant to do
+        finally:
+            self.answers_ended += 1
+        return resp
 
     async def start(self) -> HttpReceiver:
         app = web.Application()
@@ -113,6 +149,49 @@ class _MailHandler:
                                  policy=policy.default)
         self.box.append(msg)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
+
+
+class DripSmtpServer:
+    """An SMTP server that never finishes its greeting: one byte every `every` seconds
+    of an endless `220-` banner. Counts the connections it was given."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        self.every = every
+        self.port = free_port()
+        self.connections = 0
+        self.connected = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.connected.set()
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            while True:
+                for byte in b"220-slow.example.com greeting\r\n":
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    await asyncio.sleep(self.every)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def __aenter__(self) -> DripSmtpServer:
+        self._server = await asyncio.start_server(self._greet, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await self._server.wait_closed()
 
 
 class SmtpReceiver:

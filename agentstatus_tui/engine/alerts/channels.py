@@ -4,18 +4,20 @@ delivered, worth retrying (network, 429, 5xx), or failed for good (other 4xx).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import hashlib
 import hmac
 import json
-import smtplib
 import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import aiosmtplib
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -40,6 +42,10 @@ from .messages import (
 SIGNATURE_HEADER = "X-AgentStatus-Signature"
 USER_AGENT = "agentstatus-alerts/1"
 SNIPPET = 200  # characters of a receiver's answer kept for the log
+# A receiver's answer is only read for the log: at most this many bytes of it, for at
+# most this long after its status line. The status alone decides delivery.
+ANSWER_BYTES = 4096
+ANSWER_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,7 @@ async def send(
             case StatuspageChannel():
                 return await _statuspage(client, channel, facts, hide, timeout)
             case EmailChannel():
-                return await asyncio.to_thread(_send_mail, channel, facts, hide,
-                                               min(timeout, channel.timeout))
+                return await _send_mail(channel, facts, hide, min(timeout, channel.timeout))
     except Exception as exc:  # a bug in one payload must not stop the outbox
         return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
     return DeliveryResult(False, error=f"unknown channel type {channel.type!r}")
@@ -178,23 +183,64 @@ async def _post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[
 async def _request(client: httpx.AsyncClient, method: str, url: str, body: bytes | None,
                    headers: dict[str, str], hide: frozenset[str],
                    timeout: float) -> DeliveryResult:
+    """One request, all of it (connect, send, status, answer) inside `timeout` seconds:
+    httpx's own timeout is per read, and a receiver dripping a byte a second never
+    trips it. Once the status line is in, that is the outcome; the answer is read only
+    for the log, and only a few kB of it."""
+    headers = {"Accept-Encoding": "identity", **headers}  # the answer is read raw
     if body is not None:
         headers = {"Content-Type": "application/json", **headers}
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    request = client.build_request(method, url, content=body, headers=headers,
+                                   timeout=httpx.Timeout(timeout))
     try:
-        resp = await client.request(method, url, content=body, headers=headers,
-                                    timeout=httpx.Timeout(timeout))
+        async with asyncio.timeout_at(end):
+            resp = await client.send(request, stream=True)
+    except TimeoutError:
+        return DeliveryResult(False, retriable=True,
+                              error=f"no answer within {timeout:g}s")
     except httpx.HTTPError as exc:
         return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
-    answer = snippet(resp.text, hide)
-    status = resp.status_code
+    try:
+        raw = await read_answer(resp, min(end, loop.time() + ANSWER_WAIT))
+    finally:
+        await _close(resp)
+    return judge(resp.status_code, raw.decode("utf-8", errors="replace"),
+                 resp.headers.get("Retry-After"), hide)
+
+
+async def read_answer(resp: httpx.Response, until: float,
+                      limit: int = ANSWER_BYTES) -> bytes:
+    """At most `limit` bytes of the answer, whatever arrived by `until` (loop time)."""
+    got = bytearray()
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout_at(until):
+            async for chunk in resp.aiter_raw():
+                got += chunk[: limit - len(got)]
+                if len(got) >= limit:
+                    break
+    return bytes(got)
+
+
+async def _close(resp: httpx.Response) -> None:
+    """Drop the connection without reading the rest of the answer."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(ANSWER_WAIT):
+            await resp.aclose()
+
+
+def judge(status: int, text: str, retry_after: str | None,
+          hide: frozenset[str]) -> DeliveryResult:
+    """Delivered (2xx), worth retrying (408, 429, 5xx) or refused for good."""
+    answer = snippet(text, hide)
     if 200 <= status < 300:
         return DeliveryResult(True, status=status, answer=answer)
+    error = f"HTTP {status}: {answer}" if answer else f"HTTP {status}"
     if status == 429 or status == 408 or status >= 500:
         return DeliveryResult(False, retriable=True, status=status, answer=answer,
-                              error=f"HTTP {status}: {answer}" if answer else f"HTTP {status}",
-                              retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-    return DeliveryResult(False, status=status, answer=answer,
-                          error=f"HTTP {status}: {answer}" if answer else f"HTTP {status}")
+                              error=error, retry_after=parse_retry_after(retry_after))
+    return DeliveryResult(False, status=status, answer=answer, error=error)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -227,40 +273,67 @@ def _exc_text(exc: BaseException, hide: Iterable[str]) -> str:
     return snippet(f"{name}: {msg}", hide)
 
 
-def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[str],
-               timeout: float) -> DeliveryResult:
-    """Blocking SMTP; runs in a worker thread. Delivered once the server accepted it."""
-    msg = email_message(facts, channel)
+async def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[str],
+                     timeout: float) -> DeliveryResult:
+    """SMTP, all of it (greeting, TLS, login, message, QUIT) inside `timeout` seconds:
+    a server that drips its greeting must not hold an alert, or a shutdown, longer.
+    Delivered once the server accepted the message."""
+    msg = stamped(email_message(facts, channel), channel)
+    tls = ssl.create_default_context() if channel.ssl or channel.starttls else None
+    smtp = aiosmtplib.SMTP(hostname=channel.host, port=channel.port, timeout=timeout,
+                           use_tls=channel.ssl, start_tls=channel.starttls and not channel.ssl,
+                           tls_context=tls)
     try:
-        smtp: smtplib.SMTP
-        if channel.ssl:
-            smtp = smtplib.SMTP_SSL(channel.host, channel.port, timeout=timeout,
-                                    context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(channel.host, channel.port, timeout=timeout)
-        with smtp:
-            if channel.starttls and not channel.ssl:
-                smtp.starttls(context=ssl.create_default_context())
+        async with asyncio.timeout(timeout):
+            await smtp.connect()
             if channel.username:
-                smtp.login(channel.username, channel.password or "")
-            refused = smtp.send_message(msg)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        text = snippet("; ".join(f"{r}: {c} {m.decode(errors='replace')}"
-                                 for r, (c, m) in exc.recipients.items()), hide)
+                await smtp.login(channel.username, channel.password or "")
+            refused, _ = await smtp.send_message(msg)
+            with contextlib.suppress(aiosmtplib.SMTPException):
+                await smtp.quit()
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [r.code for r in exc.recipients]
+        text = snippet("; ".join(f"{r.recipient}: {r.code} {r.message}"
+                                 for r in exc.recipients), hide)
         return DeliveryResult(False, retriable=any(c < 500 for c in codes),
                               status=min(codes, default=None), error=f"refused: {text}",
                               protocol="SMTP")
-    except smtplib.SMTPResponseException as exc:
-        err = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
-            else str(exc.smtp_error)
-        return DeliveryResult(False, retriable=exc.smtp_code < 500, status=exc.smtp_code,
-                              error=snippet(f"SMTP {exc.smtp_code}: {err}", hide),
+    except aiosmtplib.SMTPResponseException as exc:
+        return DeliveryResult(False, retriable=exc.code < 500, status=exc.code,
+                              error=snippet(f"SMTP {exc.code}: {exc.message}", hide),
                               protocol="SMTP")
-    except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
-        # Configuration problems: retrying will not help.
+    except aiosmtplib.SMTPNotSupported as exc:
+        # Configuration problems (no STARTTLS, no AUTH): retrying will not help.
         return DeliveryResult(False, error=_exc_text(exc, hide))
-    except (OSError, smtplib.SMTPException) as exc:
+    except (TimeoutError, aiosmtplib.SMTPTimeoutError):
+        return DeliveryResult(False, retriable=True, error=f"SMTP: no answer within {timeout:g}s")
+    except (OSError, aiosmtplib.SMTPException) as exc:
+        if _cert_failed(exc):
+            return DeliveryResult(False, error=_exc_text(exc, hide))
         return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
+    finally:
+        smtp.close()
     answer = "accepted" if not refused else snippet(f"accepted; refused {sorted(refused)}", hide)
     return DeliveryResult(True, status=250, answer=answer, protocol="SMTP")
+
+
+def stamped(msg: EmailMessage, channel: EmailChannel) -> EmailMessage:
+    """The headers RFC 5322 requires of every message, as sent now: `Date`, and a
+    `Message-ID` in the sender's domain."""
+    if "Date" not in msg:
+        msg["Date"] = email.utils.formatdate(localtime=False, usegmt=True)
+    if "Message-ID" not in msg:
+        domain = channel.from_addr.rpartition("@")[2].strip(" >") or None
+        msg["Message-ID"] = email.utils.make_msgid("agentstatus", domain=domain)
+    return msg
+
+
+def _cert_failed(exc: BaseException) -> bool:
+    cur: BaseException | None = exc
+    for _ in range(5):
+        if cur is None:
+            return False
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
