@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Iterable
 
+from .printable import printable
+
 MASK = "••••••"
 MIN_LENGTH = 4  # shorter values are left alone: masking "1" everywhere protects nothing
 _B64_MIN = 6  # base64 runs shorter than this would mask ordinary words by chance
@@ -21,10 +23,11 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value, in every encoding it travels in, replaced by a
-    mask (longest first, so a secret that contains another is masked whole)."""
+    """`text` made safe to show: every secret value, in every encoding it travels in,
+    replaced by a mask (longest first, so a secret that contains another is masked whole),
+    and terminal control and bidi-override characters escaped (`printable`)."""
     pattern = _pattern(tuple(sorted({s for s in secrets if s and len(s) >= MIN_LENGTH})))
-    return pattern.sub(MASK, text) if pattern is not None else text
+    return printable(pattern.sub(MASK, text) if pattern is not None else text)
 
 
 @functools.lru_cache(maxsize=64)

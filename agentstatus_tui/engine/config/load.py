@@ -33,12 +33,13 @@ from ..model import (
     Runbook,
     Thresholds,
 )
+from ..printable import printable
 from ..probe.expectations import regex_problem
 from .api import read_api
 from .channels import read_channels, read_headers
 from .keymap import BINDING_IDS
 from .limits import AGENT, MAX_TTFB, THRESHOLD, TOP
-from .yaml_lines import INVALID, Entry, Reader, as_written, did_you_mean
+from .yaml_lines import INVALID, Entry, Reader, _Invalid, as_written, did_you_mean
 
 APP_NAME = "agentstatus"
 CONFIG_FILENAME = "agents.yaml"
@@ -538,7 +539,11 @@ class _ConfigReader:
                 if "prompt" in fields
                 else INVALID
             )
-            name = r.text(fields["name"].node, fields["name"].path) if "name" in fields else ""
+            name = (
+                _shown(r.text(fields["name"].node, fields["name"].path), multiline=False)
+                if "name" in fields
+                else ""
+            )
             expect = self._expect(fields["expect"]) if "expect" in fields else INVALID
             if isinstance(prompt, str) and isinstance(name, str) and isinstance(expect, tuple):
                 prompts.append(GoldPrompt(prompt=prompt, expect=expect, name=name))
@@ -634,18 +639,24 @@ class _ConfigReader:
                 continue
             if key == "contacts":
                 value: Any = r.text_list(field.node, field.path)
-                value = tuple(value) if isinstance(value, list) else INVALID
+                value = tuple(map(_one_line, value)) if isinstance(value, list) else INVALID
             elif key == "rollback":
-                value = r.text(field.node, field.path)
+                value = _shown(r.text(field.node, field.path))
             else:
                 value = r.text_map(field.node, field.path)
-                value = MappingProxyType(value) if isinstance(value, dict) else INVALID
+                value = (
+                    MappingProxyType(
+                        {_one_line(k): (_one_line(v) if key == "links" else printable(v))
+                         for k, v in value.items()})
+                    if isinstance(value, dict)
+                    else INVALID
+                )
             if value is not INVALID:
                 out[key] = value
         return out if r.error_count == before else INVALID
 
     _AGENT_READERS: ClassVar[dict[str, Callable[[_ConfigReader, Node, str], Any]]] = {
-        "name": lambda self, n, p: self.r.text(n, p),
+        "name": lambda self, n, p: _shown(self.r.text(n, p), multiline=False),
         "url": lambda self, n, p: self.r.url(n, p),
         "headers": _headers,
         "model": lambda self, n, p: self.r.text(n, p),
@@ -672,6 +683,16 @@ def _merge(defaults: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
             {**defaults[key], **value} if key in MERGED_KEYS and key in defaults else value
         )
     return merged
+
+
+def _one_line(text: str) -> str:
+    return printable(text, multiline=False)
+
+
+def _shown(value: str | _Invalid, *, multiline: bool = True) -> str | _Invalid:
+    """A text the screen shows (a name, runbook text): control and bidi-override
+    characters escaped once here, so no front end can forget to."""
+    return printable(value, multiline=multiline) if isinstance(value, str) else value
 
 
 def _expand(value: Any) -> Any:
