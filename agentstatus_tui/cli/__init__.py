@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import add_common_options
+from ..engine.history.db import StoreError
+from .common import EXIT_STORE_FAILED, add_common_options, store_failure
 
 # Each module has `register(subparsers, parents)`; it adds its subcommand(s) and sets
 # `func(args) -> int` on them. One module per area, owned by that area.
@@ -50,16 +52,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
-    if func is None:
-        from .dashboard import run_dashboard
-
-        return run_dashboard(args)
     try:
+        if func is None:
+            from .dashboard import run_dashboard
+
+            return run_dashboard(args)
         code = int(func(args) or 0)
         sys.stdout.flush()
         return code
     except KeyboardInterrupt:
         return 130
+    except (StoreError, sqlite3.Error) as exc:
+        # A broken store is one line naming the file and the cause, not a traceback.
+        print(f"agentstatus: {store_failure(args, exc)}", file=sys.stderr)
+        return EXIT_STORE_FAILED
     except BrokenPipeError:
         # `agentstatus check --json | head`: the reader left; that is not an error of ours.
         # Point stdout at devnull so the interpreter's final flush does not raise again.

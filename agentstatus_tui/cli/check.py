@@ -7,16 +7,18 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from ..engine.documents import check_document, run_document
+from ..engine.history.db import StoreError
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.secrets import redact
-from ..engine.text import latency, percent
-from .common import demo_data_dir, load_config_from_args
+from ..engine.text import iso_utc_now, latency, percent
+from .common import EXIT_STORE_FAILED, demo_data_dir, load_config_from_args, store_failure
 from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_report
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
@@ -109,7 +111,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 paging = delivery_report(mon.alerts, started, len(mon.config.channels))
             return mon.config, results, paging
 
-    config, results, paging = asyncio.run(main())
+    try:
+        config, results, paging = asyncio.run(main())
+    except (StoreError, sqlite3.Error) as exc:
+        return store_failed(args, exc)
     by_id = {r.agent_id: r for r in results}
     verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in config.agents]
     code = EXIT_CODES[most_urgent(verdicts)] if verdicts else 3
@@ -127,6 +132,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in delivery_lines(paging, config.secrets) if paging is not None else ():
         print(line, file=sys.stderr)
     return code
+
+
+def store_failed(args: argparse.Namespace, exc: BaseException) -> int:
+    """The store cannot be opened: nothing was checked. Nagios UNKNOWN, naming the file
+    and the cause, on stdout (or in the JSON document) and on stderr."""
+    line = store_failure(args, exc)
+    if args.json:
+        doc = {"generated_at": iso_utc_now(), "store": {"ok": False, "error": line},
+               "agents": []}
+        print(json.dumps(doc, indent=1))
+    else:
+        print(f"AGENTSTATUS UNKNOWN - {line}")
+    print(f"agentstatus: {line}", file=sys.stderr)
+    return EXIT_STORE_FAILED
 
 
 def nagios_line(verdicts: list[Verdict]) -> str:

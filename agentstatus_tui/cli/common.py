@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from ..engine.model import Config, ConfigError
 
@@ -30,6 +33,9 @@ def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = Fals
         help="monitor built-in demo agents on loopback (no account, no network)",
         **extra,
     )
+
+
+EXIT_STORE_FAILED = 3  # Nagios UNKNOWN: nothing could be checked
 
 
 NO_CONFIG_HELP = """\
@@ -74,3 +80,15 @@ def demo_data_dir(args: argparse.Namespace) -> str:
     path = db.data_dir(getattr(args, "data_dir", None)) / "demo"
     path.mkdir(parents=True, exist_ok=True)
     return str(path)
+
+
+def store_failure(args: argparse.Namespace, exc: BaseException) -> str:
+    """The one line a broken store is reported with: `store failed: FILE: CAUSE`. An error
+    found by a read long after the open names the data dir's database file."""
+    from ..engine.history import db
+
+    if isinstance(exc, db.StoreError):
+        return str(exc)
+    raw = getattr(args, "data_dir", None) or os.environ.get("AGENTSTATUS_DATA_DIR")
+    where = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir(db.APP_NAME))
+    return str(db.StoreError(where / db.DB_FILENAME, db.failure_cause(exc)))

@@ -49,7 +49,8 @@ async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace)
 
     # The screen is the dashboard's: its log goes to a file beside the history.
     log_file = db.data_dir(data_dir or config.data_dir) / LOG_FILENAME
-    handlers = setup_logging(config.secrets, log_file=log_file)
+    with db.store_errors(log_file):  # a read-only data dir is one line, not a traceback
+        handlers = setup_logging(config.secrets, log_file=log_file)
     monitor = Monitor.open(config, data_dir=data_dir, probe_thread=True)
     try:
         monitor.load_history()

@@ -19,28 +19,86 @@ APP_NAME = "agentstatus"
 DB_FILENAME = "agentstatus.db"
 
 
+class StoreError(Exception):
+    """The store cannot be opened, read or written: which file, and why, in one line
+    (`store failed: PATH: CAUSE`)."""
+
+    def __init__(self, path: str | os.PathLike[str], cause: str) -> None:
+        self.path = Path(path)
+        self.cause = cause
+        super().__init__(f"store failed: {self.path}: {cause}")
+
+
+def failure_cause(exc: BaseException) -> str:
+    """A short cause for a store error: SQLite's own words ("database disk image is
+    malformed", "database or disk is full"), or the system's ("Read-only file system")."""
+    if isinstance(exc, StoreError):
+        return exc.cause
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextmanager
+def store_errors(path: str | os.PathLike[str]) -> Iterator[None]:
+    """SQLite and file system errors inside become one StoreError naming `path`."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(path, failure_cause(exc)) from exc
+
+
+@contextmanager
+def _read_only_said(path: str | os.PathLike[str]) -> Iterator[None]:
+    """SQLite says "unable to open database file" when it cannot create its file or WAL
+    beside it; on a read-only file system, say that instead."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        try:
+            read_only = bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        if read_only:
+            raise StoreError(path, "Read-only file system") from exc
+        raise
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """`--data-dir`, else $AGENTSTATUS_DATA_DIR, else the platformdirs user data dir."""
     raw = override or os.environ.get("AGENTSTATUS_DATA_DIR")
     path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    with store_errors(path):
+        if path.exists() and not path.is_dir():
+            raise StoreError(path, "is a file, not a directory")
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A connection set up for sharing between processes and surviving crashes."""
-    conn = sqlite3.connect(os.fspath(path), timeout=30.0, isolation_level=None,
-                           check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
-    # FULL: a run reported stored survives power loss, not only a process crash.
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions ("
-        " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
+    """A connection set up for sharing between processes and surviving crashes. Raises
+    StoreError when the file cannot be used (a directory, not a database, read-only, …)."""
+    if Path(path).is_dir():
+        raise StoreError(path, "is a directory, not a database file")
+    with store_errors(path), _read_only_said(path):
+        conn = sqlite3.connect(os.fspath(path), timeout=30.0, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a run reported stored survives power loss, not only a process crash.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_versions ("
+                " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 

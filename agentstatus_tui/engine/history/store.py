@@ -88,7 +88,12 @@ class Store(HistoryQueries):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.conn: sqlite3.Connection = db.connect(self.path)
-        db.migrate(self.conn, COMPONENT, MIGRATIONS)
+        try:
+            with db.store_errors(self.path):
+                db.migrate(self.conn, COMPONENT, MIGRATIONS)
+        except BaseException:
+            self.conn.close()
+            raise
 
     @classmethod
     def open(cls, data_dir: str | os.PathLike[str] | None = None) -> Store:
