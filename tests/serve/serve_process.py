@@ -76,8 +76,9 @@ class ServeProcess:
         self.socket = tmp / "run" / "api.sock" if socket else None
         self.args = args
         self.env = {**os.environ, "AGENTSTATUS_API_KEY": WRITE_TOKEN, "READ_TOKEN": READ_TOKEN,
-                    "PD_KEY": ROUTING_KEY, "AGENTSTATUS_USER": "tester", **(env or {})}
-        self.env.pop("XDG_RUNTIME_DIR", None)
+                    "PD_KEY": ROUTING_KEY, "AGENTSTATUS_USER": "tester"}
+        self.env.pop("XDG_RUNTIME_DIR", None)  # the tests name the socket they want
+        self.env.update(env or {})
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr: list[str] = []
         self._reader: asyncio.Task[None] | None = None

@@ -119,7 +119,8 @@ async def test_kill_9_loses_no_stored_run_or_undelivered_alert(tmp_path, agents)
 
 
 async def test_reload_keeps_state_and_a_bad_config_keeps_the_old_one(tmp_path, agents):
-    text = agents_config({"steady": agents.url("/ok")}, interval="30s")
+    text = agents_config({"steady": agents.url("/ok"), "quiet": agents.url("/ok")},
+                         interval="30s")
     async with ServeProcess(tmp_path, text) as d:
         before = await d.get_json("/api/v1/agents/steady/runs")
         # A broken file: SIGHUP and POST /reload both keep the running config and say why.
@@ -133,9 +134,12 @@ async def test_reload_keeps_state_and_a_bad_config_keeps_the_old_one(tmp_path, a
             assert r.status == 422
             err = (await r.json())["error"]
         assert err["code"] == "invalid_config" and len(err["details"]) == 2
-        assert [a["id"] for a in (await d.get_json("/api/v1/agents"))["agents"]] == ["steady"]
+        assert [a["id"] for a in (await d.get_json("/api/v1/agents"))["agents"]] == [
+            "steady", "quiet"]
+        async with d.session() as s, s.post("/api/v1/agents/quiet/pause") as r:
+            assert r.status == 200
         # A good one: the new agent is polled, the kept one keeps its history and verdict.
-        d.config.write_text(agents_config({"steady": agents.url("/ok"),
+        d.config.write_text(agents_config({"steady": agents.url("/ok"), "quiet": agents.url("/ok"),
                                            "newcomer": agents.url("/down")}, interval="30s"))
         async with d.session() as s, s.post("/api/v1/reload") as r:
             assert r.status == 200, await r.text()
@@ -143,6 +147,7 @@ async def test_reload_keeps_state_and_a_bad_config_keeps_the_old_one(tmp_path, a
         agents_now = {a["id"]: a for a in (await d.get_json("/api/v1/agents"))["agents"]}
         assert agents_now["newcomer"]["verdict"] == "DOWN"
         assert agents_now["steady"]["verdict"] == "REACHABLE"
+        assert agents_now["quiet"]["paused"] is True  # a pause survives the reload
         after = await d.get_json("/api/v1/agents/steady/runs")
         assert after["runs"][-len(before["runs"]):] == before["runs"][-len(before["runs"]):]
         changes = await d.get_json("/api/v1/agents/steady/transitions")
@@ -201,3 +206,39 @@ def test_systemd_unit_is_printed():
     assert out.returncode == 0
     assert "ExecReload=/bin/kill -HUP $MAINPID" in out.stdout
     assert "RuntimeDirectory=agentstatus" in out.stdout and " serve " in out.stdout
+
+
+async def test_the_default_socket_is_in_the_runtime_dir(tmp_path, agents):
+    runtime = tmp_path / "xdg"
+    runtime.mkdir(mode=0o700)
+    text = agents_config({"steady": agents.url("/ok")}, interval="30s")
+    d = ServeProcess(tmp_path, text, tcp=False, env={"XDG_RUNTIME_DIR": str(runtime)})
+    d.socket = runtime / "agentstatus" / "api.sock"
+    async with d:
+        assert stat.S_IMODE(d.socket.parent.stat().st_mode) == 0o750
+        assert stat.S_IMODE(d.socket.stat().st_mode) == 0o660
+        async with d.session(None, unix=True) as s, s.get("/api/v1/agents") as r:
+            assert r.status == 200
+
+
+async def test_a_flip_to_down_pages_pagerduty_with_no_dashboard_open(tmp_path, agents):
+    rx = HttpReceiver()
+    rx.default(PD_PATH, PAGERDUTY_OK)
+    await rx.start()
+    try:
+        agents.route("/flip", Reply("4"))
+        text = agents_config({"flip": agents.url("/flip")}, pd_url=rx.url(PD_PATH),
+                             interval="1s")
+        async with ServeProcess(tmp_path, text) as d:
+            assert (await d.get_json("/api/v1/agents/flip"))["verdict"] == "REACHABLE"
+            assert rx.at(PD_PATH) == []
+            agents.route("/flip", Reply(status=503))  # the agent breaks; nobody is watching
+
+            async def paged():
+                return [r.json for r in rx.at(PD_PATH) if r.json["event_action"] == "trigger"]
+
+            (trigger,) = await until(paged, what="the PagerDuty trigger")
+            assert "flip" in trigger["payload"]["summary"]
+            assert (await d.get_json("/api/v1/agents/flip"))["verdict"] == "DOWN"
+    finally:
+        await rx.stop()
