@@ -424,7 +424,18 @@ class AgentStatusApp(App[int]):
     def action_help(self) -> None:
         from .help_screen import HelpScreen
 
-        self.push_screen(HelpScreen(self.key_list()))
+        self.push_screen(HelpScreen(self.key_list(), self.incident_key_list(),
+                                    width=self.size.width))
+
+    def incident_key_list(self) -> list[tuple[str, str, str]]:
+        """(keys, description, binding id) of the incident panel, as the keymap binds them."""
+        from .help_screen import binding_rows
+        from .screens.incident import IncidentScreen
+        from .widgets.scroll_pane import ScrollPane
+
+        keymap = self.monitor.config.keymap
+        return [*binding_rows(IncidentScreen.BINDINGS, keymap),
+                *binding_rows(ScrollPane.BINDINGS, keymap)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not self.leaving

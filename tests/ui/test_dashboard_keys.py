@@ -162,7 +162,7 @@ async def test_question_mark_lists_every_binding() -> None:
         for binding in AgentStatusApp.BINDINGS:
             assert binding.id in ids, binding.id
         # Each key says what it does (its tooltip), not only its one-word footer label.
-        described = {r[2]: r[1] for r in rows}
+        described = {r[2]: str(r[1]) for r in rows}
         for binding in AgentStatusApp.BINDINGS:
             assert described[binding.id] == (binding.tooltip or binding.description)
         assert described["rerun-all"] == "Run every agent now"

@@ -69,3 +69,26 @@ async def test_ctrl_c_quits_like_q(monitor: Monitor, first: tuple[str, ...]) -> 
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_help_at_80_columns_shows_whole_ids_and_the_incident_panel_keys(
+    monitor: Monitor,
+) -> None:
+    from textual.widgets import DataTable
+
+    from agentstatus_tui.ui.help_screen import HelpScreen
+
+    app = fixed_app(monitor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        incident = app.screen.query_one("#help-incident-keys", DataTable)
+        ids = {str(incident.get_row_at(i)[2]) for i in range(incident.row_count)}
+        assert {"incident.next-step", "incident.done", "incident.resolve",
+                "pane.page-down"} <= ids
+        for table in app.screen.query(DataTable):
+            assert table.region.right <= 80, table.id
+            id_column = list(table.columns.values())[2]
+            longest = max(len(str(table.get_row_at(i)[2])) for i in range(table.row_count))
+            assert id_column.width >= longest, table.id

@@ -11,10 +11,16 @@ from textual.containers import VerticalScroll
 
 class ScrollPane(VerticalScroll, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "scroll_up", "scroll", show=False, id="pane.scroll-up"),
-        Binding("down", "scroll_down", "scroll", show=False, id="pane.scroll-down"),
-        Binding("pageup", "page_up", "page up", show=False, id="pane.page-up"),
-        Binding("pagedown", "page_down", "page down", show=False, id="pane.page-down"),
-        Binding("home", "scroll_home", "top", show=False, id="pane.top"),
-        Binding("end", "scroll_end", "end", show=False, id="pane.end"),
+        Binding("up", "scroll_up", "scroll", show=False, id="pane.scroll-up",
+                tooltip="Scroll up a line (tab: the step or the timeline)"),
+        Binding("down", "scroll_down", "scroll", show=False, id="pane.scroll-down",
+                tooltip="Scroll down a line"),
+        Binding("pageup", "page_up", "page up", show=False, id="pane.page-up",
+                tooltip="Scroll up a page"),
+        Binding("pagedown", "page_down", "page down", show=False, id="pane.page-down",
+                tooltip="Scroll down a page"),
+        Binding("home", "scroll_home", "top", show=False, id="pane.top",
+                tooltip="Scroll to the top"),
+        Binding("end", "scroll_end", "end", show=False, id="pane.end",
+                tooltip="Scroll to the end"),
     ]
