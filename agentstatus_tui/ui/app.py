@@ -89,7 +89,7 @@ class AgentStatusApp(App[int]):
     .-narrow DetailPane #detail-left { width: 1fr; height: auto; }
     .-narrow DetailPane #detail-right { width: 1fr; height: 1fr; border-left: none; padding-left: 0; }
     .-narrow DetailPane #last-failure { margin-top: 0; max-height: 2; }
-    .-narrow DetailPane Sparkline { margin-bottom: 0; }
+    .-narrow DetailPane LatencyBars { margin-bottom: 0; }
     .-narrow DetailPane #history-label { display: none; }
     HistoryScreen.-narrow #history-body { layout: vertical; }
     """

@@ -21,6 +21,7 @@ from ..engine.text import uptime as uptime
 from ..engine.text import when as when
 
 REACHABLE_MARK = "·"
+SKIPPED_MARK = "?"  # gold prompts configured, none ran: the semantic check did not run
 IN_FLIGHT_MARK = "~"
 
 # Short forms for narrow terminals. Words stay words (no colour needed to read them).
@@ -42,14 +43,27 @@ _SHORT_ERROR = {
 }
 
 
-def verdict_word(verdict: Verdict, *, short: bool = False) -> str:
+def verdict_word(verdict: Verdict, *, short: bool = False, eval_skipped: bool = False) -> str:
     """The word shown for a verdict. REACHABLE (up, but no gold prompt checks the answers)
-    reads as UP with a mark; JSON and history keep the full word."""
+    reads as UP with a mark: `UP·` when the agent has no gold prompts, `UP?` when it has
+    some but none ran (`eval_skipped`); JSON and history keep the full word."""
+    if verdict is Verdict.REACHABLE and eval_skipped:
+        return "UP" + SKIPPED_MARK
     if short:
         return _SHORT_VERDICT[verdict]
     if verdict is Verdict.REACHABLE:
         return "UP" + REACHABLE_MARK
     return verdict.value
+
+
+def eval_skipped(gold_prompts: int, stats: Stats | None) -> bool:
+    """Gold prompts are configured but none got a slot in this run."""
+    return gold_prompts > 0 and stats is not None and not stats.discarded and stats.gold == 0
+
+
+def runs(n: int) -> str:
+    """`last run`, `last 12 runs`."""
+    return "last run" if n == 1 else f"last {n} runs"
 
 
 def error_code(code: str, *, short: bool = False) -> str:
@@ -67,12 +81,13 @@ def top_error(errors: Mapping[str, int]) -> str | None:
     return min(errors.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-def region_cell(verdict: Verdict, stats: Stats | None, *, short: bool = False) -> str:
+def region_cell(verdict: Verdict, stats: Stats | None, *, short: bool = False,
+                eval_skipped: bool = False) -> str:
     """One region's cell: `UP 245ms`, `DEGRADED 4.2s`, `DOWN HTTP_503`, `UNKNOWN`.
 
     DOWN shows why (its top error code); other verdicts show the median latency, or the
     top error when nothing answered."""
-    word = verdict_word(verdict, short=short)
+    word = verdict_word(verdict, short=short, eval_skipped=eval_skipped)
     if verdict is Verdict.UNKNOWN or stats is None or stats.discarded:
         return word
     err = top_error(stats.errors)

@@ -33,5 +33,10 @@ async def test_alert_log_lists_deliveries_and_the_attempts_of_the_selected_one(t
             await pilot.press("down")
             after = str(app.screen.query_one("#alerts-attempts", Static).render())
             assert after.startswith("attempts of alert") and after != text
+            # j/k move in every list, as in the agent grid
+            await pilot.press("j")
+            assert table.cursor_row == 2
+            await pilot.press("k", "k")
+            assert table.cursor_row == 0
             whole = "".join(str(c) for r in rows for c in r) + text + after
             assert DEMO_ROUTING_KEY not in whole

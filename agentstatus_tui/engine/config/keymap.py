@@ -11,7 +11,8 @@ DASHBOARD = frozenset({
     "rerun", "rerun-all", "pause", "incident", "history", "filter", "alerts",
     "next-theme", "help", "quit", "quit-ctrl-c", "suspend", "clear-filter", "up", "down",
 })
-SCREENS = frozenset({"help-close", "history-close", "alerts-close", "confirm.yes", "confirm.no"})
+SCREENS = frozenset({"help-close", "history-close", "alerts-close", "confirm.yes", "confirm.no",
+                     "list.down", "list.up"})
 INCIDENT_PANEL = frozenset({
     "incident.back", "incident.next-step", "incident.step-down", "incident.step-up",
     "incident.acknowledge", "incident.post-slack", "incident.note", "incident.item-down",

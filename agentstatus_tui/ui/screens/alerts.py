@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 from ...engine import events
 from ...engine.secrets import redact
 from .. import format as fmt
+from ..widgets.list_table import ListTable
 
 LOG_LIMIT = 200
 
@@ -85,7 +86,7 @@ class AlertsScreen(Screen[None]):
         self._ready = False
         # Kept, never looked up: alert events may arrive before compose or while the
         # app closes.
-        self._table: DataTable[str] = DataTable(id="alerts-log", cursor_type="row")
+        self._table = ListTable(id="alerts-log", cursor_type="row")
         self._empty = Static("", id="alerts-empty")
         self._attempts = Static("", id="alerts-attempts")
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Sparkline, Static
+from textual.widgets import Footer, Static
 
 from ...engine import events
 from ...engine.history import uptime
@@ -17,6 +17,8 @@ from ...engine.model import Verdict
 from ...engine.text import duration
 from .. import format as fmt
 from ..widgets.grid import StyledCell, verdict_component
+from ..widgets.latency_bars import LatencyBars
+from ..widgets.list_table import ListTable
 
 WEEK = 7 * 86400.0
 MAX_TRANSITIONS = 500
@@ -53,7 +55,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen { layout: vertical; }
     HistoryScreen #history-title { height: 1; background: $panel; padding: 0 1; text-style: bold; }
     HistoryScreen #history-uptime { height: 1; padding: 0 1; }
-    HistoryScreen Sparkline { height: 2; margin: 0 1; }
+    HistoryScreen LatencyBars { height: 1; margin: 0 1; }
     HistoryScreen #history-body { height: 1fr; }
     HistoryScreen #history-body > Vertical { width: 1fr; }
     HistoryScreen .label { color: $muted; padding: 0 1; }
@@ -75,9 +77,9 @@ class HistoryScreen(Screen[None]):
         # app closes.
         self._title = Static("", id="history-title")
         self._uptime = Static("", id="history-uptime")
-        self._spark = Sparkline([], id="history-spark")
-        self._changes: DataTable[Any] = DataTable(id="history-transitions", cursor_type="row")
-        self._outages: DataTable[Any] = DataTable(id="history-outages", cursor_type="row")
+        self._spark = LatencyBars(id="history-spark")
+        self._changes = ListTable(id="history-transitions", cursor_type="row")
+        self._outages = ListTable(id="history-outages", cursor_type="row")
 
     @property
     def state(self) -> Any:
@@ -113,7 +115,7 @@ class HistoryScreen(Screen[None]):
             title += f" for {fmt.coarse_duration(now - st.since)}"
         self._title.update(title)
         self._uptime.update(uptime_text(st))
-        self._spark.data = [p for p in st.points if p is not None]
+        self._spark.points = st.points
         changes = agent_transitions(self.monitor, self.agent_id)
         table = self._changes
         table.clear()

@@ -8,20 +8,24 @@ from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import DataTable, Static
 
 from ...engine.model import Verdict
 from ...engine.secrets import redact
 from ...engine.text import duration
 from .. import format as fmt
 from .grid import StyledCell, set_cell_quietly, verdict_component
+from .latency_bars import LatencyBars
+from .list_table import ListTable
 
 REGION_COLUMNS = ("REGION", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS")
 
 
 def title_text(state: Any, now: float) -> str:
     """`Support Bot · UP for 14h 41m` — minutes at most, so it rarely changes."""
-    verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict)
+    last = state.last.overall if state.last is not None else None
+    skipped = fmt.eval_skipped(len(state.agent.gold_prompts), last)
+    verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict, eval_skipped=skipped)
     if state.since is None:
         return f"{state.agent.name} · {verdict}"
     return f"{state.agent.name} · {verdict} for {fmt.coarse_duration(now - state.since)}"
@@ -45,10 +49,13 @@ def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
             )
             continue
         missing_eval = "n/a" if not state.agent.gold_prompts else fmt.NONE
+        if fmt.eval_skipped(len(state.agent.gold_prompts), stats):
+            missing_eval = "not run"
         rows.append(
             (
                 (region, None),
-                (fmt.verdict_word(stats.verdict), verdict_component(stats.verdict)),
+                (fmt.verdict_word(stats.verdict, eval_skipped=fmt.eval_skipped(
+                    len(state.agent.gold_prompts), stats)), verdict_component(stats.verdict)),
                 (fmt.latency(stats.ttfb_p50), None),
                 (fmt.latency(stats.ttfb_p95), None),
                 (fmt.percent(stats.reachability, none=fmt.NONE), None),
@@ -72,6 +79,22 @@ def failure_text(state: Any, secrets: Iterable[str]) -> str:
     body = fmt.snippet(f.detail or f.answer or "", 200)
     text = head + ("\n" + body if body else "")
     return redact(text, secrets)
+
+
+def latency_label(state: Any) -> str:
+    """`p50 latency, last 12 runs (0–1.4s) · 310ms now` (the bars' scale in brackets); a
+    DOWN agent says so rather than show the latency of its failing answers as now's."""
+    points = list(state.points)
+    answered = [p for p in points if p is not None]
+    if state.last is None or not answered:
+        return "p50 latency: no answer yet"
+    head = f"p50 latency, {fmt.runs(len(points))} (0–{fmt.latency(max(answered))})"
+    latest = points[-1]
+    if state.verdict is Verdict.DOWN:
+        return f"{head} · DOWN now"
+    if latest is None:
+        return f"{head} · no answer now"
+    return f"{head} · {fmt.latency(latest)} now"
 
 
 def history_rows(state: Any, now: float) -> list[tuple[str, str, str, str | None]]:
@@ -102,7 +125,7 @@ class DetailPane(Vertical):
     DetailPane #history { height: 1fr; }
     DetailPane .label { color: $muted; }
     DetailPane #last-failure { height: auto; max-height: 3; margin-top: 1; }
-    DetailPane Sparkline { height: 1; margin-bottom: 1; }
+    DetailPane LatencyBars { height: 1; margin-bottom: 1; }
     DetailPane > .verdict--up { color: $verdict-up; text-style: $verdict-up-style; }
     DetailPane > .verdict--degraded { color: $verdict-degraded; text-style: $verdict-degraded-style; }
     DetailPane > .verdict--down { color: $verdict-down; text-style: $verdict-down-style; }
@@ -119,7 +142,8 @@ class DetailPane(Vertical):
         self._title = ""
         self._regions: list[Any] = []
         self._failure = ""
-        self._points: list[float] = []
+        self._points: list[float | None] = []
+        self._spark_text = ""
         self._history: list[Any] = []
         self.redraws = 0
         # Parts are built here and kept, never looked up: the App may hand a state over
@@ -131,7 +155,7 @@ class DetailPane(Vertical):
         self._failure_box = Static("", id="last-failure")
         self._spark_label = Static("p50 latency, recent runs", classes="label",
                                    id="spark-label")
-        self._spark = Sparkline([], id="sparkline")
+        self._spark = LatencyBars(id="sparkline")
         self._history_table = HistoryTable(id="history", cursor_type="row")
         self._ready = False
         self._waiting: Any | None = None
@@ -192,15 +216,11 @@ class DetailPane(Vertical):
             self._failure = failure
             self._failure_box.update(failure)
             self.redraws += 1
-        points = [p for p in state.points if p is not None]
-        if points != self._points:
-            self._points = points
-            self._spark.data = points
-            label = (
-                f"p50 latency, last {len(points)} runs · {fmt.latency(points[-1])} now"
-                if points
-                else "p50 latency: no answer yet"
-            )
+        points = list(state.points)
+        label = latency_label(state)
+        if points != self._points or label != self._spark_text:
+            self._points, self._spark_text = points, label
+            self._spark.points = points
             self._spark_label.update(label)
             self.redraws += 1
         history = history_rows(state, now)
@@ -230,5 +250,5 @@ class DetailPane(Vertical):
         return self._failure
 
 
-class HistoryTable(DataTable[Any]):
+class HistoryTable(ListTable):
     """The verdict history list: focusable (tab) so it scrolls with the arrow keys."""

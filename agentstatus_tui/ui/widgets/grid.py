@@ -65,7 +65,7 @@ class GridPlan:
 
     @property
     def verdict_width(self) -> int:
-        return 4 if self.short else 8
+        return 7 if self.short else 8  # "PAUSED" in both (a paused agent is not UNKNOWN)
 
     @property
     def region_width(self) -> int:
@@ -117,7 +117,9 @@ def row_texts(
     if len(name) > plan.name_width:
         name = name[: plan.name_width - 1] + "…"
     out["name"] = (name, None)
-    word = "PAUSED" if paused and not plan.short else fmt.verdict_word(verdict, short=plan.short)
+    skipped = fmt.eval_skipped(len(agent.gold_prompts), last.overall if last else None)
+    word = "PAUSED" if paused else fmt.verdict_word(verdict, short=plan.short,
+                                                     eval_skipped=skipped)
     out["verdict"] = (word, verdict_component(verdict))
     region_verdicts: Mapping[str, Verdict] = getattr(state, "region_verdicts", None) or {}
     for region in plan.regions:
@@ -128,12 +130,16 @@ def row_texts(
         rv = region_verdicts.get(region) or (stats.verdict if stats else Verdict.UNKNOWN)
         if paused:
             rv, stats = Verdict.UNKNOWN, None
-        out["r:" + region] = (fmt.region_cell(rv, stats, short=plan.short), verdict_component(rv))
+        cell = fmt.region_cell(rv, stats, short=plan.short,
+                               eval_skipped=fmt.eval_skipped(len(agent.gold_prompts), stats))
+        out["r:" + region] = (cell, verdict_component(rv))
     if plan.eval:
         if last is None:
             text = fmt.NONE
         elif not agent.gold_prompts:
             text = "n/a"  # no semantic check configured: the verdict is REACHABLE at best
+        elif skipped:
+            text = "skip"  # configured, but no gold prompt got a slot this run
         else:
             text = fmt.percent(last.overall.eval_pass, none=fmt.NONE)
         out["eval"] = (text, None)

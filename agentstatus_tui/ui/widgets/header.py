@@ -8,9 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from ...engine.alerts.outbox import AlertHealth, ChannelFailure
 from ...engine.model import Verdict
@@ -115,9 +114,9 @@ def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str
     return ("", counts[-1], "", "")
 
 
-class StatusHeader(Static):
-    """One line drawn from plain data: no parts to look up, so engine events may reach
-    `show` before it is mounted (a loaded machine) or while the app closes."""
+class StatusHeader(Widget):
+    """One line drawn from plain data at render time: no parts to look up, so engine events
+    may reach `show` before it is mounted (a loaded machine) or while the app closes."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"header--title", "header--loud"}
     DEFAULT_CSS = """
@@ -129,12 +128,11 @@ class StatusHeader(Static):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self._texts: dict[str, str] = {}
         self._counts: list[str] = [""]
         self._paging = Paging(("",))
-        self._shown: tuple[str, str, str, str] | None = None
-        self._width = 0
+        self._shown: tuple[str, str, str, str] = ("", "", "", "")
 
     def show(self, states: Iterable[Any], health: AlertHealth | None, *,
              configured: bool = True) -> None:
@@ -144,49 +142,31 @@ class StatusHeader(Static):
         self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
                        "last-run": last_run_text(states)}
         self.set_class(bool(health and health.failing), "-paging-failing")
-        self._redraw()
-
-    def on_mount(self) -> None:
-        # Colours are looked up when the line is built: build it again for a new theme.
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
-        self._redraw()
-
-    def _redraw(self) -> None:
-        self._shown = None
-        self._layout()
+        self.refresh()
 
     @property
     def paging_failing(self) -> bool:
         return self.has_class("-paging-failing")
 
-    def on_resize(self) -> None:
-        self._layout()
-
-    def _layout(self) -> None:
-        if not self.is_mounted:
-            return  # drawn on mount from what `show` kept
-        # Not laid out yet: no width to fit, the full line (a resize fits it).
-        width = self.content_region.width or 1000
-        shown = fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""))
-        if shown == self._shown and width == self._width:
-            return
-        self._shown, self._width = shown, width
-        title, counts, alerts, last = shown
+    def render(self) -> Text:
+        width = self.content_region.width or 1000  # not laid out yet: the full line
+        self._shown = fit(width, self._counts, self._paging.variants,
+                          self._texts.get("last-run", ""))
+        title, counts, alerts, last = self._shown
         left = Text()
         if title:
-            left.append(title, style=self._style("header--title"))
+            left.append(title, style=self.get_component_rich_style("header--title",
+                                                                   partial=True))
             left.append(" " * GAP)
         left.append(counts)
         right = Text()
         if alerts:
-            right.append(alerts, style=self._style("header--loud") if self._paging.loud else "")
+            loud = self.get_component_rich_style("header--loud", partial=True)
+            right.append(alerts, style=loud if self._paging.loud else "")
         if last:
             right.append((" " * GAP if alerts else "") + last)
         gap = max(GAP, width - len(left) - len(right)) if width < 1000 else GAP
-        self.update(left + Text(" " * gap) + right)
-
-    def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="crop")
 
     def text(self, part: str) -> str:
         """The full text of a part (`counts`, `alerts`, `last-run`), however narrow."""
@@ -194,4 +174,4 @@ class StatusHeader(Static):
 
     def shown(self) -> str:
         """The line as drawn at the current width."""
-        return (GAP * " ").join(p for p in self._shown or () if p)
+        return (GAP * " ").join(p for p in self._shown if p)
