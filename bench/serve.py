@@ -7,8 +7,10 @@ process (answers after 50 ms). Measures, while polling goes on:
   - GET /api/v1/agents latency (p50, p99) over sequential requests;
   - GET /metrics scrape time (p50, p99);
   - 50 SSE clients: from a POST /run to its run_started event at every client (p50, p99);
-  - daemon CPU (% of one core) and RSS at the start and end of an idle window.
-Goals (DESIGN §11): /agents p99 < 20 ms, a scrape < 50 ms, events p99 < 50 ms.
+  - daemon CPU (% of one core) and RSS at the start and end of an idle window, then the
+    same config polled by the Monitor alone (no API) over the same window.
+Goals: /agents p99 < 20 ms, a scrape < 50 ms, events p99 < 50 ms, daemon CPU no more than
+the Monitor alone + 1 point, RSS flat (run --idle 600 for the 10-minute soak).
 
 Usage: python bench/serve.py [--agents 500] [--regions 3] [--clients 50] [--idle 60]
 Figures depend on the machine and on what else runs on it.
@@ -36,6 +38,19 @@ sys.path.insert(0, str(HERE))
 from engine import serve as fast_agent  # noqa: E402  (bench/engine.py's agent)
 
 TOKEN = "bench-token-0123456789abcdef"
+MONITOR_ALONE = """
+import asyncio, sys
+from agentstatus_tui.engine.config.load import load_config
+from agentstatus_tui.engine.monitor import Monitor
+
+async def main():
+    async with Monitor.open(load_config(sys.argv[1]), data_dir=sys.argv[2]) as mon:
+        mon.load_history()
+        await mon.start()
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
 
 
 def free_port() -> int:
@@ -175,6 +190,20 @@ async def bench(args: argparse.Namespace) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
+    try:
+        alone = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", MONITOR_ALONE, str(tmp / "agents.yaml"), str(tmp / "alone"),
+            env={**os.environ, "BENCH_TOKEN": TOKEN}, stderr=asyncio.subprocess.DEVNULL)
+        await asyncio.sleep(max(15.0, ready * 2))  # its first round
+        cpu0, t0 = cpu_seconds(alone.pid), time.monotonic()
+        await asyncio.sleep(args.idle)
+        cpu1, t1 = cpu_seconds(alone.pid), time.monotonic()
+        print(f"the Monitor alone, same agents ({args.idle:.0f} s): CPU "
+              f"{(cpu1 - cpu0) / (t1 - t0) * 100:.1f} % of a core, RSS "
+              f"{rss_mb(alone.pid):.0f} MB")
+        alone.send_signal(signal.SIGTERM)
+        await alone.wait()
+    finally:
         agent.terminate()
 
 

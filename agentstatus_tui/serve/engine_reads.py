@@ -5,7 +5,6 @@ these and never reach into the Monitor themselves."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -58,10 +57,6 @@ def _view(st: AgentState) -> AgentView:
 def config(monitor: Monitor) -> Config:
     cfg: Config = monitor.config
     return cfg
-
-
-def clock(monitor: Monitor) -> float:
-    return float(monitor.clock())
 
 
 # ---------------------------------------------------------------- history
@@ -141,6 +136,3 @@ def paused_ids(monitor: Monitor) -> set[str]:
 def known_ids(monitor: Monitor) -> Iterable[str]:
     return monitor.states.keys()
 
-
-def now() -> float:
-    return time.time()

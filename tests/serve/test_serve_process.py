@@ -242,3 +242,15 @@ async def test_a_flip_to_down_pages_pagerduty_with_no_dashboard_open(tmp_path, a
             assert (await d.get_json("/api/v1/agents/flip"))["verdict"] == "DOWN"
     finally:
         await rx.stop()
+
+
+async def test_a_store_that_cannot_be_opened_is_one_line_and_exit_3(tmp_path, agents):
+    text = agents_config({"steady": agents.url("/ok")}, interval="30s")
+    d = ServeProcess(tmp_path, text, socket=True)
+    d.data_dir.write_text("not a directory")
+    proc = await asyncio.create_subprocess_exec(*d.command(), env=d.env,
+                                                stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 3
+    assert b"store failed" in err and b"Traceback" not in err
+    assert not d.socket.exists()
