@@ -198,12 +198,11 @@ class _ConfigReader:
     def read(self, text: str) -> Config | None:
         r = self.r
         root = r.compose(text)
-        if root is INVALID:
-            return None
-        if root is None or r.is_null(root):
+        if not isinstance(root, Node) or r.is_null(root):
+            if root is INVALID:
+                return None
             r.error(1, "", "the config is empty: it needs at least an agents: list")
             return None
-        assert isinstance(root, Node)
         top = r.mapping(root, "", keys=TOP_KEYS, required=("agents",), allow_null=False)
         if not isinstance(top, dict):
             return None
@@ -288,7 +287,7 @@ class _ConfigReader:
         values: dict[str, float] = {}
         for key, field in fields.items():
             value = r.number(field.node, field.path, THRESHOLD)
-            if value is not INVALID:
+            if isinstance(value, float):
                 values[key] = value
         thresholds = Thresholds(**values)
         if thresholds.down_below > thresholds.degraded_below:
@@ -576,25 +575,25 @@ class _ConfigReader:
                 if isinstance(value, str):
                     out.append(Expectation("equals", value))
             elif kind == "regex":
-                value = r.text(node, path)
-                if isinstance(value, str):
-                    problem = regex_problem(value)
+                pattern = r.text(node, path)
+                if isinstance(pattern, str):
+                    problem = regex_problem(pattern)
                     if problem:
                         r.error(node, path, problem)
                     else:
-                        out.append(Expectation("regex", value))
+                        out.append(Expectation("regex", pattern))
             elif kind == "json":
-                value = r.boolean(node, path)
-                if value is False:
+                wanted = r.boolean(node, path)
+                if wanted is False:
                     r.error(
                         node, path, "json: false checks nothing (write json: true or remove it)"
                     )
-                elif value is True:
+                elif wanted is True:
                     out.append(Expectation("json", True))
             elif kind == "max_ttfb":
-                value = r.duration(node, path, MAX_TTFB)
-                if isinstance(value, float):
-                    out.append(Expectation("max_ttfb", value))
+                seconds = r.duration(node, path, MAX_TTFB)
+                if isinstance(seconds, float):
+                    out.append(Expectation("max_ttfb", seconds))
         return tuple(out) if r.error_count == before and out else INVALID
 
     def _alerts(self, node: Node, path: str) -> Any:

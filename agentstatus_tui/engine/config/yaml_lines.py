@@ -303,7 +303,7 @@ class Reader:
         if text == node.value:
             return _Scalar(node.tag, text, substituted=False)
         # A value from the environment is typed by its text, so `port: ${SMTP_PORT}` works.
-        tag = _RESOLVER.resolve(ScalarNode, text, (True, False))
+        tag = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
         return _Scalar(tag, text, substituted=True)
 
     def _substitute(self, node: ScalarNode, path: str) -> str | _Invalid:
