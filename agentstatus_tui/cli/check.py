@@ -102,13 +102,19 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    failing: list[StoreError] = []  # the store could not be written during the round
+
     async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
             started = mon.clock()
             results = await mon.run_round(deliver_deadline=args.alert_deadline)
             paging = None
-            if mon.alerts is not None:
+            try:
                 paging = delivery_report(mon.alerts, started, len(mon.config.channels))
+            except (StoreError, sqlite3.Error) as exc:
+                mon.writer.health.failed(exc)
+            if mon.store_failure is not None:
+                failing.append(mon.store_failure)
             return mon.config, results, paging
 
     try:
@@ -118,13 +124,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     by_id = {r.agent_id: r for r in results}
     verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in config.agents]
     code = EXIT_CODES[most_urgent(verdicts)] if verdicts else 3
+    if failing:  # nothing was saved: not OK, whatever the agents said (DOWN still wins)
+        code = code if code == EXIT_CODES[Verdict.DOWN] else EXIT_STORE_FAILED
     if args.json:
         doc = check_document(config, by_id)
         if paging is not None:
             doc["alerts"] = alerts_document(paging, config.secrets)
+        if failing:
+            doc["store"] = {"ok": False, "error": str(failing[0])}
         print(json.dumps(doc, indent=1))
     else:
-        print(nagios_line(verdicts))
+        line = nagios_line(verdicts)
+        print(store_failing_line(line, code, failing[0]) if failing else line)
         for agent in config.agents:
             print(redact(agent_line(agent.name, by_id.get(agent.id)), config.secrets))
     # Undelivered pages go to stderr in both forms (cron mails it); the exit code stays
@@ -146,6 +157,13 @@ def store_failed(args: argparse.Namespace, exc: BaseException) -> int:
         print(f"AGENTSTATUS UNKNOWN - {line}")
     print(f"agentstatus: {line}", file=sys.stderr)
     return EXIT_STORE_FAILED
+
+
+def store_failing_line(line: str, code: int, failure: StoreError) -> str:
+    """The Nagios line of a round whose results could not be saved:
+    `AGENTSTATUS UNKNOWN - STORE FAILING (database or disk is full): 300 UP | …`."""
+    summary = line.split(" - ", 1)[1]
+    return f"AGENTSTATUS {NAGIOS_STATE[code]} - STORE FAILING ({failure.cause}): {summary}"
 
 
 def nagios_line(verdicts: list[Verdict]) -> str:

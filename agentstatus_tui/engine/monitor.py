@@ -23,6 +23,8 @@ from .events import (
     Subscriber,
     TransitionEvent,
 )
+from .history.db import StoreError
+from .history.health import is_store_failure
 from .history.records import Transition
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
 from .probe.prober import Prober, ProbeReply
@@ -164,6 +166,12 @@ class Monitor:
 
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
         return self.hub.subscribe(fn)
+
+    @property
+    def store_failure(self) -> StoreError | None:
+        """Set while the store cannot be written (full, read-only, corrupt): runs are not
+        saved and DOWN pages go out directly. The dashboard shows STORE FAILING."""
+        return self.writer.health.failure
 
     def publish(self, event: Event) -> None:
         self.hub.publish(event)
@@ -364,9 +372,29 @@ class Monitor:
     ) -> list[Transition]:
         try:
             return list(await self.writer.record(result, stale_after=stale_after))
-        except Exception:
-            log.exception("storing the run of %s failed", result.agent_id)
+        except Exception as exc:
+            if not is_store_failure(exc):
+                log.exception("storing the run of %s failed", result.agent_id)
+                return []
+            return self._unstored(result)
+
+    def _unstored(self, result: RunResult) -> list[Transition]:
+        """The store could not take the run (said once by its health): the overall
+        verdict change is kept in memory and paged directly, since the outbox lives in
+        the same failing store."""
+        st = self.states[result.agent_id]
+        if result.verdict == st.verdict:
             return []
+        self.alerts.page_unstored(result, st.verdict)
+        return [Transition(0, result.agent_id, None, result.finished_at, st.verdict,
+                           result.verdict)]
+
+    def _store_trouble(self, exc: Exception, what: str, *args: object) -> None:
+        """A failing store is said once (its health); anything else is a bug, logged."""
+        if is_store_failure(exc):
+            self.writer.health.failed(exc)
+        else:
+            log.exception(what, *args)
 
     def _apply_run(
         self, st: AgentState, result: RunResult, transitions: list[Transition]
@@ -394,8 +422,8 @@ class Monitor:
     def _uptime(self, st: AgentState) -> dict[str, float | None]:
         try:
             return self.store.uptimes(st.agent.id, self.clock())
-        except Exception:
-            log.exception("uptime of %s failed", st.agent.id)
+        except Exception as exc:
+            self._store_trouble(exc, "uptime of %s failed", st.agent.id)
             return st.uptime
 
     def _after_run(self, result: RunResult | None = None) -> None:
@@ -406,12 +434,12 @@ class Monitor:
             new = self.alerts.process_transitions(results)
             if new and self._started:
                 self.alerts.kick()
-        except Exception:
-            log.exception("alert rules failed")
+        except Exception as exc:
+            self._store_trouble(exc, "alert rules failed")
         try:
             self.incidents.process(results)
-        except Exception:
-            log.exception("incident tracking failed")
+        except Exception as exc:
+            self._store_trouble(exc, "incident tracking failed")
 
     async def _store_unknown(self, agent_id: str, at: float) -> None:
         try:

@@ -224,7 +224,8 @@ class AgentStatusApp(App[int]):
 
     def _show_header(self) -> None:
         self.header.show(self.states.values(), self.alert_health,
-                         configured=bool(self.monitor.config.channels))
+                         configured=bool(self.monitor.config.channels),
+                         store_failing=self.monitor.store_failure is not None)
 
     def _read_alert_health(self) -> AlertHealth | None:
         try:

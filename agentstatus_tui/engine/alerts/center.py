@@ -9,11 +9,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 import httpx
 
 from ..events import AlertChanged
+from ..history.db import failure_cause
+from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from . import channels as senders
 from .channels import DeliveryResult
@@ -37,6 +40,7 @@ MANUAL_TYPES: Mapping[str, tuple[str, ...]] = {
     "resolve": ("pagerduty", "slack", "statuspage"),
     "notify": ("slack", "webhook", "email"),
 }
+DIRECT_TRIES = 3  # a page sent without the outbox (a failing store): tries, no more
 RETENTION = 90 * 86400.0  # delivered / failed alerts are kept this long for the log
 
 
@@ -80,6 +84,9 @@ class AlertCenter:
             give_up_after=give_up_after,
             lease_wait=lease_wait,
         )
+        # Pages sent straight from memory while the store cannot queue them.
+        self._direct: set[asyncio.Task[None]] = set()
+        self._direct_pages: dict[str, PageState] = {}
         self._init_cursor(backfill)
         with contextlib.suppress(Exception):
             self.outbox.prune(clock() - RETENTION)
@@ -266,11 +273,66 @@ class AlertCenter:
 
     async def deliver_pending(self, deadline: float | None = None) -> AlertHealth:
         """Deliver pending alerts (with retries) until all are done or `deadline`
-        (epoch seconds, as `time.time()`); what is left stays in the outbox."""
+        (epoch seconds, as `time.time()`); what is left stays in the outbox. Pages sent
+        directly (a failing store) are waited for too."""
         if deadline is None:
             deadline = self.clock() + 30.0
-        await self.outbox.deliver_pending(deadline)
-        return self.outbox.health()
+        if self._direct:
+            await asyncio.wait(set(self._direct), timeout=max(0.0, deadline - self.clock()))
+        try:
+            await self.outbox.deliver_pending(deadline)
+            return self.outbox.health()
+        except Exception as exc:
+            if not is_store_failure(exc):
+                raise
+            return AlertHealth(pending=0, failed=0, last_error=failure_cause(exc))
+
+    # ------------------------------------------------------------------ a failing store
+
+    def page_unstored(self, result: RunResult, previous: Verdict) -> None:
+        """The store could not take `result`, so no transition reaches the outbox: page
+        its verdict change from memory instead. Best effort: a few tries within the
+        attempt timeout, nothing persisted (the alert says so), the page state kept in
+        memory so the same outage is not paged twice by this process."""
+        agent = next((a for a in self.config.agents if a.id == result.agent_id), None)
+        if agent is None or result.verdict == previous:
+            return
+        state = self._direct_pages.get(agent.id)
+        if state is None:
+            try:
+                state = self._state(agent.id)
+            except Exception:  # the store cannot say what was paged: page
+                state = CLOSED
+        at = result.finished_at
+        decision, new_state = decide_alert(agent.id, agent.alerts, state, previous,
+                                           result.verdict, at)
+        self._direct_pages[agent.id] = new_state
+        if decision is None:
+            return
+        facts = self._facts(agent, decision, previous, result.verdict, at, result)
+        facts = replace(facts, details={**facts.details, "persisted": False})
+        loop = asyncio.get_running_loop()
+        for alert in self._fan_out(agent, facts, decision, None):
+            task = loop.create_task(self._send_direct(alert),
+                                    name=f"alerts:direct:{alert.channel}:{agent.id}")
+            self._direct.add(task)
+            task.add_done_callback(self._direct.discard)
+
+    async def _send_direct(self, alert: NewAlert) -> None:
+        timeout = self.outbox.attempt_timeout
+        result = DeliveryResult(False, error="not sent")
+        for attempt in range(1, DIRECT_TRIES + 1):
+            result = await self._deliver_one(alert.channel, alert.facts, timeout)
+            if result.ok or not result.retriable or attempt == DIRECT_TRIES:
+                break
+            await asyncio.sleep(min(self.outbox.backoff(attempt, result.retry_after), 5.0))
+        if result.ok:
+            log.info("%s of %s sent directly through %s (the store is failing: not saved)",
+                     alert.event, alert.agent_id, alert.channel)
+        else:
+            log.error("%s of %s NOT delivered through %s (the store is failing: it will not"
+                      " be retried): %s", alert.event, alert.agent_id, alert.channel,
+                      result.error)
 
     async def _deliver_one(self, channel_name: str, facts: AlertFacts,
                            timeout: float) -> DeliveryResult:
@@ -290,6 +352,8 @@ class AlertCenter:
         return self._client
 
     async def aclose(self) -> None:
+        for task in list(self._direct):
+            task.cancel()
         await self.outbox.aclose()
         if self._client is not None:
             with contextlib.suppress(Exception):

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from ..model import RunResult
+from .health import StoreHealth, is_store_failure
 from .records import Transition
 from .store import Store
 
@@ -23,6 +24,10 @@ class _Stop:
 _STOP = _Stop()
 
 
+def _nothing() -> None:
+    """A flush: writes nothing, so it proves nothing about the store's health."""
+
+
 class StoreWriter:
     """Writes off the UI event loop: one background thread owns `store` (its connection)
     and commits queued runs in batches, one transaction per batch. A future resolves
@@ -33,6 +38,7 @@ class StoreWriter:
         self.store = store
         self.retention = retention
         self.batch_size = batch_size
+        self.health = StoreHealth(store.path)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
@@ -49,7 +55,7 @@ class StoreWriter:
 
     async def flush(self) -> None:
         """Wait until everything queued before this call is committed."""
-        await self._submit(lambda: None)
+        await self._submit(_nothing)
 
     def close(self) -> None:
         """Commit what is queued, stop the thread, close the connection. Idempotent."""
@@ -90,14 +96,24 @@ class StoreWriter:
             if self.retention:
                 try:
                     self.store.maybe_prune(self.retention)
-                except Exception:
-                    log.exception("pruning old runs failed")
+                except Exception as exc:
+                    if is_store_failure(exc):
+                        self.health.failed(exc)
+                    else:
+                        log.exception("pruning old runs failed")
 
     def _run_batch(self, batch: list[Any]) -> None:
         try:
             with self.store.transaction():
                 results = [fn(*args) for fn, args, _, _ in batch]
-        except Exception:
+        except Exception as exc:
+            if is_store_failure(exc):
+                # The disk or the file failed, not one job: every job fails alike, and
+                # the failure is said once (health), not once per run.
+                err = self.health.failed(exc)
+                for _, _, loop, fut in batch:
+                    _resolve(loop, fut, exc=err)
+                return
             # One bad job must not lose the others: retry each on its own.
             for fn, args, loop, fut in batch:
                 try:
@@ -108,6 +124,8 @@ class StoreWriter:
                 else:
                     _resolve(loop, fut, value)
             return
+        if any(fn is not _nothing for fn, _, _, _ in batch):
+            self.health.ok()  # a run went in: the store works (again)
         for (_, _, loop, fut), value in zip(batch, results, strict=True):
             _resolve(loop, fut, value)
 

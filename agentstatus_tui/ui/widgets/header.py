@@ -92,6 +92,11 @@ def paging(health: AlertHealth | None, *, configured: bool) -> Paging:
     return Paging(("alerts: ok", ""))
 
 
+# The store cannot be written: louder than any paging trouble, since nothing is saved.
+STORE_FAILING = Paging(("STORE FAILING: history not saved, DOWN pages sent directly",
+                        "STORE FAILING"), loud=True)
+
+
 def alerts_text(health: AlertHealth | None, *, configured: bool = True) -> str:
     return paging(health, configured=configured).text
 
@@ -135,13 +140,13 @@ class StatusHeader(Widget):
         self._shown: tuple[str, str, str, str] = ("", "", "", "")
 
     def show(self, states: Iterable[Any], health: AlertHealth | None, *,
-             configured: bool = True) -> None:
+             configured: bool = True, store_failing: bool = False) -> None:
         states = list(states)
         self._counts = counts_variants(states)
-        self._paging = paging(health, configured=configured)
+        self._paging = STORE_FAILING if store_failing else paging(health, configured=configured)
         self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
                        "last-run": last_run_text(states)}
-        self.set_class(bool(health and health.failing), "-paging-failing")
+        self.set_class(bool(health and health.failing) or store_failing, "-paging-failing")
         self.refresh()
 
     @property
