@@ -217,7 +217,7 @@ def openapi_document() -> dict[str, Any]:
             params=[LIMIT], errors=BAD)},
         "/api/v1/events": {"get": _op(
             "Server-Sent Events: run_finished, run_started, transition, alert, incident, "
-            "paused, resync. Each has an id; send Last-Event-ID to resume.",
+            "paused, reloaded, resync. Each but resync has an id; send Last-Event-ID to resume.",
             {"200": {"description": "an event stream",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
         "/api/v1/reload": {"post": _op(
