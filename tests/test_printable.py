@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from agent_server import AgentServer, Received, Reply
 from aiohttp import web
+from screen_text import shown
 
 from agentstatus_tui.cli import main
 from agentstatus_tui.engine.config.load import load_config, load_config_text
@@ -102,11 +103,10 @@ async def test_nothing_unsafe_reaches_the_cli_or_the_dashboard(
             app = AgentStatusApp(monitor)
             async with app.run_test(size=(160, 50)) as pilot:
                 await monitor.run_now("spoof")
-                await pilot.pause(0.2)
-                seen.append(app.export_screenshot())
-                await pilot.press("i")  # the incident panel: runbook, Reproduce
-                await pilot.pause(0.2)
-                seen.append(app.export_screenshot())
+                # The name in the grid, escaped; then the incident panel's runbook.
+                seen.append(await shown(pilot, app, "Support\\u202etoB"))
+                await pilot.press("i", "6")
+                seen.append(await shown(pilot, app, "kubectl\\x1b[2K undo"))
                 await pilot.press("escape", "q")
     cli = "".join(seen[:10])
     assert "Support\\u202etoB" in cli, "the name is shown, escaped"
