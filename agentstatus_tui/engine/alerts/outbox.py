@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from ..history import db
+from ..history.db import failure_cause
 from .channels import DeliveryResult
 from .messages import AlertFacts
 
@@ -63,6 +65,8 @@ MIGRATIONS = (
     ALTER TABLE alert_incidents RENAME TO alert_pages;
     """,
 )
+
+log = logging.getLogger("agentstatus.alerts")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 Lane = tuple[str, str]  # (channel name, agent id): alerts of one lane go out in order
@@ -235,6 +239,15 @@ class Outbox:
         await asyncio.wait(tasks, timeout=max(0.0, deadline - self.clock()) + 1.0)
 
     async def _run_lane(self, lane: Lane, deadline: float | None) -> None:
+        try:
+            await self._lane(lane, deadline)
+        except sqlite3.Error as exc:
+            # The store failed under the lane (full, corrupt): stop it, with one line
+            # rather than a task's traceback; the next kick starts it again.
+            log.warning("alerts to %s for %s paused: the store failed: %s", lane[0], lane[1],
+                        failure_cause(exc))
+
+    async def _lane(self, lane: Lane, deadline: float | None) -> None:
         channel, agent_id = lane
         while not self._closed.is_set():
             row = self._head(channel, agent_id)
@@ -292,7 +305,7 @@ class Outbox:
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
-        return min(self.backoff_base * 2 ** max(0, attempts - 1), self.backoff_cap)
+        return min(self.backoff_base * 2.0 ** max(0, attempts - 1), self.backoff_cap)
 
     def _record_attempt(self, row: _Row, result: DeliveryResult, elapsed: float) -> None:
         now = self.clock()

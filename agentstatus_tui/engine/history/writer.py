@@ -7,7 +7,8 @@ import contextlib
 import logging
 import queue
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..model import RunResult
 from .health import StoreHealth, is_store_failure
@@ -15,6 +16,7 @@ from .records import Transition
 from .store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class _Stop:
@@ -66,13 +68,11 @@ class StoreWriter:
         self._thread.join()
         self.store.close()
 
-    async def _submit(self, fn: Any, *args: Any) -> Any:
-        import asyncio
-
+    async def _submit(self, fn: Callable[..., T], *args: Any) -> T:
         if self._closed:
             raise RuntimeError("the store writer is closed")
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Any] = loop.create_future()
+        fut: asyncio.Future[T] = loop.create_future()
         self._queue.put((fn, args, loop, fut))
         return await fut
 
