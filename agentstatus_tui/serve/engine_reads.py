@@ -83,6 +83,8 @@ def outages(monitor: Monitor, agent_id: str, since: float) -> list[Outage]:
 def store_writable(monitor: Monitor) -> bool:
     """Whether the store file takes a write lock now (a full disk, a read-only mount or
     a lost file fail here)."""
+    if monitor.store_failure is not None:  # the writer saw the store fail (said once)
+        return False
     try:
         conn = monitor.store.conn
         conn.execute("BEGIN IMMEDIATE")
