@@ -154,7 +154,7 @@ class ServeProcess:
         return code
 
     async def __aenter__(self) -> ServeProcess:
-        return await self.start()
+        return self if self.proc is not None else await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
