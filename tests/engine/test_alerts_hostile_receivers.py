@@ -5,21 +5,24 @@ drips its greeting. Real loopback receivers over the real Store."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from agent_server import AgentServer
+from agent_server import AgentServer, self_signed_context
 from agent_server import Reply as AgentReply
+from aiosmtpd.controller import Controller
 from alerts_helpers import HOOK_PATH, PD_PATH, SLACK_PATH, SP_PATH, agent, channels, config, run
 from receivers import DripSmtpServer, HttpReceiver, Reply, SmtpReceiver, free_port
 
 from agentstatus_tui.cli import main
 from agentstatus_tui.engine.alerts.center import AlertCenter
-from agentstatus_tui.engine.alerts.channels import ANSWER_BYTES
+from agentstatus_tui.engine.alerts.channels import ANSWER_BYTES, make_client, send
+from agentstatus_tui.engine.alerts.messages import AlertFacts
 from agentstatus_tui.engine.history.store import Store
-from agentstatus_tui.engine.model import Config, Verdict
+from agentstatus_tui.engine.model import Config, EmailChannel, Verdict
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 
@@ -173,3 +176,35 @@ async def test_alert_mail_has_date_and_message_id(tmp_path: Path) -> None:
     assert msg["Date"] and msg["Date"].datetime.tzinfo is not None
     assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.com>")
     assert smtp.logins == ["agentstatus"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+async def test_mail_over_tls_verifies_the_servers_certificate(tmp_path: Path, mode: str) -> None:
+    """STARTTLS and implicit TLS are really used, and an untrusted certificate is a
+    configuration error (not retried), as before the move to aiosmtplib."""
+    ctx = self_signed_context(str(tmp_path))
+    port = free_port()
+    kwargs = ({"tls_context": ctx, "require_starttls": True} if mode == "starttls"
+              else {"ssl_context": ctx})
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    try:
+        mail = EmailChannel("mail", to=("oncall@example.com",), from_addr="a@example.com",
+                            host="127.0.0.1", port=port, starttls=mode == "starttls",
+                            ssl=mode == "ssl", timeout=5.0)
+        async with make_client() as client:
+            result = await send(mail, FACTS, client=client, timeout=5.0)
+    finally:
+        controller.stop()
+    assert not result.ok and not result.retriable, result
+    assert "certificate" in (result.error or "").lower(), result
+
+
+class Sink:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+FACTS = AlertFacts(event="trigger", agent_id="support-bot", agent_name="Support Bot",
+                   at=time.time(), verdict="DOWN", previous="UP")

@@ -304,13 +304,15 @@ async def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[s
                               protocol="SMTP")
     except aiosmtplib.SMTPNotSupported as exc:
         # Configuration problems (no STARTTLS, no AUTH): retrying will not help.
-        return DeliveryResult(False, error=_exc_text(exc, hide))
+        return DeliveryResult(False, error=_exc_text(exc, hide), protocol="SMTP")
     except (TimeoutError, aiosmtplib.SMTPTimeoutError):
-        return DeliveryResult(False, retriable=True, error=f"SMTP: no answer within {timeout:g}s")
+        return DeliveryResult(False, retriable=True, protocol="SMTP",
+                              error=f"SMTP: no answer within {timeout:g}s")
     except (OSError, aiosmtplib.SMTPException) as exc:
         if _cert_failed(exc):
-            return DeliveryResult(False, error=_exc_text(exc, hide))
-        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
+            return DeliveryResult(False, error=_exc_text(exc, hide), protocol="SMTP")
+        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide),
+                              protocol="SMTP")
     finally:
         smtp.close()
     answer = "accepted" if not refused else snippet(f"accepted; refused {sorted(refused)}", hide)
