@@ -214,8 +214,9 @@ def region_cell(s: Stats) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     async def main() -> tuple[Config, RunResult | None]:
         async with open_monitor(args) as mon:
-            if args.agent not in mon.states:
-                known = ", ".join(mon.states) or "none"
+            agents = mon.agents()
+            if args.agent not in agents:
+                known = ", ".join(agents) or "none"
                 print(f"agentstatus: no agent '{args.agent}' (agents: {known})", file=sys.stderr)
                 return mon.config, None
             result = await mon.run_now(args.agent)

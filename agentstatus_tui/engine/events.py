@@ -1,24 +1,40 @@
-"""Events the Monitor publishes; front ends subscribe (the TUI turns them into messages)."""
+"""Events the Monitor publishes; front ends subscribe (the TUI turns them into messages).
+
+Every event is immutable, and the ones about an agent carry its `AgentSnapshot` after the
+change, so a front end draws from what the event carries and never reads engine state
+back (which a remote front end could not do)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .model import RunResult, Verdict
+from .snapshots import AgentSnapshot
+
+if TYPE_CHECKING:  # both packages publish events: a runtime import would be circular
+    from .alerts.outbox import AlertHealth
+    from .incidents.store import IncidentRecord
 
 
 @dataclass(frozen=True)
 class RunStarted:
     agent_id: str
     at: float
-    manual: bool = False
+    manual: bool
+    snapshot: AgentSnapshot  # in flight
 
 
 @dataclass(frozen=True)
 class RunFinished:
     result: RunResult
+    snapshot: AgentSnapshot  # the agent after the run
+
+    @property
+    def agent_id(self) -> str:
+        return self.result.agent_id
 
 
 @dataclass(frozen=True)
@@ -30,12 +46,14 @@ class TransitionEvent:
     previous: Verdict
     current: Verdict
     at: float
+    snapshot: AgentSnapshot  # the agent after the change
 
 
 @dataclass(frozen=True)
 class AgentPaused:
     agent_id: str
     paused: bool
+    snapshot: AgentSnapshot  # the agent after pausing or resuming
 
 
 @dataclass(frozen=True)
@@ -49,12 +67,16 @@ class AlertChanged:
     status: str  # pending / delivered / failed
     attempts: int
     last_error: str | None = None
+    # Delivery health of the whole outbox after this change (the dashboard header);
+    # set by the Monitor as it forwards the alert center's event.
+    health: AlertHealth | None = None
 
 
 @dataclass(frozen=True)
 class IncidentChanged:
     incident_id: int
     agent_id: str
+    record: IncidentRecord  # the incident after the change
 
 
 Event = RunStarted | RunFinished | TransitionEvent | AgentPaused | AlertChanged | IncidentChanged

@@ -1,21 +1,25 @@
 """The Monitor: polls every agent on its schedule, stores runs, fires alerts, tracks
 incidents and publishes events. Every front end (TUI, `check`, a future service) drives
-this one object; none of them polls or alerts on its own."""
+this one object; none of them polls or alerts on its own. It is the local implementation
+of the front-end interface (`frontend.MonitorAPI`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .events import (
     AgentPaused,
+    AlertChanged,
     Event,
     EventHub,
     RunFinished,
@@ -26,15 +30,21 @@ from .events import (
 from .history.db import StoreError
 from .history.health import is_store_failure
 from .history.records import Transition
+from .history.uptime import Outage
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
 from .probe.prober import Prober, ProbeReply
 from .probe.thread import ProbeThread
+from .snapshots import AgentSnapshot
 
 if TYPE_CHECKING:
     from .alerts.center import AlertCenter
+    from .alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
+    from .frontend import MonitorAPI
     from .history.records import AgentHistory
     from .history.store import Store
     from .history.writer import StoreWriter
+    from .incidents.checklist import Checklist, Resolved
+    from .incidents.store import IncidentRecord
     from .incidents.tracker import IncidentTracker
 
 log = logging.getLogger("agentstatus")
@@ -61,6 +71,22 @@ class AgentState:
     # Per-region verdicts of the last run (kept separately so a restart can show them
     # before the first new run finishes).
     region_verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def snapshot(self) -> AgentSnapshot:
+        return AgentSnapshot(
+            agent=self.agent,
+            verdict=self.verdict,
+            since=self.since,
+            last=self.last,
+            region_verdicts=MappingProxyType(dict(self.region_verdicts)),
+            points=tuple(self.points),
+            transitions=tuple(self.transitions),
+            uptime=MappingProxyType(dict(self.uptime)),
+            last_failure=self.last_failure,
+            in_flight=self.in_flight,
+            paused=self.paused,
+            next_run_at=self.next_run_at,
+        )
 
 
 def agent_offset(agent: AgentConfig) -> float:
@@ -112,7 +138,7 @@ class Monitor:
         self.alerts = alerts
         self.incidents = incidents
         self.hub = hub
-        alerts.subscribe(hub.publish)  # alert events reach every subscriber
+        alerts.subscribe(self._alert_changed)  # alert events reach every subscriber
         self.prober = prober or Prober(config)
         # With a probe thread, the Prober lives on that thread's loop (see probe_thread).
         self.probe_thread = probe_thread
@@ -175,6 +201,103 @@ class Monitor:
 
     def publish(self, event: Event) -> None:
         self.hub.publish(event)
+
+    def _alert_changed(self, event: AlertChanged) -> None:
+        """Forward the alert center's event with the outbox's health after it."""
+        try:
+            health: AlertHealth | None = self.alerts.health()
+        except Exception:  # a busy store: the front end shows the health as unknown
+            log.exception("alert health failed")
+            health = None
+        self.publish(dataclasses.replace(event, health=health))
+
+    # ------------------------------------------------------------------ front-end reads
+
+    def snapshot(self, agent_id: str) -> AgentSnapshot:
+        return self.states[agent_id].snapshot()
+
+    def agents(self) -> Mapping[str, AgentSnapshot]:
+        return MappingProxyType({a.id: self.snapshot(a.id) for a in self.config.agents})
+
+    async def transitions(self, agent_id: str, *, limit: int) -> list[Transition]:
+        return self.store.transitions(agent_id, limit=limit)
+
+    async def outages(self, agent_id: str, since: float, until: float) -> list[Outage]:
+        return self.store.outages(agent_id, since, until)
+
+    async def uptimes(self, agent_id: str) -> Mapping[str, float | None]:
+        return MappingProxyType(self.store.uptimes(agent_id, self.clock()))
+
+    async def alert_health(self) -> AlertHealth:
+        return self.alerts.health()
+
+    async def alert_log(self, limit: int) -> list[AlertRecord]:
+        return self.alerts.log(limit)
+
+    async def alert_attempts(self, alert_id: int) -> list[AttemptRecord]:
+        return self.alerts.attempts(alert_id)
+
+    async def alert_status(self, alert_ids: Sequence[int]) -> dict[int, str]:
+        return self.alerts.status(list(alert_ids))
+
+    # ------------------------------------------------------------------ incidents
+
+    def _checklist(self) -> Checklist:
+        from .incidents.checklist import Checklist
+
+        return Checklist(self.incidents)
+
+    async def open_incident(self, agent_id: str) -> IncidentRecord:
+        incident = self._checklist().open(agent_id, self.states[agent_id].verdict)
+        return self.incidents.incidents.record(incident.id)
+
+    async def current_incident(self, agent_id: str) -> IncidentRecord | None:
+        incident = self.incidents.incidents.open_for(agent_id)
+        return None if incident is None else self.incidents.incidents.record(incident.id)
+
+    async def incident(self, incident_id: int) -> IncidentRecord:
+        return self.incidents.incidents.record(incident_id)
+
+    async def go_to_step(self, incident_id: int, step: int) -> None:
+        self._checklist().go_to(incident_id, step)
+
+    async def complete_step(self, incident_id: int, step: int) -> None:
+        self._checklist().complete(incident_id, step)
+
+    async def acknowledge(self, incident_id: int, note: str | None = None) -> list[int]:
+        return self._checklist().acknowledge(incident_id, note)
+
+    async def post_investigating(self, incident_id: int) -> list[int]:
+        return self._checklist().post_investigating(incident_id)
+
+    async def add_note(self, incident_id: int, text: str) -> None:
+        self._checklist().add_note(incident_id, text)
+
+    async def set_change(self, incident_id: int, item: str, *, checked: bool | None = None,
+                         note: str | None = None) -> None:
+        self._checklist().set_change(incident_id, item, checked=checked, note=note)
+
+    async def record_probe(self, incident_id: int, region: str, summary: str) -> None:
+        self._checklist().record_probe(incident_id, region, summary)
+
+    async def set_root_cause(self, incident_id: int, *, key: str | None = None,
+                             text: str | None = None) -> None:
+        self._checklist().set_root_cause(incident_id, key=key, text=text)
+
+    async def verify_requested(self, incident_id: int) -> None:
+        self._checklist().verify_requested(incident_id)
+
+    async def add_followup(self, incident_id: int, text: str) -> None:
+        self._checklist().add_followup(incident_id, text)
+
+    async def toggle_followup(self, incident_id: int, followup_id: int) -> None:
+        self._checklist().toggle_followup(incident_id, followup_id)
+
+    async def delete_followup(self, incident_id: int, followup_id: int) -> None:
+        self._checklist().delete_followup(incident_id, followup_id)
+
+    async def resolve(self, incident_id: int, resolution: str) -> Resolved:
+        return self._checklist().resolve(incident_id, resolution)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -274,7 +397,7 @@ class Monitor:
             return await self.probe_thread.run(self.prober.send_one(agent, region))
         return await self.prober.send_one(agent, region)
 
-    def set_paused(self, agent_id: str, paused: bool) -> None:
+    async def set_paused(self, agent_id: str, paused: bool) -> None:
         st = self.states[agent_id]
         if st.paused == paused:
             return
@@ -286,7 +409,7 @@ class Monitor:
             asyncio.get_running_loop().create_task(self._store_unknown(agent_id, now))
         elif agent_id in self._wake:
             self._wake[agent_id].set()
-        self.publish(AgentPaused(agent_id, paused))
+        self.publish(AgentPaused(agent_id, paused, st.snapshot()))
 
     # ------------------------------------------------------------------ internals
 
@@ -337,14 +460,14 @@ class Monitor:
     ) -> RunResult | None:
         st = self.states[agent.id]
         st.in_flight = True
-        self.publish(RunStarted(agent.id, self.clock(), manual))
+        self.publish(RunStarted(agent.id, self.clock(), manual, st.snapshot()))
         try:
             result = await self.probe(agent, manual=manual)
         finally:
             st.in_flight = False
         if st.paused and not manual:
             # Paused while in flight: the engineer asked for no verdicts from this agent.
-            self.publish(RunFinished(result))
+            self.publish(RunFinished(result, st.snapshot()))
             return result
         # A polling dashboard knows when a verdict went stale: a gap longer than a few
         # intervals since the last stored run (a crash, a suspended laptop) is recorded as
@@ -359,13 +482,19 @@ class Monitor:
         incidents follow the verdict changes, and publish the run and its changes."""
         st = self.states[result.agent_id]
         transitions = await self._record(result, stale_after)
-        self._apply_run(st, result, transitions)
+        # Paused while the run was being stored: the engineer asked for no verdicts from
+        # this agent (the pause's UNKNOWN is stored right after this run).
+        if not st.paused or result.manual:
+            self._apply_run(st, result, transitions)
         self._after_run(result)
-        self.publish(RunFinished(result))
+        snapshot = st.snapshot()
+        self.publish(RunFinished(result, snapshot))
+        self._publish_transitions(transitions, snapshot)
+
+    def _publish_transitions(self, transitions: list[Transition], snapshot: AgentSnapshot) -> None:
         for t in transitions:
-            self.publish(
-                TransitionEvent(t.agent_id, t.region, Verdict(t.previous), Verdict(t.current), t.at)
-            )
+            self.publish(TransitionEvent(t.agent_id, t.region, Verdict(t.previous),
+                                         Verdict(t.current), t.at, snapshot))
 
     async def _record(
         self, result: RunResult, stale_after: float | None = None
@@ -453,6 +582,7 @@ class Monitor:
                 st.transitions.insert(0, t)
         st.uptime = self._uptime(st)
         self._after_run()
+        self._publish_transitions(transitions, st.snapshot())
 
 
 def _apply_history(st: AgentState, h: AgentHistory) -> None:
@@ -466,3 +596,9 @@ def _apply_history(st: AgentState, h: AgentHistory) -> None:
     st.transitions = list(h.transitions)[:RECENT_TRANSITIONS]
     if h.uptime:
         st.uptime = dict(h.uptime)
+
+
+if TYPE_CHECKING:
+
+    def _fills_the_front_end_interface(monitor: Monitor) -> MonitorAPI:
+        return monitor  # mypy checks that the Monitor is a MonitorAPI

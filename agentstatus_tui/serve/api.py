@@ -267,7 +267,7 @@ async def resume_agent(request: web.Request) -> web.Response:
 async def _pause(request: web.Request, paused: bool) -> web.Response:
     agent_id = _agent_id(request)
     daemon = _daemon(request)
-    daemon.monitor.set_paused(agent_id, paused)
+    await daemon.monitor.set_paused(agent_id, paused)
     log.info("%s %s by %s", "paused" if paused else "resumed", agent_id, caller(request).name)
     view = engine_reads.agent(daemon.monitor, agent_id)
     assert view is not None

@@ -148,7 +148,7 @@ class Daemon:
                 self._on_config(config)
             self._attach(new)
             for agent_id in paused:
-                new.set_paused(agent_id, True)
+                await new.set_paused(agent_id, True)
             self._ran &= kept
             self.agent_docs.invalidate()
             self.metrics.forget({a.id for a in config.agents})

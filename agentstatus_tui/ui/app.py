@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -14,8 +14,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
-from ..engine.alerts.outbox import AlertHealth
+from ..engine.frontend import MonitorAPI
 from ..engine.model import Verdict
+from ..engine.snapshots import AgentSnapshot
 from ..engine.text import duration
 from . import format as fmt
 from . import messages as msg
@@ -25,6 +26,9 @@ from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
 from .widgets.header import StatusHeader, failing_text
 from .wire import crop_partial_updates
+
+if TYPE_CHECKING:
+    from ..engine.alerts.outbox import AlertHealth
 
 
 def _bindings() -> list[BindingType]:
@@ -53,7 +57,7 @@ def _bindings() -> list[BindingType]:
     ]
 
 
-def matches(state: Any, query: str) -> bool:
+def matches(state: AgentSnapshot, query: str) -> bool:
     """A row stays when every word of the filter is in its name or id, or starts its
     verdict (`down`, `deg`, `up`, `unknown`, `paused`, `reachable`)."""
     name = f"{state.agent.name} {state.agent.id}".lower()
@@ -71,7 +75,10 @@ def matches(state: Any, query: str) -> bool:
 DOWN_TOAST_SECONDS = 10.0  # how long a DOWN toast stays; later DOWNs merge into it
 
 class AgentStatusApp(App[int]):
-    """`AgentStatusApp(monitor)`: the dashboard over one Monitor."""
+    """`AgentStatusApp(api)`: the dashboard over one engine, local (the Monitor) or not.
+
+    It keeps the latest `AgentSnapshot` of every agent, as the engine's events carry them,
+    and draws from those; reads and commands go through `api` only."""
 
     TITLE = "AgentStatus"
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
@@ -96,7 +103,7 @@ class AgentStatusApp(App[int]):
 
     def __init__(
         self,
-        monitor: Any,
+        api: MonitorAPI,
         *,
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
@@ -106,7 +113,7 @@ class AgentStatusApp(App[int]):
         # Textual pops NO_COLOR while starting up: read it first.
         no_color = "NO_COLOR" in os.environ
         super().__init__()
-        self.monitor = monitor
+        self.api = api
         self.clock = clock
         self.live = live  # False: no polling, no ticking (fixed-data snapshots)
         self.filter_text = ""
@@ -116,13 +123,14 @@ class AgentStatusApp(App[int]):
         # Set by quit: keys already typed behind `q` (one terminal read: `qi`) must not
         # open screens or incidents while the app closes.
         self.leaving = False
+        self.snapshots: dict[str, AgentSnapshot] = dict(api.agents())
         self.alert_health: AlertHealth | None = None
         self._failing_channels: set[str] = set()
         self.theme_names: list[str] = []
         for t in load_themes():
             self.register_theme(t)
             self.theme_names.append(t.name)
-        config = monitor.config
+        config = api.config
         self.theme = choose_theme(theme, config.theme, no_color, self.theme_names)
         if config.keymap:
             self.set_keymap(dict(config.keymap))
@@ -134,7 +142,7 @@ class AgentStatusApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        config = self.monitor.config
+        config = self.api.config
         # Kept as attributes: `query_one` searches the active screen, which is a pushed
         # screen (help, history, incident) while engine events keep arriving.
         self._header = StatusHeader(id="header")
@@ -162,26 +170,24 @@ class AgentStatusApp(App[int]):
     def header(self) -> StatusHeader:
         return self._header
 
-    @property
-    def states(self) -> dict[str, Any]:
-        return self.monitor.states
+    def visible_states(self) -> list[AgentSnapshot]:
+        return [s for s in self.snapshots.values() if matches(s, self.filter_text)]
 
-    def visible_states(self) -> list[Any]:
-        return [s for s in self.states.values() if matches(s, self.filter_text)]
-
-    def selected_state(self) -> Any | None:
+    def selected_state(self) -> AgentSnapshot | None:
         agent_id = self.grid.selected_id
-        return self.states.get(agent_id) if agent_id else None
+        return self.snapshots.get(agent_id) if agent_id else None
 
     async def on_mount(self) -> None:
-        self.alert_health = self._read_alert_health()
+        # Subscribe before reading, so no change falls between the read and the events.
+        self._unsubscribe = self.api.subscribe(self._engine_event)
+        self.snapshots = dict(self.api.agents())
+        self.alert_health = await self._read_alert_health()
         if self.alert_health is not None:
             self._failing_channels = {f.channel for f in self.alert_health.failing}
         self.grid.show(self.visible_states(), self.size.width)
         self.grid.focus()
         self._show_header()
         self.detail.show(self.selected_state())
-        self._unsubscribe = self.monitor.subscribe(self._engine_event)
         if self.live:
             # Ages change in 10 s / 1 min steps; waking once a second costs nothing on the
             # wire because a cell is written only when its text changes.
@@ -191,13 +197,13 @@ class AgentStatusApp(App[int]):
             self.call_after_refresh(self._start_polling)
 
     async def _start_polling(self) -> None:
-        await self.monitor.start()
+        await self.api.start()
 
     async def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
         if self.live:
-            await self.monitor.stop()
+            await self.api.stop()
 
     # ------------------------------------------------------------------ engine → screen
 
@@ -209,7 +215,7 @@ class AgentStatusApp(App[int]):
             self.post_message(message)
 
     def _refresh_agent(self, agent_id: str) -> None:
-        state = self.states.get(agent_id)
+        state = self.snapshots.get(agent_id)
         if state is None:
             return
         if self.filter_text and (agent_id in self.grid.rows_by_id) != matches(
@@ -223,20 +229,20 @@ class AgentStatusApp(App[int]):
         self._show_header()
 
     def _show_header(self) -> None:
-        self.header.show(self.states.values(), self.alert_health,
-                         configured=bool(self.monitor.config.channels),
-                         store_failing=self.monitor.store_failure is not None)
+        self.header.show(self.snapshots.values(), self.alert_health,
+                         configured=bool(self.api.config.channels),
+                         store_failing=self.api.store_failure is not None)
 
-    def _read_alert_health(self) -> AlertHealth | None:
+    async def _read_alert_health(self) -> AlertHealth | None:
         try:
-            return self.monitor.alerts.health()
+            return await self.api.alert_health()
         except Exception:  # the header says "alerts: ?" rather than closing the dashboard
             return None
 
-    def _alerts_changed(self) -> None:
+    def _alerts_changed(self, health: AlertHealth | None) -> None:
         """Paging that starts failing is loud: the header turns red (its own record), a
         toast says which channel and why, and the terminal bell rings."""
-        self.alert_health = self._read_alert_health()
+        self.alert_health = health
         self._show_header()
         failing = self.alert_health.failing if self.alert_health else ()
         new = [f for f in failing if f.channel not in self._failing_channels]
@@ -253,20 +259,22 @@ class AgentStatusApp(App[int]):
             handler = getattr(screen, "monitor_event", None)
             if handler is not None:
                 handler(message.event)
-        if isinstance(message, msg.AlertChanged):
-            self._alerts_changed()
+        event = message.event
+        if isinstance(event, events.AlertChanged):
+            self._alerts_changed(event.health)
             return
-        if isinstance(message, msg.IncidentChanged):
+        if isinstance(event, events.IncidentChanged):
             return
-        self._refresh_agent(message.agent_id)
-        if isinstance(message, msg.Transition):
-            self._announce(message.event)  # type: ignore[arg-type]
+        self.snapshots[event.agent_id] = event.snapshot
+        self._refresh_agent(event.agent_id)
+        if isinstance(event, events.TransitionEvent):
+            self._announce(event)
 
     def _announce(self, event: events.TransitionEvent) -> None:
         """Toast an agent going DOWN. Agents that go DOWN together (at start-up, or one
         upstream failing several agents) share one toast instead of a stack that hides
         the screen; the header's counts stay the lasting record."""
-        if event.region is not None or event.agent_id not in self.states:
+        if event.region is not None or event.agent_id not in self.snapshots:
             return
         if event.previous is Verdict.DOWN and event.current.is_up:
             self._announce_recovery(event)
@@ -279,7 +287,7 @@ class AgentStatusApp(App[int]):
             self._down_pending.append(event.agent_id)
 
     def _announce_recovery(self, event: events.TransitionEvent) -> None:
-        state = self.states[event.agent_id]
+        state = event.snapshot
         down_since = next(
             (t.at for t in state.transitions
              if Verdict(t.current) is Verdict.DOWN and t.at <= event.at), None,
@@ -295,7 +303,7 @@ class AgentStatusApp(App[int]):
         # of failures (start-up, one upstream down) reads as one message, not a stack.
         recent = [a for a, at in self._down_toasted.items() if now - at < DOWN_TOAST_SECONDS]
         ids = [*recent, *(a for a in pending if a not in recent)]
-        downs = [self.states[a] for a in ids if self.states[a].verdict is Verdict.DOWN]
+        downs = [self.snapshots[a] for a in ids if self.snapshots[a].verdict is Verdict.DOWN]
         if not any(s.agent.id in pending for s in downs):
             return
         for note in list(self._notifications):  # pinned Textual: no public "replace"
@@ -304,7 +312,7 @@ class AgentStatusApp(App[int]):
         for a in pending:
             self._down_toasted[a] = now
 
-        def why(state: Any) -> str:
+        def why(state: AgentSnapshot) -> str:
             errors = state.last.overall.errors if state.last is not None else None
             return f" ({fmt.error_counts(errors)})" if errors else ""
 
@@ -315,7 +323,7 @@ class AgentStatusApp(App[int]):
             names = ", ".join(f"{s.agent.name}{why(s)}" for s in downs)
             text = f"{len(downs)} agents are DOWN: {names}. Select one and {target}."
         self.notify(text, title="DOWN", severity="error", timeout=DOWN_TOAST_SECONDS)
-        if self.monitor.config.bell:
+        if self.api.config.bell:
             # One bell per toast: a background tmux window gets its bell flag.
             self.bell()
 
@@ -335,7 +343,7 @@ class AgentStatusApp(App[int]):
 
     # ------------------------------------------------------------------ actions
 
-    def _need_selection(self) -> Any | None:
+    def _need_selection(self) -> AgentSnapshot | None:
         state = self.selected_state()
         if state is None:
             self.notify("No agent selected.", severity="warning", timeout=3)
@@ -344,35 +352,35 @@ class AgentStatusApp(App[int]):
     def action_rerun(self) -> None:
         state = self._need_selection()
         if state is not None:
-            self.run_worker(self.monitor.run_now(state.agent.id), group="rerun",
+            self.run_worker(self.api.run_now(state.agent.id), group="rerun",
                             exit_on_error=False)
 
     def action_rerun_all(self) -> None:
-        self.run_worker(self.monitor.run_all_now(), group="rerun", exit_on_error=False)
+        self.run_worker(self.api.run_all_now(), group="rerun", exit_on_error=False)
 
-    def action_pause(self) -> None:
+    async def action_pause(self) -> None:
         state = self._need_selection()
         if state is not None:
-            self.monitor.set_paused(state.agent.id, not state.paused)
+            await self.api.set_paused(state.agent.id, not state.paused)
 
     def action_history(self) -> None:
         state = self._need_selection()
         if state is not None:
             from .screens.history import HistoryScreen
 
-            self.push_screen(HistoryScreen(self.monitor, state.agent.id, clock=self.clock))
+            self.push_screen(HistoryScreen(self.api, state, clock=self.clock))
 
     def action_alerts(self) -> None:
         from .screens.alerts import AlertsScreen
 
-        self.push_screen(AlertsScreen(self.monitor, clock=self.clock))
+        self.push_screen(AlertsScreen(self.api, clock=self.clock))
 
-    def action_incident(self) -> None:
+    async def action_incident(self) -> None:
         state = self._need_selection()
         if state is None:
             return
         agent_id = state.agent.id
-        if state.verdict.is_up and self.monitor.incidents.incidents.open_for(agent_id) is None:
+        if state.verdict.is_up and await self.api.current_incident(agent_id) is None:
             # A healthy agent has no incident: opening one is a drill that stays open.
             from .screens.confirm import ConfirmScreen
 
@@ -381,12 +389,14 @@ class AgentStatusApp(App[int]):
             self.push_screen(ConfirmScreen(question),
                              lambda yes: self._open_incident(agent_id) if yes else None)
             return
-        self._open_incident(agent_id)
+        await self._open_incident(agent_id)
 
-    def _open_incident(self, agent_id: str) -> None:
+    async def _open_incident(self, agent_id: str) -> None:
         from .screens.incident import IncidentScreen
 
-        self.push_screen(IncidentScreen(self.monitor, agent_id, clock=self.clock))
+        record = await self.api.open_incident(agent_id)
+        self.push_screen(IncidentScreen(self.api, self.snapshots[agent_id], record,
+                                        clock=self.clock))
 
     def action_filter(self) -> None:
         box = self._filter_box
@@ -434,7 +444,7 @@ class AgentStatusApp(App[int]):
         from .screens.incident import IncidentScreen
         from .widgets.scroll_pane import ScrollPane
 
-        keymap = self.monitor.config.keymap
+        keymap = self.api.config.keymap
         return [*binding_rows(IncidentScreen.BINDINGS, keymap),
                 *binding_rows(ScrollPane.BINDINGS, keymap)]
 

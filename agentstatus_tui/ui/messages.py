@@ -16,10 +16,7 @@ class MonitorMessage(Message):
 
     @property
     def agent_id(self) -> str:
-        ev = self.event
-        if isinstance(ev, events.RunFinished):
-            return ev.result.agent_id
-        return ev.agent_id
+        return self.event.agent_id
 
 
 class RunStarted(MonitorMessage):

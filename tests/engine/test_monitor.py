@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from agent_server import AgentServer, Reply, Sequence
+from incident_fixtures import make_run
 
 from agentstatus_tui.engine.events import RunFinished, RunStarted, TransitionEvent
 from agentstatus_tui.engine.model import AgentConfig, Config, Region, Verdict
@@ -76,14 +77,14 @@ async def test_pause_shows_unknown_and_stops_polling_resume_runs_again(tmp_path:
             if mon.states["a"].last is not None:
                 break
         assert mon.states["a"].verdict is Verdict.REACHABLE
-        mon.set_paused("a", True)
+        await mon.set_paused("a", True)
         assert mon.states["a"].verdict is Verdict.UNKNOWN
         await asyncio.sleep(0.1)  # a run in flight when pausing may still land
         seen = len(server.received("/ok"))
         await asyncio.sleep(0.5)
         assert len(server.received("/ok")) == seen, "a paused agent must not be polled"
         assert mon.states["a"].verdict is Verdict.UNKNOWN
-        mon.set_paused("a", False)
+        await mon.set_paused("a", False)
         for _ in range(50):
             await asyncio.sleep(0.05)
             if len(server.received("/ok")) > seen:
@@ -247,3 +248,18 @@ async def test_probe_thread_keeps_a_busy_front_end_out_of_the_agents_latency(tmp
         await inline.stop()
         await server_thread.run(server.__aexit__(None, None, None))
         server_thread.stop()
+
+
+async def test_pausing_while_a_run_is_being_stored_keeps_the_agent_unknown(tmp_path: Path):
+    mon = Monitor.open(config_for(agent("http://127.0.0.1:9/never")), data_dir=str(tmp_path))
+    try:
+        run = make_run("a", time.time(), {"us": [None]})
+        storing = asyncio.ensure_future(mon.accept(run))
+        await asyncio.sleep(0)  # the run is on its way to the writer thread
+        await mon.set_paused("a", True)
+        await storing
+        st = mon.states["a"]
+        assert st.paused and st.verdict is Verdict.UNKNOWN
+        assert mon.snapshot("a").verdict is Verdict.UNKNOWN
+    finally:
+        await mon.stop()

@@ -34,7 +34,7 @@ def test_paging_failing_header(snap_compare, monitor, theme: str) -> None:
                                                   NOW - 3 * 3600),))
 
     async def paging_fails(pilot) -> None:
-        app.header.show(app.states.values(), failing, configured=True)
+        app.header.show(app.snapshots.values(), failing, configured=True)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=paging_fails)

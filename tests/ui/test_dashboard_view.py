@@ -141,12 +141,10 @@ async def test_detail_follows_a_new_run_of_the_selected_agent(monitor) -> None:
     mon = monitor
     app = AgentStatusApp(mon, clock=lambda: NOW, live=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        st = mon.states["support-bot"]
-        regions = dict(st.last.regions)
+        last = mon.states["support-bot"].last
+        regions = dict(last.regions)
         regions["ap"] = dataclasses.replace(regions["ap"], verdict=Verdict.UP, ttfb_p50=0.2)
-        st.last = dataclasses.replace(st.last, regions=regions)
-        st.region_verdicts["ap"] = Verdict.UP
-        app._refresh_agent("support-bot")
+        await mon.accept(dataclasses.replace(last, regions=regions))  # the run, as the engine takes it
         await pilot.pause()
         table = app.detail.query_one("#regions")
         row = table.get_row("ap")

@@ -70,7 +70,8 @@ async def test_the_timeline_shows_its_newest_entry_and_scrolls_back(app: AgentSt
         await open_panel(pilot)
         screen = app.screen
         for i in range(12):
-            screen.checklist.add_note(screen.incident_id, f"note number {i}")
+            await screen.api.add_note(screen.incident_id, f"note number {i}")
+        screen.record = await screen.api.incident(screen.incident_id)
         screen.refresh_all()
         await pilot.pause()
         await pilot.pause()
@@ -118,18 +119,17 @@ async def test_resolve_while_down_and_unverified_asks_first(app: AgentStatusApp)
 
 async def test_i_on_a_healthy_agent_asks_before_opening_a_drill(app: AgentStatusApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        tracker = app.monitor.incidents.incidents
         await pilot.press("j")  # Support Bot, UP
         assert app.grid.selected_id == "support"
         await pilot.press("i")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")
         assert not isinstance(app.screen, IncidentScreen)
-        assert tracker.open_for("support") is None
+        assert await app.api.current_incident("support") is None
         await pilot.press("i", "y")
         assert isinstance(app.screen, IncidentScreen)
-        incident = tracker.open_for("support")
-        assert incident is not None and incident.is_drill
+        record = await app.api.current_incident("support")
+        assert record is not None and record.incident.is_drill
 
 
 async def test_i_on_a_down_agent_opens_its_incident_at_once(app: AgentStatusApp) -> None:

@@ -109,7 +109,7 @@ class IncidentTracker:
     def changed(self, incident_id: int, agent_id: str) -> None:
         """Tell subscribers an incident changed (the panel redraws from the store)."""
         if self._publish is not None:
-            self._publish(IncidentChanged(incident_id, agent_id))
+            self._publish(IncidentChanged(incident_id, agent_id, self.incidents.record(incident_id)))
 
     def _transitions_after(self, last_id: int) -> list[Transition]:
         return list(self.store.transitions_after(last_id, overall_only=True))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,6 +11,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...engine import events
+from ...engine.alerts.outbox import AlertRecord, AttemptRecord
+from ...engine.frontend import MonitorAPI
 from ...engine.secrets import redact
 from .. import format as fmt
 from ..widgets.list_table import ListTable
@@ -18,44 +20,33 @@ from ..widgets.list_table import ListTable
 LOG_LIMIT = 200
 
 
-def _field(record: Any, name: str, index: int) -> Any:
-    # Records are the outbox's dataclasses; plain tuples (time, agent, channel, event,
-    # status, attempts, last_error) are accepted too.
-    if hasattr(record, name):
-        return getattr(record, name)
-    return record[index] if isinstance(record, tuple | list) and len(record) > index else None
-
-
 def log_rows(
-    alerts: Any, secrets: frozenset[str], now: float, names: dict[str, str] | None = None
+    records: Sequence[AlertRecord], secrets: frozenset[str], now: float,
+    names: dict[str, str] | None = None,
 ) -> list[tuple[str, ...]]:
     """Rows of the log, the alert id first; agents by their display name when `names`
     knows them."""
     names = names or {}
-    rows = []
-    for r in alerts.log(LOG_LIMIT):
-        at = _field(r, "at", 0)
-        error = _field(r, "last_error", 6) or ""
-        agent_id = str(_field(r, "agent_id", 1) or "")
+    rows: list[tuple[str, ...]] = []
+    for r in records:
         rows.append(
             (
-                str(_field(r, "id", 7) or ""),
-                fmt.when(at, now) if at else fmt.NONE,
-                names.get(agent_id, agent_id),
-                str(_field(r, "channel", 2) or ""),
-                str(_field(r, "event", 3) or ""),
-                str(_field(r, "status", 4) or ""),
-                str(_field(r, "attempts", 5) or 0),
-                redact(fmt.snippet(error, 120), secrets),
+                str(r.id),
+                fmt.when(r.at, now) if r.at else fmt.NONE,
+                names.get(r.agent_id, r.agent_id),
+                r.channel,
+                r.event,
+                r.status,
+                str(r.attempts),
+                redact(fmt.snippet(r.last_error or "", 120), secrets),
             )
         )
     return rows
 
 
-def attempt_lines(alerts: Any, alert_id: int, secrets: frozenset[str], now: float) -> str:
+def attempt_lines(attempts: Sequence[AttemptRecord], secrets: frozenset[str], now: float) -> str:
     """Every delivery attempt of one alert: when, the result, the receiver's status, how
     long it took and what went wrong."""
-    attempts = alerts.attempts(alert_id) if hasattr(alerts, "attempts") else []
     if not attempts:
         return "No delivery attempt yet."
     lines = []
@@ -78,9 +69,9 @@ class AlertsScreen(Screen[None]):
                                     border-top: solid $panel; }
     """
 
-    def __init__(self, monitor: Any, *, clock: Callable[[], float]) -> None:
+    def __init__(self, api: MonitorAPI, *, clock: Callable[[], float]) -> None:
         super().__init__()
-        self.monitor = monitor
+        self.api = api
         self.clock = clock
         self._rows: list[tuple[str, ...]] | None = None
         self._ready = False
@@ -97,24 +88,22 @@ class AlertsScreen(Screen[None]):
         yield self._attempts
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._ready = True
         self._table.add_columns(
             "WHEN", "AGENT", "CHANNEL", "EVENT", "STATUS", "TRIES", "LAST ERROR"
         )
-        self.fill()
+        await self.fill()
         self._table.focus()
 
-    def fill(self) -> None:
+    async def fill(self) -> None:
         if not self._ready:
             return  # on_mount fills it; until then the table has no columns
-        alerts = self.monitor.alerts
         empty = self._empty
-        if alerts is None:
-            empty.update("No alert channels are configured (see `channels:` in the config).")
-            return
-        names = {a.id: a.name for a in self.monitor.config.agents}
-        rows = log_rows(alerts, frozenset(self.monitor.config.secrets), self.clock(), names)
+        config = self.api.config
+        names = {a.id: a.name for a in config.agents}
+        records = await self.api.alert_log(LOG_LIMIT)
+        rows = log_rows(records, frozenset(config.secrets), self.clock(), names)
         if rows == self._rows:
             return
         self._rows = rows
@@ -126,7 +115,7 @@ class AlertsScreen(Screen[None]):
         if selected is not None and str(selected) in {r[0] for r in rows}:
             table.move_cursor(row=table.get_row_index(str(selected)))
         empty.update("" if rows else "No alert has been sent yet.")
-        self.show_attempts()
+        await self.show_attempts()
 
     def selected_alert(self) -> int | None:
         table = self._table
@@ -135,19 +124,21 @@ class AlertsScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key and key.isdigit() else None
 
-    def show_attempts(self) -> None:
+    async def show_attempts(self) -> None:
         """The attempts of the highlighted alert, under the log."""
         alert_id = self.selected_alert()
         text = ""
-        if alert_id is not None and self.monitor.alerts is not None:
-            secrets = frozenset(self.monitor.config.secrets)
+        if alert_id is not None:
+            secrets = frozenset(self.api.config.secrets)
+            attempts = await self.api.alert_attempts(alert_id)
             text = f"attempts of alert {alert_id}:\n" + attempt_lines(
-                self.monitor.alerts, alert_id, secrets, self.clock())
+                attempts, secrets, self.clock())
         self._attempts.update(text)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.show_attempts()
+    async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        await self.show_attempts()
 
     def monitor_event(self, event: events.Event) -> None:
         if isinstance(event, events.AlertChanged):
-            self.fill()
+            self.run_worker(self.fill(), group="alerts-fill", exclusive=True,
+                            exit_on_error=False)

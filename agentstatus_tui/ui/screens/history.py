@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,8 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...engine import events
+from ...engine.frontend import MonitorAPI
 from ...engine.history import uptime
+from ...engine.history.records import Transition
+from ...engine.history.uptime import Outage
 from ...engine.model import Verdict
+from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
 from ..widgets.grid import StyledCell, verdict_component
@@ -24,23 +28,25 @@ WEEK = 7 * 86400.0
 MAX_TRANSITIONS = 500
 
 
-def agent_transitions(monitor: Any, agent_id: str) -> list[Any]:
+async def agent_transitions(api: MonitorAPI, state: AgentSnapshot) -> list[Transition]:
     """Overall verdict changes, newest first, from the store (they survive restarts)."""
     try:
-        return list(reversed(monitor.store.transitions(agent_id, limit=MAX_TRANSITIONS)))
+        return list(reversed(await api.transitions(state.agent.id, limit=MAX_TRANSITIONS)))
     except Exception:  # a busy or broken store must not close the screen
-        return [t for t in monitor.states[agent_id].transitions if t.region is None]
+        return [t for t in state.transitions if t.region is None]
 
 
-def uptime_text(state: Any) -> str:
+def uptime_text(state: AgentSnapshot) -> str:
     parts = [f"{k} {fmt.uptime(v)}" for k, v in state.uptime.items()]
     return "uptime  " + ("   ".join(parts) if parts else "no data yet")
 
 
-def outage_rows(monitor: Any, agent_id: str, changes: list[Any], now: float) -> list[Any]:
+async def outage_rows(
+    api: MonitorAPI, agent_id: str, changes: list[Transition], now: float
+) -> list[Outage]:
     """DOWN stretches of the last 7 days, newest first."""
     try:
-        found = monitor.store.outages(agent_id, now - WEEK, now)
+        found = await api.outages(agent_id, now - WEEK, now)
     except Exception:  # a busy or broken store: the verdict changes at hand
         points = [(t.at, Verdict(t.current)) for t in reversed(changes)]
         found = uptime.outages(points, now - WEEK, now)
@@ -67,10 +73,12 @@ class HistoryScreen(Screen[None]):
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"verdict--up", "verdict--degraded", "verdict--down", "verdict--unknown"}
 
-    def __init__(self, monitor: Any, agent_id: str, *, clock: Callable[[], float]) -> None:
+    def __init__(self, api: MonitorAPI, state: AgentSnapshot, *,
+                 clock: Callable[[], float]) -> None:
         super().__init__()
-        self.monitor = monitor
-        self.agent_id = agent_id
+        self.api = api
+        self.state = state  # the agent as the last event about it left it
+        self.agent_id = state.agent.id
         self.clock = clock
         self._ready = False
         # Kept, never looked up: engine events may arrive before compose or while the
@@ -80,10 +88,6 @@ class HistoryScreen(Screen[None]):
         self._spark = LatencyBars(id="history-spark")
         self._changes = ListTable(id="history-transitions", cursor_type="row")
         self._outages = ListTable(id="history-outages", cursor_type="row")
-
-    @property
-    def state(self) -> Any:
-        return self.monitor.states[self.agent_id]
 
     def compose(self) -> ComposeResult:
         yield self._title
@@ -98,14 +102,14 @@ class HistoryScreen(Screen[None]):
                 yield self._outages
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._ready = True
         self._changes.add_columns("WHEN", "FROM", "TO", "LASTED", "WHY")
         self._outages.add_columns("STARTED", "ENDED", "DOWN FOR")
-        self.fill()
+        await self.fill()
         self._changes.focus()
 
-    def fill(self) -> None:
+    async def fill(self) -> None:
         if not self._ready:
             return  # on_mount fills it; until then the tables have no columns
         st = self.state
@@ -116,7 +120,7 @@ class HistoryScreen(Screen[None]):
         self._title.update(title)
         self._uptime.update(uptime_text(st))
         self._spark.points = st.points
-        changes = agent_transitions(self.monitor, self.agent_id)
+        changes = await agent_transitions(self.api, st)
         table = self._changes
         table.clear()
         newer: float | None = None
@@ -127,12 +131,12 @@ class HistoryScreen(Screen[None]):
                 StyledCell(fmt.verdict_word(prev), self, verdict_component(prev)),
                 StyledCell(fmt.verdict_word(cur), self, verdict_component(cur)),
                 "now" if newer is None else duration(newer - t.at),
-                getattr(t, "reason", "") or "",
+                t.reason,
             )
             newer = t.at
         outages = self._outages
         outages.clear()
-        for o in outage_rows(self.monitor, self.agent_id, changes, now):
+        for o in await outage_rows(self.api, self.agent_id, changes, now):
             outages.add_row(
                 fmt.when(o.start, now),
                 "ongoing" if o.end is None else fmt.when(o.end, now),
@@ -144,4 +148,6 @@ class HistoryScreen(Screen[None]):
         if isinstance(event, events.TransitionEvent | events.AgentPaused) and (
             event.agent_id == self.agent_id
         ):
-            self.fill()
+            self.state = event.snapshot
+            self.run_worker(self.fill(), group="history-fill", exclusive=True,
+                            exit_on_error=False)

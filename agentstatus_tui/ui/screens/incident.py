@@ -4,7 +4,8 @@ keyboard, with the step's live content and the incident's timeline."""
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -12,10 +13,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from ...engine import events
-from ...engine.incidents.checklist import Checklist
+from ...engine.frontend import MonitorAPI
 from ...engine.incidents.document import CHANGE_ITEMS
 from ...engine.incidents.rootcause import CAUSES, match_run
 from ...engine.incidents.store import (
@@ -31,6 +33,8 @@ from ...engine.incidents.store import (
 from ...engine.incidents.wording import channel_label
 from ...engine.model import Verdict
 from ...engine.probe.curl import curl_command
+from ...engine.probe.prober import ProbeReply
+from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
 from ..clipboard import copy_text
@@ -51,7 +55,7 @@ _STEP_OF: dict[str, int | None] = {
 _ITEM_STEPS = (CHANGES, ROOT_CAUSE, RESOLVE)
 
 
-def format_probe(reply: Any) -> str:
+def format_probe(reply: ProbeReply) -> str:
     status = f"HTTP {reply.status}" if reply.status else (reply.error or "no answer")
     text = f"{status} in {fmt.latency(reply.elapsed)}"
     body = fmt.snippet(reply.body_snippet or reply.detail or "", 80)
@@ -66,8 +70,10 @@ def timeline_lines(height: int) -> int:
 
 
 class IncidentScreen(ModalScreen[None]):
-    """`IncidentScreen(monitor, agent_id)`: the agent's open incident, or a new one opened
-    by hand (a drill on a healthy agent). Everything it does is stored, so leaving and
+    """`IncidentScreen(api, state, record)`: one incident (`record`, as `open_incident`
+    returned it) of the agent whose snapshot is `state`. It draws from the record and the
+    snapshot it holds, replaced by the ones engine events carry, and changes the incident
+    only through `api`. Everything it does is stored, so leaving and
     coming back (or restarting) resumes at the same step.
 
     Modal so the dashboard's keys (p pause, r rerun, i …) never fire from under it: a
@@ -134,26 +140,26 @@ class IncidentScreen(ModalScreen[None]):
     IncidentScreen #incident-input.-shown { display: block; }
     """
 
-    def __init__(self, monitor: Any, agent_id: str, *, checklist: Checklist | None = None,
-                 clock: Any | None = None) -> None:
+    def __init__(self, api: MonitorAPI, state: AgentSnapshot, record: IncidentRecord, *,
+                 clock: Callable[[], float] | None = None) -> None:
         super().__init__()
-        self.monitor = monitor
-        self.agent_id = agent_id
-        self.agent = monitor.config.agent(agent_id)
+        self.api = api
+        self.state = state
+        self.agent_id = state.agent.id
+        self.agent = state.agent
         self._clock = clock
-        if checklist is None:
-            checklist = Checklist(monitor.incidents)
-        self.checklist = checklist
-        self.incident_id = checklist.open(agent_id, monitor.states[agent_id].verdict).id
-        regions = list(self.agent.regions) or list(monitor.config.regions)
+        self.record = record
+        self.incident_id = record.incident.id
+        regions = list(self.agent.regions) or list(api.config.regions)
         self.probe_region = regions[0] if regions else None
         self.item_cursor = 0
-        self.probe: Any | None = None
+        self.probe: ProbeReply | None = None
         self.probing = False
         self.verifying = False
         self._alert_ids: list[tuple[int, str]] = []  # (outbox id, label)
+        self._alert_statuses: dict[int, str] = {}  # outbox id → pending/delivered/failed
         self._input_for: str | None = None
-        self._ticker: Any | None = None
+        self._ticker: Timer | None = None
         # Parts are kept, never looked up: engine events and resizes may reach this
         # screen before it is composed or while the app closes.
         self._header = Static(id="incident-header")
@@ -205,15 +211,15 @@ class IncidentScreen(ModalScreen[None]):
         return clock()
 
     @property
-    def record(self) -> IncidentRecord:
-        return self.checklist.record(self.incident_id)
-
-    @property
     def step(self) -> int:
         return self.record.incident.current_step
 
-    def agent_state(self) -> Any | None:
-        return self.monitor.states.get(self.agent_id)
+    def agent_state(self) -> AgentSnapshot:
+        return self.state
+
+    async def _reload(self) -> None:
+        """The incident as stored now (after a command of this screen)."""
+        self.record = await self.api.incident(self.incident_id)
 
     # ------------------------------------------------------------------ drawing
 
@@ -260,7 +266,7 @@ class IncidentScreen(ModalScreen[None]):
     def step_view(self, record: IncidentRecord) -> StepView:
         st = self.agent_state()
         last = getattr(st, "last", None)
-        region = self.monitor.config.regions.get(self.probe_region) if self.probe_region else None
+        region = self.api.config.regions.get(self.probe_region) if self.probe_region else None
         return StepView(
             record=record, agent=self.agent, now=self.clock_now(),
             verdict=getattr(st, "verdict", record.incident.worst_verdict),
@@ -296,20 +302,22 @@ class IncidentScreen(ModalScreen[None]):
         self.call_after_refresh(self._timeline_pane.scroll_end, animate=False)
 
     def _alert_status(self) -> dict[str, str]:
-        center = getattr(self.monitor, "alerts", None)
-        if not self._alert_ids or center is None:
-            return {}
-        statuses = center.status([i for i, _ in self._alert_ids])
-        return {label: statuses.get(i, "?") for i, label in self._alert_ids}
+        return {label: self._alert_statuses.get(i, "?") for i, label in self._alert_ids}
 
     # ------------------------------------------------------------------ engine events
 
     def monitor_event(self, event: events.Event) -> None:
         """Called by the App for every Monitor event while this screen is open."""
-        agent_id = (event.result.agent_id if isinstance(event, events.RunFinished)
-                    else getattr(event, "agent_id", None))
-        if agent_id != self.agent_id:
+        if event.agent_id != self.agent_id:
             return
+        if isinstance(event, events.IncidentChanged):
+            if event.incident_id == self.incident_id:
+                self.record = event.record
+        elif isinstance(event, events.AlertChanged):
+            if event.alert_id in self._alert_statuses:
+                self._alert_statuses[event.alert_id] = event.status
+        else:
+            self.state = event.snapshot
         if isinstance(event, events.RunFinished) and event.result.manual:
             self.verifying = False
         if self.is_mounted:
@@ -351,40 +359,51 @@ class IncidentScreen(ModalScreen[None]):
         keys = [c.key for c in CAUSES]
         return keys.index(matches[0].key) if matches else 0
 
-    def action_next_step(self) -> None:
-        self.checklist.go_to(self.incident_id, self.step + 1)
+    # Commands are awaited in the key's own handler, so the next key acts on the step
+    # this one led to; the engine's IncidentChanged events keep other changes coming.
+
+    async def action_next_step(self) -> None:
+        await self.api.go_to_step(self.incident_id, self.step + 1)
+        await self._reload()
         self._moved()
 
-    def action_done(self) -> None:
-        self.checklist.complete(self.incident_id, self.step)
+    async def action_done(self) -> None:
+        await self.api.complete_step(self.incident_id, self.step)
+        await self._reload()
         self.refresh_all()
 
-    def action_step(self, delta: int) -> None:
-        self.checklist.go_to(self.incident_id, self.step + delta)
+    async def action_step(self, delta: int) -> None:
+        await self.api.go_to_step(self.incident_id, self.step + delta)
+        await self._reload()
         self._moved()
 
-    def action_go(self, n: int) -> None:
-        self.checklist.go_to(self.incident_id, n)
+    async def action_go(self, n: int) -> None:
+        await self.api.go_to_step(self.incident_id, n)
+        await self._reload()
         self._moved()
 
-    def _labels(self, ids: list[int], what: str) -> None:
-        center = getattr(self.monitor, "alerts", None)
-        log = {r.id: r for r in center.log(200)} if center is not None else {}
+    async def _labels(self, ids: list[int], what: str) -> None:
+        if not ids:
+            return
+        log = {r.id: r for r in await self.api.alert_log(200)}
         for i in ids:
             rec = log.get(i)
-            label = channel_label(self.monitor.config, rec.channel) if rec else "alert"
+            label = channel_label(self.api.config, rec.channel) if rec else "alert"
             self._alert_ids.append((i, f"{label} {what}"))
+        self._alert_statuses.update(await self.api.alert_status(ids))
 
-    def action_acknowledge(self) -> None:
-        ids = self.checklist.acknowledge(self.incident_id)
-        self._labels(ids, "acknowledge")
+    async def action_acknowledge(self) -> None:
+        ids = await self.api.acknowledge(self.incident_id)
+        await self._labels(ids, "acknowledge")
         if not ids:
             self.notify("Acknowledged here; no PagerDuty channel for this agent.", timeout=4)
+        await self._reload()
         self.refresh_all()
 
-    def action_post_slack(self) -> None:
-        ids = self.checklist.post_investigating(self.incident_id)
-        self._labels(ids, "post")
+    async def action_post_slack(self) -> None:
+        ids = await self.api.post_investigating(self.incident_id)
+        await self._labels(ids, "post")
+        await self._reload()
         self.refresh_all()
 
     # -- items (steps 3, 5, 8)
@@ -401,17 +420,18 @@ class IncidentScreen(ModalScreen[None]):
         self.item_cursor = max(0, self.item_cursor - 1)
         self.refresh_all()
 
-    def action_toggle_item(self) -> None:
+    async def action_toggle_item(self) -> None:
         step = self.step
         if step == CHANGES:
             key = CHANGE_ITEMS[self.item_cursor][0]
             item = self.record.steps[CHANGES].data.get("items", {}).get(key) or {}
-            self.checklist.set_change(self.incident_id, key, checked=not item.get("checked"))
+            await self.api.set_change(self.incident_id, key, checked=not item.get("checked"))
         elif step == ROOT_CAUSE:
-            self.checklist.set_root_cause(self.incident_id, key=CAUSES[self.item_cursor].key)
+            await self.api.set_root_cause(self.incident_id, key=CAUSES[self.item_cursor].key)
         elif step == RESOLVE and self.record.followups:
             f = self.record.followups[min(self.item_cursor, len(self.record.followups) - 1)]
-            self.checklist.toggle_followup(self.incident_id, f.id)
+            await self.api.toggle_followup(self.incident_id, f.id)
+        await self._reload()
         self.refresh_all()
 
     def action_edit_item(self) -> None:
@@ -425,23 +445,24 @@ class IncidentScreen(ModalScreen[None]):
         elif step == RESOLVE:
             self._ask("followup", "follow-up action", "")
 
-    def action_delete_item(self) -> None:
+    async def action_delete_item(self) -> None:
         followups = self.record.followups
         if followups:
             f = followups[min(self.item_cursor, len(followups) - 1)]
-            self.checklist.delete_followup(self.incident_id, f.id)
+            await self.api.delete_followup(self.incident_id, f.id)
             self.item_cursor = max(0, min(self.item_cursor, len(followups) - 2))
+        await self._reload()
         self.refresh_all()
 
     # -- reproduce
 
     def action_copy(self) -> None:
-        region = self.monitor.config.regions.get(self.probe_region) if self.probe_region else None
+        region = self.api.config.regions.get(self.probe_region) if self.probe_region else None
         self.notify(copy_text(self.app, curl_command(self.agent, region), "curl command"),
                     timeout=6)
 
     def action_next_region(self) -> None:
-        regions = list(self.agent.regions) or list(self.monitor.config.regions)
+        regions = list(self.agent.regions) or list(self.api.config.regions)
         if regions and self.probe_region in regions:
             self.probe_region = regions[(regions.index(self.probe_region) + 1) % len(regions)]
         self.probe = None
@@ -456,28 +477,31 @@ class IncidentScreen(ModalScreen[None]):
 
     async def _send(self, region: str) -> None:
         try:
-            reply = await self.monitor.send_probe(self.agent.id, region)
+            reply = await self.api.send_probe(self.agent.id, region)
         finally:
             self.probing = False
         self.probe = reply
-        self.checklist.record_probe(self.incident_id, region, format_probe(reply))
+        await self.api.record_probe(self.incident_id, region, format_probe(reply))
+        await self._reload()
         self.refresh_all()
 
     # -- verify
 
-    def action_verify(self) -> None:
+    async def action_verify(self) -> None:
         if self.verifying:
             return
         self.verifying = True
-        self.checklist.verify_requested(self.incident_id)
+        await self.api.verify_requested(self.incident_id)
+        await self._reload()
         self.refresh_all()
         self.run_worker(self._verify(), group="incident-verify", exit_on_error=False)
 
     async def _verify(self) -> None:
         try:
-            await self.monitor.run_now(self.agent_id)
+            await self.api.run_now(self.agent_id)
         finally:
             self.verifying = False
+        await self._reload()
         if self.is_mounted:
             self.refresh_all()
 
@@ -525,21 +549,23 @@ class IncidentScreen(ModalScreen[None]):
         self._step_pane.focus()
 
     @on(Input.Submitted, "#incident-input")
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         purpose, text = self._input_for, event.value.strip()
         self._close_input()
         if purpose == "note":
-            self.checklist.add_note(self.incident_id, text)
+            await self.api.add_note(self.incident_id, text)
         elif purpose == "change-note":
-            self.checklist.set_change(self.incident_id, CHANGE_ITEMS[self.item_cursor][0], note=text)
+            await self.api.set_change(self.incident_id, CHANGE_ITEMS[self.item_cursor][0],
+                                      note=text)
         elif purpose == "cause" and text:
             key = self.record.incident.root_cause_key
-            self.checklist.set_root_cause(self.incident_id, key=key, text=text)
+            await self.api.set_root_cause(self.incident_id, key=key, text=text)
         elif purpose == "followup":
-            self.checklist.add_followup(self.incident_id, text)
+            await self.api.add_followup(self.incident_id, text)
         elif purpose == "resolution":
-            done = self.checklist.resolve(self.incident_id, text)
-            self._labels(list(done.alert_ids), "resolve")
+            done = await self.api.resolve(self.incident_id, text)
+            await self._labels(list(done.alert_ids), "resolve")
             self.notify(f"Incident document: {done.document}", timeout=10)
+        await self._reload()
         self.refresh_all()

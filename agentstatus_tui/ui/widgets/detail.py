@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from ...engine.model import Verdict
 from ...engine.secrets import redact
+from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
 from .grid import StyledCell, set_cell_quietly, verdict_component
@@ -21,7 +22,7 @@ from .list_table import ListTable
 REGION_COLUMNS = ("REGION", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS")
 
 
-def title_text(state: Any, now: float) -> str:
+def title_text(state: AgentSnapshot, now: float) -> str:
     """`Support Bot · UP for 14h 41m` — minutes at most, so it rarely changes."""
     last = state.last.overall if state.last is not None else None
     skipped = fmt.eval_skipped(len(state.agent.gold_prompts), last)
@@ -31,7 +32,7 @@ def title_text(state: Any, now: float) -> str:
     return f"{state.agent.name} · {verdict} for {fmt.coarse_duration(now - state.since)}"
 
 
-def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
+def region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...]]:
     last = state.last
     rows = []
     for region in state.agent.regions:
@@ -66,7 +67,7 @@ def region_rows(state: Any) -> list[tuple[tuple[str, str | None], ...]]:
     return rows
 
 
-def failure_text(state: Any, secrets: Iterable[str]) -> str:
+def failure_text(state: AgentSnapshot, secrets: Iterable[str]) -> str:
     """The last failing request: when, where, what came back — secrets masked."""
     f = state.last_failure
     if f is None:
@@ -81,7 +82,7 @@ def failure_text(state: Any, secrets: Iterable[str]) -> str:
     return redact(text, secrets)
 
 
-def latency_label(state: Any) -> str:
+def latency_label(state: AgentSnapshot) -> str:
     """`p50 latency, last 12 runs (0–1.4s) · 310ms now` (the bars' scale in brackets); a
     DOWN agent says so rather than show the latency of its failing answers as now's."""
     points = list(state.points)
@@ -97,7 +98,7 @@ def latency_label(state: Any) -> str:
     return f"{head} · {fmt.latency(latest)} now"
 
 
-def history_rows(state: Any, now: float) -> list[tuple[str, str, str, str | None]]:
+def history_rows(state: AgentSnapshot, now: float) -> list[tuple[str, str, str, str | None]]:
     """(when, verdict word, how long it lasted, style) for each overall transition, newest
     first. The ongoing one says `now`, so the list never needs a ticking redraw."""
     rows = []
@@ -181,7 +182,7 @@ class DetailPane(Vertical):
             self.show(self._waiting)
             self._waiting = None
 
-    def show(self, state: Any | None) -> None:
+    def show(self, state: AgentSnapshot | None) -> None:
         """Show `state` (the selected agent); redraw only the parts whose text changed."""
         if not self._ready:
             self._waiting = state
@@ -232,7 +233,7 @@ class DetailPane(Vertical):
                 hist.add_row(when, StyledCell(word, self, comp), lasted)
             self.redraws += 1
 
-    def tick(self, state: Any | None) -> None:
+    def tick(self, state: AgentSnapshot | None) -> None:
         if state is not None and state.agent.id == self.agent_id:
             self._set_title(title_text(state, self.clock()))
 

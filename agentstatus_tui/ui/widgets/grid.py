@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from ...engine.model import Verdict
+from ...engine.snapshots import AgentSnapshot
 from .. import format as fmt
 
 REGION_FULL = 14  # "DEGRADED 245ms", "DOWN TOO_LARGE"
@@ -105,7 +106,7 @@ def plan_columns(width: int, names: Iterable[str], regions: Sequence[str]) -> Gr
 
 
 def row_texts(
-    state: Any, plan: GridPlan, now: float
+    state: AgentSnapshot, plan: GridPlan, now: float
 ) -> dict[str, tuple[str, str | None]]:
     """column key -> (text, style component) for one agent's row."""
     agent = state.agent
@@ -205,7 +206,7 @@ class AgentGrid(DataTable[Any]):
         self.uptime_label = uptime_label
         self.clock = clock
         self.plan: GridPlan | None = None
-        self._states: list[Any] = []
+        self._states: list[AgentSnapshot] = []
         self._shown: dict[tuple[str, str], str] = {}  # (agent id, column) -> text on screen
         self.writes = 0  # cells written since start: lets tests see that idle means idle
 
@@ -222,7 +223,7 @@ class AgentGrid(DataTable[Any]):
             cols.append(("LAST", "last", 6))
         return cols
 
-    def show(self, states: Iterable[Any], width: int | None = None) -> None:
+    def show(self, states: Iterable[AgentSnapshot], width: int | None = None) -> None:
         """Rebuild rows for these agents (start, filter, a width that changes the plan)."""
         self._states = list(states)
         width = width or self.size.width or self.app.size.width
@@ -275,7 +276,7 @@ class AgentGrid(DataTable[Any]):
 
     # ------------------------------------------------------------------ updates
 
-    def update_agent(self, state: Any) -> int:
+    def update_agent(self, state: AgentSnapshot) -> int:
         """Rewrite the cells of one agent whose text changed; returns how many."""
         if self.plan is None or state.agent.id not in self.rows_by_id:
             return 0
@@ -292,7 +293,7 @@ class AgentGrid(DataTable[Any]):
             changed += self._write(st, {"last": text})
         return changed
 
-    def _write(self, state: Any, texts: Mapping[str, tuple[str, str | None]]) -> int:
+    def _write(self, state: AgentSnapshot, texts: Mapping[str, tuple[str, str | None]]) -> int:
         agent_id = state.agent.id
         todo = [
             (col, t, c) for col, (t, c) in texts.items() if self._shown.get((agent_id, col)) != t
