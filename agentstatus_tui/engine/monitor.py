@@ -147,6 +147,7 @@ class Monitor:
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[RunResult | None]] = {}
         self._wake: dict[str, asyncio.Event] = {}
+        self._alerts_caught_up = False  # alert rules saw every transition stored so far
         self._started = False
         self._closed = False
 
@@ -486,7 +487,7 @@ class Monitor:
         # this agent (the pause's UNKNOWN is stored right after this run).
         if not st.paused or result.manual:
             self._apply_run(st, result, transitions)
-        self._after_run(result)
+        self._after_run(result, stored=bool(transitions))
         snapshot = st.snapshot()
         self.publish(RunFinished(result, snapshot))
         self._publish_transitions(transitions, snapshot)
@@ -555,16 +556,22 @@ class Monitor:
             self._store_trouble(exc, "uptime of %s failed", st.agent.id)
             return st.uptime
 
-    def _after_run(self, result: RunResult | None = None) -> None:
+    def _after_run(self, result: RunResult | None = None, *, stored: bool = True) -> None:
         """Alerts and incidents follow the transitions just stored (each with its own
-        cursor over the store, so a crash between steps loses or doubles nothing)."""
+        cursor over the store, so a crash between steps loses or doubles nothing).
+        Alert rules read transitions only: a run that stored none (nearly every run) skips
+        their write transaction, unless they have not caught up yet (the first run after a
+        start, or after they failed)."""
         results = {result.agent_id: result} if result is not None else {}
-        try:
-            new = self.alerts.process_transitions(results)
-            if new and self._started:
-                self.alerts.kick()
-        except Exception as exc:
-            self._store_trouble(exc, "alert rules failed")
+        if stored or not self._alerts_caught_up:
+            try:
+                new = self.alerts.process_transitions(results)
+                self._alerts_caught_up = True
+                if new and self._started:
+                    self.alerts.kick()
+            except Exception as exc:
+                self._alerts_caught_up = False  # the next run tries again
+                self._store_trouble(exc, "alert rules failed")
         try:
             self.incidents.process(results)
         except Exception as exc:
