@@ -145,7 +145,8 @@ def free_port() -> int:
     return port
 
 
-def check_cli(port: int, agents: int, per: int) -> tuple[float, float | None, float | None]:
+def check_cli(port: int, agents: int, per: int, in_flight: int | None = None,
+              delay: float = 0.2) -> tuple[float, float | None, float | None]:
     """`agentstatus check --json` on N agents that answer in 200 ms: the whole product
     path (config, Monitor, store). Returns (wall seconds, median and worst agent p50 ms)."""
     import subprocess
@@ -153,7 +154,10 @@ def check_cli(port: int, agents: int, per: int) -> tuple[float, float | None, fl
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "agents.yaml"
-        lines = ["defaults:", f"  validations: {per}", "  retries: 0", "agents:"]
+        lines = ["defaults:", f"  validations: {per}", "  retries: 0"]
+        if in_flight is not None:
+            lines.append(f"max_in_flight: {in_flight}")
+        lines.append("agents:")
         for i in range(agents):
             lines += [f"  - id: agent-{i}",
                       f"    url: http://127.0.0.1:{port}/agent-{i}/v1/chat/completions"]
@@ -165,6 +169,9 @@ def check_cli(port: int, agents: int, per: int) -> tuple[float, float | None, fl
             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
         )
         wall = time.perf_counter() - t0
+    limit = in_flight or 64
+    print(f"  (max_in_flight {limit}: {agents * per:,} requests of {delay * 1000:.0f} ms each"
+          f" take at least {agents * per / limit * delay:.1f} s)")
     doc = json.loads(out.stdout)
     p50s = [a["ttfb_ms"]["p50"] for a in doc["agents"] if a["ttfb_ms"]["p50"] is not None]
     verdicts = sorted({a["verdict"] for a in doc["agents"]})
@@ -191,6 +198,8 @@ def main() -> None:
     ap.add_argument("--cli", action="store_true",
                     help="also run `agentstatus check --json` over --cli-agents agents")
     ap.add_argument("--cli-agents", type=int, default=500)
+    ap.add_argument("--cli-in-flight", type=int, default=None,
+                    help="max_in_flight for check (default: the product's, 64)")
     ap.add_argument("--no-httpx", action="store_true", help="skip bare httpx (slow)")
     args = ap.parse_args()
 
@@ -212,7 +221,8 @@ def main() -> None:
     cli: tuple[float, float | None, float | None] | None = None
     try:
         if args.cli:
-            cli = check_cli(port, args.cli_agents, args.validations)
+            cli = check_cli(port, args.cli_agents, args.validations, args.cli_in_flight,
+                            args.delay)
         for name, fn in variants.items():
             samples = []
             for _ in range(args.repeat):

@@ -3,6 +3,7 @@ and what a broken proxy reads as."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -34,6 +35,22 @@ async def test_http_proxy_region() -> None:
     assert result.verdict is Verdict.REACHABLE, [r.detail for r in result.requests]
     assert [r.region for r in server.requests] == ["eu", "eu"]
     assert all(r.headers["Host"] == FAR_AWAY for r in server.requests)
+
+
+async def test_http_proxy_credentials_reach_the_proxy_only() -> None:
+    async with AgentServer() as server:
+        server.route("/v1/chat/completions", Reply("hi from afar"))
+        region = Region("eu", proxy=f"http://probe:s3cret@127.0.0.1:{server.port}")
+        agent = agent_for(f"http://{FAR_AWAY}/v1/chat/completions")
+        prober = Prober(Config(agents=(agent,), regions={"eu": region}))
+        try:
+            result = await prober.run(agent)
+        finally:
+            await prober.aclose()
+    assert result.verdict is Verdict.REACHABLE, [r.detail for r in result.requests]
+    expected = "Basic " + base64.b64encode(b"probe:s3cret").decode()
+    assert [r.headers.get("Proxy-Authorization") for r in server.requests] == [expected] * 2
+    assert all("Authorization" not in r.headers for r in server.requests)
 
 
 async def test_socks5_proxy_region() -> None:
