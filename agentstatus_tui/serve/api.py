@@ -220,7 +220,7 @@ async def agent_outages(request: web.Request) -> web.Response:
     agent_id = _agent_id(request)
     since = since_param(request, 7 * 86400.0)
     assert since is not None
-    found = engine_reads.outages(_daemon(request).monitor, agent_id, since)
+    found = await engine_reads.outages(_daemon(request).monitor, agent_id, since)
     return ok({"agent_id": agent_id, "since": documents.iso(since),
                "outages": [documents.outage(o) for o in found]})
 
@@ -287,9 +287,9 @@ async def list_incidents(request: web.Request) -> web.Response:
                "incidents": [incident_document(i, now) for i in found]})
 
 
-def _incident_doc(daemon: Daemon, incident_id: int) -> dict[str, Any]:
+async def _incident_doc(daemon: Daemon, incident_id: int) -> dict[str, Any]:
     mon = daemon.monitor
-    record = engine_reads.incident_record(mon, incident_id)
+    record = await engine_reads.incident_record(mon, incident_id)
     if record is None:
         raise ApiError(404, f"no incident {incident_id}")
     now = time.time()
@@ -298,28 +298,28 @@ def _incident_doc(daemon: Daemon, incident_id: int) -> dict[str, Any]:
 
 
 async def get_incident(request: web.Request) -> web.Response:
-    return ok(_incident_doc(_daemon(request), _incident_id(request)))
+    return ok(await _incident_doc(_daemon(request), _incident_id(request)))
 
 
-def _open_incident(request: web.Request) -> tuple[Daemon, int]:
+async def _open_incident(request: web.Request) -> tuple[Daemon, int]:
     daemon = _daemon(request)
     incident_id = _incident_id(request)
-    if engine_reads.incident_record(daemon.monitor, incident_id) is None:
+    if await engine_reads.incident_record(daemon.monitor, incident_id) is None:
         raise ApiError(404, f"no incident {incident_id}")
     return daemon, incident_id
 
 
 async def acknowledge_incident(request: web.Request) -> web.Response:
-    daemon, incident_id = _open_incident(request)
+    daemon, incident_id = await _open_incident(request)
     note = _text(await _body(request), "note", required=False)
     who = caller(request).name
     engine_reads.checklist(daemon.monitor, who).acknowledge(incident_id, note or None)
     log.info("incident %d acknowledged by %s", incident_id, who)
-    return ok(_incident_doc(daemon, incident_id))
+    return ok(await _incident_doc(daemon, incident_id))
 
 
 async def note_incident(request: web.Request) -> web.Response:
-    daemon, incident_id = _open_incident(request)
+    daemon, incident_id = await _open_incident(request)
     data = await _body(request)
     text = _text(data, "text", required=True)
     step = data.get("step")
@@ -329,12 +329,12 @@ async def note_incident(request: web.Request) -> web.Response:
     assert text is not None
     engine_reads.checklist(daemon.monitor, caller(request).name).add_note(incident_id, text,
                                                                           step)
-    return ok(_incident_doc(daemon, incident_id))
+    return ok(await _incident_doc(daemon, incident_id))
 
 
 async def resolve_incident(request: web.Request) -> web.Response:
-    daemon, incident_id = _open_incident(request)
-    record = engine_reads.incident_record(daemon.monitor, incident_id)
+    daemon, incident_id = await _open_incident(request)
+    record = await engine_reads.incident_record(daemon.monitor, incident_id)
     if record is not None and not record.incident.is_open:
         raise ApiError(409, f"incident {incident_id} is already resolved")
     resolution = _text(await _body(request), "resolution", required=True)
@@ -342,7 +342,7 @@ async def resolve_incident(request: web.Request) -> web.Response:
     who = caller(request).name
     engine_reads.checklist(daemon.monitor, who).resolve(incident_id, resolution)
     log.info("incident %d resolved by %s", incident_id, who)
-    return ok(_incident_doc(daemon, incident_id))
+    return ok(await _incident_doc(daemon, incident_id))
 
 
 # ---------------------------------------------------------------- alerts, events, reload
@@ -353,8 +353,8 @@ async def list_alerts(request: web.Request) -> web.Response:
     mon = _daemon(request).monitor
     secrets = engine_reads.config(mon).secrets
     health = engine_reads.alert_health(mon)
-    alerts = [documents.alert(a, engine_reads.alert_attempts(mon, a.id), secrets)
-              for a in engine_reads.alert_log(mon, limit)]
+    alerts = [documents.alert(a, await engine_reads.alert_attempts(mon, a.id), secrets)
+              for a in await engine_reads.alert_log(mon, limit)]
     return ok({"generated_at": iso_utc_now(), "pending": health.pending,
                "failed_last_day": health.failed, "alerts": alerts})
 

@@ -191,8 +191,7 @@ class Daemon:
     def _payload(self, event: Event, mon: Monitor) -> tuple[str, dict[str, Any]]:
         if isinstance(event, RunFinished):
             self._ran.add(event.result.agent_id)
-            view = engine_reads.agent(mon, event.result.agent_id)
-            return "run_finished", {"agent": documents.agent(view) if view else None,
+            return "run_finished", {"agent": documents.agent(event.snapshot),
                                     "manual": event.result.manual}
         if isinstance(event, RunStarted):
             return "run_started", {"agent_id": event.agent_id, "at": documents.iso(event.at),

@@ -1,17 +1,20 @@
-"""Every read of the Monitor's parts the daemon makes, in one place: agent states, the
-history store, the alert outbox, incidents. The API, the event feed and the metrics call
-these and never reach into the Monitor themselves."""
+"""Every read of the engine the daemon makes, in one place. Most go through the engine's
+front-end interface (`engine/frontend.py`: snapshots, outages, the alert log, incident
+records); the few it does not offer yet are here too, so they are easy to find and move:
+transitions of every region with `since`, runs, the incident list, a store write probe,
+the outbox's health for the metrics, and the checklist acting as the API's caller (the
+interface acts as the local user)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
-from ..engine.model import AgentConfig, Config, RunResult, Verdict
+from ..engine.model import Config
+from ..engine.snapshots import AgentSnapshot
 
 log = logging.getLogger("agentstatus.serve")
 
@@ -19,39 +22,21 @@ if TYPE_CHECKING:
     from ..engine.alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
     from ..engine.incidents.checklist import Checklist
     from ..engine.incidents.store import Incident, IncidentRecord
-    from ..engine.monitor import AgentState, Monitor
+    from ..engine.monitor import Monitor
 
 
-@dataclass(frozen=True)
-class AgentView:
-    """One agent as the daemon shows it, copied out of the Monitor's state."""
-
-    agent: AgentConfig
-    verdict: Verdict
-    since: float | None
-    last: RunResult | None
-    region_verdicts: dict[str, Verdict]
-    uptime: dict[str, float | None]
-    paused: bool
-    in_flight: bool
-    next_run_at: float | None
+AgentView = AgentSnapshot  # one agent as the engine's front-end interface hands it out
 
 
 def agents(monitor: Monitor) -> list[AgentView]:
-    return [_view(st) for st in monitor.states.values()]
+    return list(monitor.agents().values())
 
 
 def agent(monitor: Monitor, agent_id: str) -> AgentView | None:
-    st = monitor.states.get(agent_id)
-    return None if st is None else _view(st)
-
-
-def _view(st: AgentState) -> AgentView:
-    return AgentView(
-        agent=st.agent, verdict=Verdict(st.verdict), since=st.since, last=st.last,
-        region_verdicts=dict(st.region_verdicts), uptime=dict(st.uptime),
-        paused=bool(st.paused), in_flight=bool(st.in_flight), next_run_at=st.next_run_at,
-    )
+    try:
+        return monitor.snapshot(agent_id)
+    except KeyError:
+        return None
 
 
 def config(monitor: Monitor) -> Config:
@@ -75,9 +60,8 @@ def transitions(monitor: Monitor, agent_id: str, since: float | None,
     return found
 
 
-def outages(monitor: Monitor, agent_id: str, since: float) -> list[Outage]:
-    found: list[Outage] = monitor.store.outages(agent_id, since, monitor.clock())
-    return found
+async def outages(monitor: Monitor, agent_id: str, since: float) -> list[Outage]:
+    return await monitor.outages(agent_id, since, monitor.clock())
 
 
 def store_writable(monitor: Monitor) -> bool:
@@ -98,12 +82,12 @@ def store_writable(monitor: Monitor) -> bool:
 # ---------------------------------------------------------------- alerts
 
 
-def alert_log(monitor: Monitor, limit: int) -> list[AlertRecord]:
-    return list(monitor.alerts.log(limit))
+async def alert_log(monitor: Monitor, limit: int) -> list[AlertRecord]:
+    return await monitor.alert_log(limit)
 
 
-def alert_attempts(monitor: Monitor, alert_id: int) -> list[AttemptRecord]:
-    return list(monitor.alerts.attempts(alert_id))
+async def alert_attempts(monitor: Monitor, alert_id: int) -> list[AttemptRecord]:
+    return await monitor.alert_attempts(alert_id)
 
 
 def alert_health(monitor: Monitor) -> AlertHealth:
@@ -117,9 +101,9 @@ def incidents(monitor: Monitor, *, open_only: bool, limit: int) -> list[Incident
     return list(monitor.incidents.incidents.incidents(open_only=open_only, limit=limit))
 
 
-def incident_record(monitor: Monitor, incident_id: int) -> IncidentRecord | None:
+async def incident_record(monitor: Monitor, incident_id: int) -> IncidentRecord | None:
     try:
-        return monitor.incidents.incidents.record(incident_id)
+        return await monitor.incident(incident_id)
     except KeyError:
         return None
 
@@ -132,9 +116,8 @@ def checklist(monitor: Monitor, user: str) -> Checklist:
 
 
 def paused_ids(monitor: Monitor) -> set[str]:
-    return {a for a, st in monitor.states.items() if st.paused}
+    return {a for a, snap in monitor.agents().items() if snap.paused}
 
 
 def known_ids(monitor: Monitor) -> Iterable[str]:
-    return monitor.states.keys()
-
+    return [a.id for a in monitor.config.agents]
