@@ -21,11 +21,11 @@ from ..engine.text import duration
 from . import format as fmt
 from . import messages as msg
 from .commands import DashboardCommands
+from .textual_private import app_bindings, crop_partial_updates, notifications, withdraw
 from .themes import choose_theme, load_themes, next_theme, with_product_variables
 from .widgets.detail import DetailPane
 from .widgets.grid import AgentGrid
 from .widgets.header import StatusHeader, failing_text
-from .wire import crop_partial_updates
 
 if TYPE_CHECKING:
     from ..engine.alerts.outbox import AlertHealth
@@ -306,9 +306,9 @@ class AgentStatusApp(App[int]):
         downs = [self.snapshots[a] for a in ids if self.snapshots[a].verdict is Verdict.DOWN]
         if not any(s.agent.id in pending for s in downs):
             return
-        for note in list(self._notifications):  # pinned Textual: no public "replace"
+        for note in notifications(self):  # no public "replace": withdraw, then show
             if note.title == "DOWN":
-                self._unnotify(note, refresh=False)
+                withdraw(self, note)
         for a in pending:
             self._down_toasted[a] = now
 
@@ -328,7 +328,7 @@ class AgentStatusApp(App[int]):
             self.bell()
 
     def _key_for(self, binding_id: str) -> str:
-        for _key, binding in self._bindings:
+        for _key, binding in app_bindings(self):
             if binding.id == binding_id:
                 return binding.key_display or binding.key
         return binding_id

@@ -42,17 +42,6 @@ Point = tuple[float, Verdict]
 
 
 @dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    verdict: Verdict
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
 class Outage:
     start: float
     end: float | None  # None: still DOWN at the end of an open window (ongoing)
@@ -122,11 +111,6 @@ def _spans(points: Iterable[Point], since: float, until: float) -> list[Span]:
         else:
             out.append((cursor, until, current))
     return out
-
-
-def segments(points: Iterable[Point], since: float, until: float) -> list[Segment]:
-    """The window [since, until) cut into stretches of one verdict (neighbours differ)."""
-    return [Segment(*span) for span in _spans(points, since, until)]
 
 
 def uptime(points: Iterable[Point], since: float, until: float) -> float | None:

@@ -107,7 +107,7 @@ class IncidentTracker:
             return None
 
     def changed(self, incident_id: int, agent_id: str) -> None:
-        """Tell subscribers an incident changed (the panel redraws from the store)."""
+        """Tell subscribers an incident changed; the event carries the record after it."""
         if self._publish is not None:
             self._publish(IncidentChanged(incident_id, agent_id, self.incidents.record(incident_id)))
 

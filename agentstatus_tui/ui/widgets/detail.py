@@ -146,7 +146,6 @@ class DetailPane(Vertical):
         self._points: list[float | None] = []
         self._spark_text = ""
         self._history: list[Any] = []
-        self.redraws = 0
         # Parts are built here and kept, never looked up: the App may hand a state over
         # before this pane is mounted (engine events on a loaded machine) or while the
         # app closes.
@@ -211,19 +210,16 @@ class DetailPane(Vertical):
                 for row in rows:
                     table.add_row(*(StyledCell(t, self, c) for t, c in row), key=row[0][0])
             self._regions = rows
-            self.redraws += 1
         failure = failure_text(state, self.secrets)
         if failure != self._failure:
             self._failure = failure
             self._failure_box.update(failure)
-            self.redraws += 1
         points = list(state.points)
         label = latency_label(state)
         if points != self._points or label != self._spark_text:
             self._points, self._spark_text = points, label
             self._spark.points = points
             self._spark_label.update(label)
-            self.redraws += 1
         history = history_rows(state, now)
         if history != self._history:
             self._history = history
@@ -231,7 +227,6 @@ class DetailPane(Vertical):
             hist.clear()
             for when, word, lasted, comp in history:
                 hist.add_row(when, StyledCell(word, self, comp), lasted)
-            self.redraws += 1
 
     def tick(self, state: AgentSnapshot | None) -> None:
         if state is not None and state.agent.id == self.agent_id:

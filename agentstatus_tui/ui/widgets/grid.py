@@ -16,6 +16,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from ...engine.model import Verdict
 from ...engine.snapshots import AgentSnapshot
 from .. import format as fmt
+from ..textual_private import write_cell
 
 REGION_FULL = 14  # "DEGRADED 245ms", "DOWN TOO_LARGE"
 REGION_SHORT = 10  # "DEG 245ms", "DOWN PROTO"
@@ -166,9 +167,7 @@ def set_cell_quietly(table: DataTable[Any], row: str, column: str, value: Any) -
         # columns only grow, e.g. from "-" to "245ms" on an agent's first run).
         table.update_cell(row_key, col_key, value, update_width=True)
         return
-    table._data[row_key][col_key] = value
-    table._update_count += 1  # invalidates DataTable's render caches
-    table.refresh_coordinate(table.get_cell_coordinate(row_key, col_key))
+    write_cell(table, row_key, col_key, value)
 
 
 class AgentGrid(DataTable[Any]):
