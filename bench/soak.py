@@ -55,6 +55,7 @@ class Window:
         self.ttfbs: list[float] = []
         self.failed = 0
         self.per_agent: dict[str, list[float]] = {}
+        self.errors: dict[str, int] = {}
         self.p50: float | None = None
         self.p95: float | None = None
 
@@ -91,6 +92,9 @@ async def soak(args: argparse.Namespace, port: int) -> None:
         print(f"{now - t_start:6.0f}s  runs {w.runs:5d}  requests {len(w.ttfbs) + w.failed:6d}"
               f"  failed {w.failed:3d}  CPU {cpu:5.1f}%  RSS {rss_mb():6.1f} MB"
               f"  TTFB p50 {p50:6.1f} ms  p95 {p95:6.1f} ms", flush=True)
+        if w.errors:
+            top = sorted(w.errors.items(), key=lambda kv: -kv[1])[:3]
+            print("        failures: " + "; ".join(f"{n} × {code}" for code, n in top), flush=True)
 
     async def poll(i: int, agent: AgentConfig) -> None:
         # Offsets spread the first runs over one interval, like the Monitor, except
@@ -132,6 +136,8 @@ async def soak(args: argparse.Namespace, port: int) -> None:
                             mine.append(r.ttfb)
                         else:
                             w.failed += 1
+                            code = f"{r.error}: {r.detail or ''}"[:60]
+                            w.errors[code] = w.errors.get(code, 0) + 1
 
             mon.subscribe(on)
             try:
