@@ -92,3 +92,11 @@ async def test_help_at_80_columns_shows_whole_ids_and_the_incident_panel_keys(
             id_column = list(table.columns.values())[2]
             longest = max(len(str(table.get_row_at(i)[2])) for i in range(table.row_count))
             assert id_column.width >= longest, table.id
+
+
+async def test_at_40_columns_the_header_keeps_the_down_count(monitor: Monitor) -> None:
+    app = fixed_app(monitor)
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        assert "2 DOWN" in app.header.shown()
+        assert len(app.header.shown()) <= 38
