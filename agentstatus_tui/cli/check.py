@@ -282,10 +282,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for line in exc.errors:
             print(line, file=sys.stderr)
         return 2
-    print(
-        f"{args.file}: OK — {len(config.agents)} agents, {len(config.regions)} regions, "
-        f"{len(config.channels)} channels"
-    )
+    counts = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in (
+        (len(config.agents), "agent"), (len(config.regions), "region"),
+        (len(config.channels), "channel")))
+    print(f"{args.file}: OK — {counts}")
     return 0
 
 

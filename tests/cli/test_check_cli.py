@@ -235,3 +235,11 @@ def test_validate_lists_unset_variables_even_when_the_file_has_errors(tmp_path: 
     assert "unknown key 'intervall'" in out.stderr
     assert "agents[0].headers.Authorization: ${VALIDATE_TOKEN_NOT_SET}" in out.stdout
     assert "Not set in this environment (1;" in out.stdout
+
+
+def test_validate_counts_read_as_words(tmp_path: Path):
+    one = tmp_path / "agents.yaml"
+    one.write_text("agents:\n  - id: a\n    url: http://127.0.0.1:9/v1/chat/completions\n")
+    done = run_cli("validate", str(one))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("OK — 1 agent, 1 region, 0 channels"), done.stdout
