@@ -54,7 +54,7 @@ async def test_a_failing_slack_turns_the_header_red_with_a_toast_and_a_bell(tmp_
             text = app.header.text("alerts")
             assert text.startswith("PAGING FAILING: chat (HTTP 500 ×"), text
             assert re.search(r"×\d+, since \d\d:\d\d\)$", text), text
-            assert "PAGING FAILING: chat (HTTP 500" in app.header.shown()
+            await until(pilot, lambda: "PAGING FAILING: chat (HTTP 500" in app.header.shown())
             notes = [n for n in app._notifications if n.title == "PAGING FAILING"]
             assert len(notes) == 1 and "chat" in notes[0].message
             assert app.bells == 1  # bell: false silences DOWN, never failing paging
