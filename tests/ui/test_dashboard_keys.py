@@ -229,7 +229,10 @@ async def test_agents_going_down_together_share_one_notification() -> None:
     async with AgentServer() as server:
         server.route("/broken", Reply(status=503))
         server.route("/denied", Reply(status=401, delay=1.2))  # DOWN a second after Alpha
-        cfg = config(agent(server, "a", "Alpha", "/broken"), agent(server, "b", "Beta", "/denied"))
+        # Beta answers late on purpose: a timeout far above its delay keeps it a 401 (not
+        # a TIMEOUT) on a busy machine.
+        cfg = config(agent(server, "a", "Alpha", "/broken"),
+                     agent(server, "b", "Beta", "/denied", timeout=15.0))
         app = AgentStatusApp(Monitor.open(cfg))
         async with app.run_test(size=(100, 30), notifications=True) as pilot:
             await until(pilot, lambda: any("2 agents" in n.message for n in app._notifications))
