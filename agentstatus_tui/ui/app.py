@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -386,10 +387,13 @@ class AgentStatusApp(App[int]):
 
             question = (f"{state.agent.name} is {fmt.verdict_word(state.verdict)}: there is "
                         "no incident.\nOpen a drill incident (it stays open until resolved)?")
-            self.push_screen(ConfirmScreen(question),
-                             lambda yes: self._open_incident(agent_id) if yes else None)
+            self.push_screen(ConfirmScreen(question), partial(self._open_drill, agent_id))
             return
         await self._open_incident(agent_id)
+
+    async def _open_drill(self, agent_id: str, yes: bool | None) -> None:
+        if yes:
+            await self._open_incident(agent_id)
 
     async def _open_incident(self, agent_id: str) -> None:
         from .screens.incident import IncidentScreen

@@ -85,7 +85,7 @@ def crop_partial_updates() -> bool:
         return True
     if not pinned():
         return False
-    ChopsUpdate.render_segments = _cropped_render_segments()  # type: ignore[method-assign]
+    ChopsUpdate.render_segments = _cropped_render_segments()  # type: ignore[method-assign,assignment]
     setattr(ChopsUpdate, _PATCHED, True)
     return True
 
