@@ -78,3 +78,66 @@ async def test_check_survives_a_redos_and_a_deeply_nested_answer(tmp_path: Path)
         stored = {row[0] for row in db.execute("SELECT agent_id FROM runs")}
     assert stored == {"redos", "deep-json", "healthy", "gone"}
     assert [r.json["event"] for r in hook.at("/hook")] == ["trigger"]
+
+
+# The check runs in its own interpreter and reports its own peak memory on the way out.
+MEASURED = (
+    "import resource, runpy, sys\n"
+    "sys.argv = ['agentstatus', *sys.argv[1:]]\n"
+    "try:\n"
+    "    runpy.run_module('agentstatus_tui', run_name='__main__')\n"
+    "finally:\n"
+    "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "    print(f'PEAK_RSS_KB {peak}', file=sys.stderr)\n"
+)
+
+BOMBS_CONFIG = CONFIG + "".join(
+    f"""\
+  - id: bomb-{i}
+    url: {{bomb}}
+    validations: 2
+"""
+    for i in range(5)
+)
+
+
+async def test_five_bombs_a_redos_and_deep_json_beside_a_healthy_agent(tmp_path: Path) -> None:
+    """All the hostile answers at once: `check` finishes inside its deadline, the healthy
+    agent stays UP, the bombs are TOO_LARGE, and the whole process stays under 100 MB."""
+    from agent_server import gzip_bomb
+
+    bomb = Reply(body=gzip_bomb(1000), headers={"Content-Encoding": "gzip"})
+    async with AgentServer() as server, HttpReceiver() as hook:
+        cfg = tmp_path / "agents.yaml"
+        cfg.write_text(BOMBS_CONFIG.format(
+            hook=hook.url("/hook"),
+            redos=server.route("/redos", Reply("a" * 40 + "!")),
+            deep=server.route("/deep", Reply("[" * 100_000 + "]" * 100_000)),
+            healthy=server.route("/healthy", Reply('{"n": 4}')),
+            gone=f"http://127.0.0.1:{closed_port()}/v1/chat/completions",
+            bomb=server.route("/bomb", bomb),
+        ))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", MEASURED, "check", "--json", "--config", str(cfg),
+            "--data-dir", str(tmp_path / "data"), "--alert-deadline", "15",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+        )
+        try:
+            raw_out, raw_err = await asyncio.wait_for(proc.communicate(), 50)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise AssertionError("check still running after 50s") from None
+    out, err = raw_out.decode(), raw_err.decode()
+    assert "Traceback" not in err, err
+    assert proc.returncode == 2, err
+    agents = {a["id"]: a for a in json.loads(out)["agents"]}
+    assert agents["healthy"]["verdict"] == "UP"
+    for i in range(5):
+        assert agents[f"bomb-{i}"]["errors"] == {"TOO_LARGE": 2}, agents[f"bomb-{i}"]
+    for hostile in ("redos", "deep-json"):
+        assert agents[hostile]["errors"] == {"EVAL_FAIL": 1}, agents[hostile]
+    peak_kb = int(err.rsplit("PEAK_RSS_KB ", 1)[1].split()[0])
+    print(f"check peak RSS {peak_kb / 1024:.0f} MB, healthy p50 {agents['healthy']['ttfb_ms']['p50']} ms")
+    assert peak_kb < 100 * 1024, f"check peaked at {peak_kb / 1024:.0f} MB"
