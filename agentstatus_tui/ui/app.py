@@ -84,7 +84,9 @@ class AgentStatusApp(App[int]):
     TITLE = "AgentStatus"
     BINDINGS: ClassVar[list[BindingType]] = _bindings()
     COMMANDS = App.COMMANDS | {DashboardCommands}
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (96, "-wide")]
+    # Textual annotates this `ClassVar[...] | None`, which mypy reads as an instance variable.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-narrow"), (96, "-wide")]
     CSS = """
     Screen { layout: vertical; }
     #filter { display: none; height: 1; margin: 0 1; }

@@ -26,7 +26,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 class DashboardCommands(Provider):
     def _actions(self) -> list[tuple[str, str, Callable[[], Any]]]:
         app = self.app
-        out = []
+        out: list[tuple[str, str, Callable[[], Any]]] = []
         for title, help_text, action in ACTIONS:
             out.append((title, help_text, partial(app.run_action, action)))
         return out

@@ -71,7 +71,6 @@ def make_session(region: Region, *, max_in_flight: int) -> aiohttp.ClientSession
     SOCKS proxy (aiohttp-socks; names resolved by the proxy, as `ssh -D` users expect).
     Must be called inside the running event loop the session will be used from."""
     proxy = region.proxy
-    common = {"limit": max_in_flight, "ttl_dns_cache": 60}
     http_proxy: str | None = None
     connector: aiohttp.TCPConnector
     scheme = proxy.split("://", 1)[0].lower() if proxy else ""
@@ -84,10 +83,11 @@ def make_session(region: Region, *, max_in_flight: int) -> aiohttp.ClientSession
             username=url.user,
             password=url.password,
             rdns=True,
-            **common,
+            limit=max_in_flight,
+            ttl_dns_cache=60,
         )
     else:
-        connector = aiohttp.TCPConnector(**common)
+        connector = aiohttp.TCPConnector(limit=max_in_flight, ttl_dns_cache=60)
         http_proxy = proxy
     return aiohttp.ClientSession(
         connector=connector,

@@ -34,7 +34,7 @@ def title_text(state: AgentSnapshot, now: float) -> str:
 
 def region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...]]:
     last = state.last
-    rows = []
+    rows: list[tuple[tuple[str, str | None], ...]] = []
     for region in state.agent.regions:
         stats = None if state.paused or last is None else last.regions.get(region)
         if stats is None or stats.discarded:
@@ -101,7 +101,7 @@ def latency_label(state: AgentSnapshot) -> str:
 def history_rows(state: AgentSnapshot, now: float) -> list[tuple[str, str, str, str | None]]:
     """(when, verdict word, how long it lasted, style) for each overall transition, newest
     first. The ongoing one says `now`, so the list never needs a ticking redraw."""
-    rows = []
+    rows: list[tuple[str, str, str, str | None]] = []
     newer_at: float | None = None
     for t in state.transitions:
         if getattr(t, "region", None) is not None:

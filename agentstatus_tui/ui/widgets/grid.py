@@ -10,6 +10,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -36,7 +38,7 @@ class StyledCell:
 
     __slots__ = ("component", "owner", "text")
 
-    def __init__(self, text: str, owner: DataTable[Any], component: str | None) -> None:
+    def __init__(self, text: str, owner: Widget, component: str | None) -> None:
         self.text = text
         self.owner = owner
         self.component = component
@@ -261,7 +263,7 @@ class AgentGrid(DataTable[Any]):
         if not self.row_count or self.cursor_row < 0:
             return None
         try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         except Exception:
             return None
         return key.value
