@@ -323,3 +323,13 @@ async def test_recovery_is_announced_with_how_long_it_was_down() -> None:
             await until(pilot, lambda: any(n.title == "RECOVERED" for n in app._notifications))
             note = next(n.message for n in app._notifications if n.title == "RECOVERED")
             assert note.startswith("Alpha recovered after ") and note.endswith(" DOWN.")
+
+
+async def test_last_run_ages_tick_from_each_agents_newest_run() -> None:
+    """The once-a-second tick rewrites the LAST ages from the newest run of every agent,
+    not from what the grid was first built with (no run yet: '-')."""
+    async with dashboard() as (app, pilot, _server, _monitor):
+        app.grid.tick()  # what the dashboard's once-a-second timer does
+        await pilot.pause()
+        ages = texts(app, "last")
+        assert all(a is not None and a.startswith("<10s") for a in ages.values()), ages

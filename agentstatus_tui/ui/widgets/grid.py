@@ -125,7 +125,7 @@ def row_texts(
     word = "PAUSED" if paused else fmt.verdict_word(verdict, short=plan.short,
                                                      eval_skipped=skipped)
     out["verdict"] = (word, verdict_component(verdict))
-    region_verdicts: Mapping[str, Verdict] = getattr(state, "region_verdicts", None) or {}
+    region_verdicts: Mapping[str, Verdict] = state.region_verdicts
     for region in plan.regions:
         if region not in agent.regions:
             out["r:" + region] = ("", None)
@@ -281,6 +281,8 @@ class AgentGrid(DataTable[Any]):
         """Rewrite the cells of one agent whose text changed; returns how many."""
         if self.plan is None or state.agent.id not in self.rows_by_id:
             return 0
+        # Keep the newest snapshot: the ticking "LAST" ages are worked out from it.
+        self._states[self.rows_by_id.index(state.agent.id)] = state
         return self._write(state, row_texts(state, self.plan, self.clock()))
 
     def tick(self) -> int:
