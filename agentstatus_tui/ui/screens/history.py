@@ -15,7 +15,7 @@ from ...engine import events
 from ...engine.frontend import MonitorAPI
 from ...engine.history import uptime
 from ...engine.history.records import Transition
-from ...engine.history.uptime import Outage
+from ...engine.history.uptime import Outage, fold_short_gaps, short_gap
 from ...engine.model import Verdict
 from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
@@ -29,11 +29,13 @@ MAX_TRANSITIONS = 500
 
 
 async def agent_transitions(api: MonitorAPI, state: AgentSnapshot) -> list[Transition]:
-    """Overall verdict changes, newest first, from the store (they survive restarts)."""
+    """Overall verdict changes, newest first, from the store (they survive restarts),
+    without the short UNKNOWN gaps of restarts and pauses."""
     try:
-        return list(reversed(await api.transitions(state.agent.id, limit=MAX_TRANSITIONS)))
+        oldest_first = list(await api.transitions(state.agent.id, limit=MAX_TRANSITIONS))
     except Exception:  # a busy or broken store must not close the screen
-        return [t for t in state.transitions if t.region is None]
+        oldest_first = [t for t in reversed(state.transitions) if t.region is None]
+    return list(reversed(fold_short_gaps(oldest_first, short_gap(state.agent.interval))))
 
 
 def uptime_text(state: AgentSnapshot) -> str:

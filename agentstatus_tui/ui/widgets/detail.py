@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from ...engine.history.records import Transition
+from ...engine.history.uptime import fold_short_gaps, short_gap
 from ...engine.model import Verdict
 from ...engine.secrets import redact
 from ...engine.snapshots import AgentSnapshot
@@ -98,14 +100,19 @@ def latency_label(state: AgentSnapshot) -> str:
     return f"{head} · {fmt.latency(latest)} now"
 
 
+def folded_newest_first(state: AgentSnapshot) -> list[Transition]:
+    """The agent's overall verdict changes, newest first, without the short UNKNOWN gaps
+    of restarts and pauses (they are not news; uptime still counts them as unknown)."""
+    overall = [t for t in reversed(state.transitions) if t.region is None]
+    return list(reversed(fold_short_gaps(overall, short_gap(state.agent.interval))))
+
+
 def history_rows(state: AgentSnapshot, now: float) -> list[tuple[str, str, str, str | None]]:
     """(when, verdict word, how long it lasted, style) for each overall transition, newest
     first. The ongoing one says `now`, so the list never needs a ticking redraw."""
     rows: list[tuple[str, str, str, str | None]] = []
     newer_at: float | None = None
-    for t in state.transitions:
-        if getattr(t, "region", None) is not None:
-            continue
+    for t in folded_newest_first(state):
         current = Verdict(t.current)
         lasted = "now" if newer_at is None else duration(newer_at - t.at)
         rows.append((fmt.when(t.at, now), fmt.verdict_word(current), lasted,
