@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Footer, Input
 
 from ..engine import events
@@ -137,6 +138,12 @@ class AgentStatusApp(App[int]):
         self.theme = choose_theme(theme, config.theme, no_color, self.theme_names)
         if config.keymap:
             self.set_keymap(dict(config.keymap))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast, shown as written: its text names agents, channels and errors, which
+        may hold `[` (screens' `notify` ask for markup by default; none is ever wanted)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_css_variables(self) -> dict[str, str]:
         # Any theme may be picked from the command palette, not only the product's.

@@ -79,7 +79,7 @@ class AlertsScreen(Screen[None]):
         # app closes.
         self._table = ListTable(id="alerts-log", cursor_type="row")
         self._empty = Static("", id="alerts-empty")
-        self._attempts = Static("", id="alerts-attempts")
+        self._attempts = Static("", id="alerts-attempts", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static("alert deliveries, newest first", id="alerts-title")

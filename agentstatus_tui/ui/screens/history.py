@@ -85,8 +85,8 @@ class HistoryScreen(Screen[None]):
         self._ready = False
         # Kept, never looked up: engine events may arrive before compose or while the
         # app closes.
-        self._title = Static("", id="history-title")
-        self._uptime = Static("", id="history-uptime")
+        self._title = Static("", id="history-title", markup=False)
+        self._uptime = Static("", id="history-uptime", markup=False)
         self._spark = LatencyBars(id="history-spark")
         self._changes = ListTable(id="history-transitions", cursor_type="row")
         self._outages = ListTable(id="history-outages", cursor_type="row")

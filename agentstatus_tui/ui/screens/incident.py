@@ -162,14 +162,14 @@ class IncidentScreen(ModalScreen[None]):
         self._ticker: Timer | None = None
         # Parts are kept, never looked up: engine events and resizes may reach this
         # screen before it is composed or while the app closes.
-        self._header = Static(id="incident-header")
-        self._steps = Static(id="incident-steps")
-        self._strip = Static(id="incident-strip")
+        self._header = Static(id="incident-header", markup=False)
+        self._steps = Static(id="incident-steps", markup=False)
+        self._strip = Static(id="incident-strip", markup=False)
         self._step_pane = ScrollPane(id="incident-step-pane")
         self._timeline_pane = ScrollPane(id="incident-timeline-pane")
-        self._step = Static(id="incident-step")
-        self._timeline_title = Static(id="incident-timeline-title")
-        self._timeline = Static(id="incident-timeline")
+        self._step = Static(id="incident-step", markup=False)
+        self._timeline_title = Static(id="incident-timeline-title", markup=False)
+        self._timeline = Static(id="incident-timeline", markup=False)
         self._input = Input(id="incident-input", compact=True)
 
     # ------------------------------------------------------------------ layout

@@ -17,6 +17,7 @@ from ...engine.secrets import redact
 from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
+from ..plain import plain
 from .grid import StyledCell, set_cell_quietly, verdict_component
 from .latency_bars import LatencyBars
 from .list_table import ListTable
@@ -159,9 +160,9 @@ class DetailPane(Vertical):
         self._region_table: DataTable[Any] = DataTable(id="regions", cursor_type="none",
                                                        show_cursor=False)
         self._region_table.can_focus = False
-        self._failure_box = Static("", id="last-failure")
+        self._failure_box = Static("", id="last-failure", markup=False)
         self._spark_label = Static("p50 latency, recent runs", classes="label",
-                                   id="spark-label")
+                                   id="spark-label", markup=False)
         self._spark = LatencyBars(id="sparkline")
         self._history_table = HistoryTable(id="history", cursor_type="row")
         self._ready = False
@@ -242,7 +243,7 @@ class DetailPane(Vertical):
     def _set_title(self, text: str) -> None:
         if text != self._title:
             self._title = text
-            self.border_title = text
+            self.border_title = plain(text)
 
     @property
     def title(self) -> str:

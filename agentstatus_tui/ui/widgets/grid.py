@@ -18,6 +18,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from ...engine.model import Verdict
 from ...engine.snapshots import AgentSnapshot
 from .. import format as fmt
+from ..plain import plain_cell
 from ..textual_private import write_cell
 
 REGION_FULL = 14  # "DEGRADED 245ms", "DOWN TOO_LARGE"
@@ -236,7 +237,7 @@ class AgentGrid(DataTable[Any]):
             if plan != self.plan:
                 self.clear(columns=True)
                 for label, key, w in self._columns(plan):
-                    self.add_column(label, width=w, key=key)
+                    self.add_column(plain_cell(label), width=w, key=key)
                 self.plan = plan
             else:
                 self.clear()
