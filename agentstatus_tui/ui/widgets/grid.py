@@ -18,6 +18,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from ...engine.model import Verdict
 from ...engine.snapshots import AgentSnapshot
 from .. import format as fmt
+from ..part_style import part_style
 from ..plain import plain_cell
 from ..textual_private import write_cell
 
@@ -46,11 +47,7 @@ class StyledCell:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # partial: only the colour and text style, so the cursor row keeps its background
-        style = (
-            self.owner.get_component_rich_style(self.component, partial=True)
-            if self.component
-            else ""
-        )
+        style = part_style(self.owner, self.component) if self.component else ""
         yield Text(self.text, style=style, no_wrap=True, overflow="ellipsis", end="")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:

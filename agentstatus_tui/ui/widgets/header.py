@@ -14,6 +14,7 @@ from textual.widget import Widget
 from ...engine.alerts.outbox import AlertHealth, ChannelFailure
 from ...engine.model import Verdict
 from .. import format as fmt
+from ..part_style import part_style
 
 ORDER = (Verdict.UP, Verdict.DEGRADED, Verdict.DOWN, Verdict.UNKNOWN)
 TITLE = "AgentStatus"
@@ -160,13 +161,12 @@ class StatusHeader(Widget):
         title, counts, alerts, last = self._shown
         left = Text()
         if title:
-            left.append(title, style=self.get_component_rich_style("header--title",
-                                                                   partial=True))
+            left.append(title, style=part_style(self, "header--title"))
             left.append(" " * GAP)
         left.append(counts)
         right = Text()
         if alerts:
-            loud = self.get_component_rich_style("header--loud", partial=True)
+            loud = part_style(self, "header--loud")
             right.append(alerts, style=loud if self._paging.loud else "")
         if last:
             right.append((" " * GAP if alerts else "") + last)

@@ -9,6 +9,8 @@ from typing import ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
+from ..part_style import part_style
+
 BARS = "▁▂▃▄▅▆▇█"
 NO_ANSWER = "·"  # a run without a median latency (nothing answered)
 
@@ -50,6 +52,6 @@ class LatencyBars(Widget):
 
     def render(self) -> Text:
         text = Text(bars(self._points, self.size.width), no_wrap=True)
-        style = self.get_component_rich_style("latency-bars--no-answer", partial=True)
+        style = part_style(self, "latency-bars--no-answer")
         text.highlight_words([NO_ANSWER], style)
         return text
