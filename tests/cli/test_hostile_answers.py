@@ -35,10 +35,12 @@ agents:
 """
 
 
-async def run_check(*argv: str, limit: float = 50.0) -> tuple[int, str, str]:
+async def run_check(
+    *argv: str, limit: float = 50.0, launcher: tuple[str, ...] = ("-m", "agentstatus_tui")
+) -> tuple[int, str, str]:
     """`agentstatus check` in its own process, killed if it outlives `limit` seconds."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "agentstatus_tui", "check", *argv,
+        sys.executable, *launcher, "check", *argv,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, cwd=ROOT,
     )
@@ -120,21 +122,11 @@ async def test_five_bombs_a_redos_and_deep_json_beside_a_healthy_agent(tmp_path:
             gone=f"http://127.0.0.1:{closed_port()}/v1/chat/completions",
             bomb=server.route("/bomb", bomb),
         ))
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", MEASURED, "check", "--json", "--config", str(cfg),
-            "--data-dir", str(tmp_path / "data"), "--alert-deadline", "15",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=ROOT,
-        )
-        try:
-            raw_out, raw_err = await asyncio.wait_for(proc.communicate(), 50)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise AssertionError("check still running after 50s") from None
-    out, err = raw_out.decode(), raw_err.decode()
+        code, out, err = await run_check(
+            "--json", "--config", str(cfg), "--data-dir", str(tmp_path / "data"),
+            "--alert-deadline", "15", launcher=("-c", MEASURED))
     assert "Traceback" not in err, err
-    assert proc.returncode == 2, err
+    assert code == 2, err
     agents = {a["id"]: a for a in json.loads(out)["agents"]}
     assert agents["healthy"]["verdict"] == "UP"
     for i in range(5):
