@@ -11,9 +11,9 @@ import time
 from ..engine.alerts import channels as senders
 from ..engine.alerts.channels import DeliveryResult, channel_secrets
 from ..engine.alerts.messages import TEST_TEXT, AlertFacts
-from ..engine.model import Channel, Config, ConfigError, StatuspageChannel
+from ..engine.model import Channel, Config, StatuspageChannel
 from ..engine.secrets import redact
-from .common import load_config_from_args
+from .common import load_config_from_args, read_config
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,15 +59,10 @@ def _config_for_channel(args: argparse.Namespace) -> Config | None:
     if not getattr(args, "config", None) and find_user_config() is None:
         return load_config_from_args(args)  # prints how to start
     path = args.config or str(find_user_config())
-    try:
-        config, unset = load_config_allow_unset(path)
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(line, file=sys.stderr)
+    loaded = read_config(path, load_config_allow_unset)
+    if loaded is None:
         return None
-    except OSError as exc:
-        print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return None
+    config, unset = loaded
     prefix = f"channels.{args.channel}"
     needed = [u for u in unset if _key_path(u) == prefix or _key_path(u).startswith(
         (prefix + ".", prefix + "["))]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
 from ..engine.model import Config, ConfigError
+
+T = TypeVar("T")
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -46,6 +49,20 @@ agentstatus: no config found (looked for {user_config}).
   Check a config:          agentstatus validate FILE"""
 
 
+def read_config(path: str | Path, loader: Callable[[str | Path], T]) -> T | None:
+    """`loader(path)`, or None after printing every config error (file:line: key path)
+    or why the file cannot be read."""
+    try:
+        return loader(path)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
 def load_config_from_args(args: argparse.Namespace) -> Config | None:
     """The Config named by --config, else the user's agents.yaml. Prints every error (or
     how to start) on stderr and returns None when there is no usable config. --demo is
@@ -61,15 +78,7 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
         print(NO_CONFIG_HELP.format(user_config=user_config_path(), config_name=CONFIG_FILENAME),
               file=sys.stderr)
         return None
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for line in exc.errors:
-            print(line, file=sys.stderr)
-        return None
-    except OSError as exc:
-        print(f"agentstatus: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return None
+    return read_config(path, load_config)
 
 
 def demo_data_dir(args: argparse.Namespace) -> str:
