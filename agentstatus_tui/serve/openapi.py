@@ -119,13 +119,16 @@ SINCE = {"name": "since", "in": "query", "required": False,
          "schema": {"type": "string"}}
 AUTH_ERRORS = {"401": _err("no valid bearer token (TCP only)"),
                "403": _err("the token may only read")}
+# Answered by the HTTP server itself, before any route: an `Expect` header other than
+# 100-continue (plain text, not the JSON error shape).
+HTTP_ERRORS: Schema = {"417": {"description": "an Expect header other than 100-continue"}}
 
 
 def _op(summary: str, ok: Schema, *, params: list[Schema] | None = None,
         errors: dict[str, Schema] | None = None, body: Schema | None = None,
         public: bool = False) -> Schema:
     op: Schema = {"summary": summary, "responses": {**ok, **({} if public else AUTH_ERRORS),
-                                                    **(errors or {})}}
+                                                    **HTTP_ERRORS, **(errors or {})}}
     if params:
         op["parameters"] = params
     if body is not None:
