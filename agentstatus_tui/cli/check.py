@@ -19,6 +19,7 @@ from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Ve
 from ..engine.secrets import redact
 from ..engine.text import iso_utc_now, latency, percent
 from .common import EXIT_STORE_FAILED, demo_data_dir, load_config_from_args, store_failure
+from .daemon_client import add_server_options
 from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_report
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
@@ -42,6 +43,12 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         help="how long to keep delivering alerts before exiting (undelivered ones stay "
         "queued for the next check; default 30)",
     )
+    p.add_argument(
+        "--server", metavar="URL|SOCKET", nargs="?", const="",
+        help="read the verdicts of a running `agentstatus serve` instead of probing "
+        "(http(s)://HOST:PORT, or a unix socket's path; alone: this data dir's socket). "
+        "Same output and exit codes; a daemon that does not answer is UNKNOWN (3)")
+    add_server_options(p, what="with --server")
     p.set_defaults(func=cmd_check)
 
     r = sub.add_parser(
@@ -102,6 +109,10 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.server is not None:
+        from .check_server import cmd_check_server
+
+        return cmd_check_server(args)
     failing: list[StoreError] = []  # the store could not be written during the round
 
     async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
