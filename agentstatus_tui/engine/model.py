@@ -128,11 +128,35 @@ class GoldPrompt:
 
 
 @dataclass(frozen=True)
+class EscalationStep:
+    """After a page has been open `after` seconds with nobody acknowledging it, these
+    channels are paged too (a step at 0 pages with the first page)."""
+
+    after: float
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flapping:
+    """`changes` overall verdict changes within `window` make an agent FLAPPING: it pages
+    once as flapping, then stays quiet until no change came for `stable_for`."""
+
+    changes: int = 5
+    window: float = 1800.0
+    stable_for: float = 1800.0
+
+
+@dataclass(frozen=True)
 class AlertRules:
     channels: tuple[str, ...] = ()
     on_down: bool = True
     on_recovery: bool = True
     on_degraded: bool = False
+    confirm: int = 1  # consecutive DOWN runs before paging
+    recover_after: int = 1  # consecutive good runs before resolving
+    remind_every: float | None = None  # while DOWN and not acknowledged (chat and email)
+    escalation: tuple[EscalationStep, ...] = ()  # ordered by `after`
+    flapping: Flapping = field(default_factory=Flapping)
 
 
 @dataclass(frozen=True)
@@ -171,6 +195,8 @@ class AgentConfig:
     gold_prompts: tuple[GoldPrompt, ...] = ()
     alerts: AlertRules = field(default_factory=AlertRules)
     runbook: Runbook = field(default_factory=Runbook)
+    # Agents this one needs (a gateway): while one of them is DOWN its own page is held.
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

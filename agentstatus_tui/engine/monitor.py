@@ -51,6 +51,9 @@ log = logging.getLogger("agentstatus")
 
 SPARKLINE_POINTS = 60
 RECENT_TRANSITIONS = 50
+# How often time-based paging (reminders, escalation, a silence ending) is looked at
+# between runs.
+PAGING_TICK = 15.0
 
 
 @dataclass
@@ -148,6 +151,7 @@ class Monitor:
         self._current: dict[str, asyncio.Task[RunResult | None]] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._alerts_caught_up = False  # alert rules saw every transition stored so far
+        self._ticker: asyncio.Task[None] | None = None
         self._started = False
         self._closed = False
 
@@ -319,6 +323,7 @@ class Monitor:
             return
         self._started = True
         self.alerts.kick()
+        self._ticker = asyncio.create_task(self._paging_ticks(), name="alerts:tick")
         for agent in self.config.agents:
             self._wake[agent.id] = asyncio.Event()
             self._loops[agent.id] = asyncio.create_task(
@@ -334,6 +339,8 @@ class Monitor:
             return
         self._closed = True
         tasks = [*self._loops.values(), *self._current.values()]
+        if self._ticker is not None:
+            tasks.append(self._ticker)
         for t in tasks:
             t.cancel()
         for t in tasks:
@@ -445,7 +452,7 @@ class Monitor:
                 raise
             except Exception:  # one agent's trouble never stops its own polling
                 log.exception("run of %s failed", agent.id)
-            recheck = got_worse(before, st.verdict)
+            recheck = got_worse(before, st.verdict) or self._confirming(agent)
 
     def _start_run(
         self, agent: AgentConfig, *, manual: bool, polled: bool = False
@@ -572,10 +579,33 @@ class Monitor:
             except Exception as exc:
                 self._alerts_caught_up = False  # the next run tries again
                 self._store_trouble(exc, "alert rules failed")
+        self._tick(results)
         try:
             self.incidents.process(results)
         except Exception as exc:
             self._store_trouble(exc, "incident tracking failed")
+
+    def _tick(self, results: Mapping[str, RunResult] | None = None) -> None:
+        """Time-based paging (a confirmation reached, a hold ended, a reminder or an
+        escalation step due): the alert center decides, once over every process."""
+        try:
+            new = self.alerts.tick(results)
+            if new and self._started:
+                self.alerts.kick()
+        except Exception as exc:
+            self._store_trouble(exc, "alert rules failed")
+
+    def _confirming(self, agent: AgentConfig) -> bool:
+        """A DOWN page waits for more DOWN runs: look again soon, not at the next slot."""
+        try:
+            return self.alerts.confirming(agent.id)
+        except Exception:
+            return False
+
+    async def _paging_ticks(self) -> None:
+        while True:
+            await asyncio.sleep(PAGING_TICK)
+            self._tick()
 
     async def _store_unknown(self, agent_id: str, at: float) -> None:
         try:

@@ -19,6 +19,7 @@ from ..history.db import failure_cause
 from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from . import channels as senders
+from . import pages
 from .channels import DeliveryResult
 from .messages import AlertFacts, facts_from_run, safe_url
 from .outbox import (
@@ -28,6 +29,7 @@ from .outbox import (
     NewAlert,
     Outbox,
 )
+from .policy import PagingPolicy, page_channels
 from .rules import CLOSED, Decision, PageState, decide_alert
 
 log = logging.getLogger("agentstatus.alerts")
@@ -84,6 +86,8 @@ class AlertCenter:
             give_up_after=give_up_after,
             lease_wait=lease_wait,
         )
+        pages.migrate(self.conn)
+        self.policy = PagingPolicy(self)
         # Pages sent straight from memory while the store cannot queue them.
         self._direct: set[asyncio.Task[None]] = set()
         self._direct_pages: dict[str, PageState] = {}
@@ -147,19 +151,9 @@ class AlertCenter:
                 agent = agents.get(t.agent_id)
                 if agent is None:  # removed from the config since
                     continue
-                state = self._state(agent.id)
-                decision, new_state = decide_alert(
-                    agent.id, agent.alerts, state, Verdict(t.previous), Verdict(t.current),
-                    t.at)
-                if new_state != state:
-                    self._save_state(agent.id, new_state, now)
-                if decision is None:
-                    continue
                 # The run that caused the latest transition tells regions and errors.
                 result = results.get(agent.id) if last_of_agent[agent.id] == t.id else None
-                facts = self._facts(agent, decision, Verdict(t.previous), Verdict(t.current),
-                                    t.at, result)
-                ids += self.outbox.insert(self._fan_out(agent, facts, decision, t.id), now)
+                ids += self.outbox.insert(self.policy.on_transition(agent, t, result, now), now)
             self.conn.execute(
                 "INSERT INTO alert_cursor(id, last_transition_id) VALUES (1, ?)"
                 " ON CONFLICT(id) DO UPDATE SET last_transition_id = excluded.last_transition_id",
@@ -167,11 +161,38 @@ class AlertCenter:
         self.outbox.announce(ids)
         return ids
 
-    def _facts(self, agent: AgentConfig, d: Decision, previous: Verdict, current: Verdict,
-               at: float, result: RunResult | None) -> AlertFacts:
+    def tick(self, results_by_agent: Mapping[str, RunResult] | None = None,
+             now: float | None = None) -> list[int]:
+        """What time alone brings, without a new transition: a page whose hold ended (a
+        silence over, the parent back, confirmation reached by the latest run), a
+        recovery confirmed, a reminder or an escalation step due. Idempotent across
+        processes: decided in one write transaction over the stored page rows, which
+        is taken only when some row has something pending."""
+        now = self.clock() if now is None else now
+        if not self.policy.due(pages.read_all(self.conn), now):
+            return []
+        with self.outbox.transaction():
+            ids = self.outbox.insert(self.policy.tick(now, results_by_agent or {}), now)
+        self.outbox.announce(ids)
+        return ids
+
+    def confirming(self, agent_id: str) -> bool:
+        """Whether the agent's page waits for more DOWN runs in a row (`confirm`)."""
+        return pages.read(self.conn, agent_id).held_kind == "confirm"
+
+    def acknowledge(self, agent: AgentConfig, by: str | None = None,
+                    note: str | None = None) -> bool:
+        """Record who acknowledged the agent's open page (reminders and escalation stop);
+        no message is sent. False when no page is open or it was acknowledged already."""
+        with self.outbox.transaction():
+            return self.policy.acknowledge(agent, by, note, self.clock())
+
+    def _facts(self, agent: AgentConfig, d: Decision, previous: Verdict | str | None,
+               current: Verdict, at: float, result: RunResult | None) -> AlertFacts:
         facts = AlertFacts(
             event=d.event, agent_id=agent.id, agent_name=agent.name, at=at,
-            verdict=str(current), previous=str(previous), dedup_key=d.dedup_key,
+            verdict=str(current), previous=str(previous) if previous is not None else None,
+            dedup_key=d.dedup_key,
             severity=d.severity if d.event == "trigger" else "info",
             started_at=d.started_at, duration_s=d.duration_s, escalation=d.escalation,
             agent_url=safe_url(agent.url, self.config.secrets),
@@ -180,9 +201,10 @@ class AlertCenter:
 
     def _fan_out(self, agent: AgentConfig, facts: AlertFacts, d: Decision | None,
                  transition_id: int | None,
-                 types: tuple[str, ...] | None = None) -> list[NewAlert]:
+                 types: tuple[str, ...] | None = None, *,
+                 names: tuple[str, ...] | None = None) -> list[NewAlert]:
         out = []
-        for name in agent.alerts.channels:
+        for name in agent.alerts.channels if names is None else names:
             channel = self.config.channels.get(name)
             if channel is None or (types is not None and channel.type not in types):
                 continue
@@ -201,17 +223,6 @@ class AlertCenter:
         if r is None or r["alerted"] is None:
             return CLOSED
         return PageState(r["dedup_key"], Verdict(r["alerted"]), r["started_at"])
-
-    def _save_state(self, agent_id: str, state: PageState, now: float) -> None:
-        # A closed page keeps its key, so a late manual resolve still targets it.
-        self.conn.execute(
-            "INSERT INTO alert_pages(agent_id, dedup_key, alerted, started_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(agent_id) DO UPDATE SET"
-            " dedup_key = COALESCE(excluded.dedup_key, alert_pages.dedup_key),"
-            " alerted = excluded.alerted, started_at = COALESCE(excluded.started_at,"
-            " alert_pages.started_at), updated_at = excluded.updated_at",
-            (agent_id, state.dedup_key, str(state.alerted) if state.alerted else None,
-             state.started_at, now))
 
     def dedup_key(self, agent_id: str) -> str | None:
         """The open page's key (the PagerDuty dedup_key), or None."""
@@ -232,10 +243,14 @@ class AlertCenter:
         *,
         channel_types: tuple[str, ...] | None = None,
         details: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        note: str | None = None,
     ) -> list[int]:
         """Alerts the incident checklist sends: acknowledge (PagerDuty + Slack), resolve
         (PagerDuty + Slack summary + status page operational), notify (Slack, webhook,
-        email). `channel_types` replaces the default set; only the agent's channels."""
+        email). `channel_types` replaces the default set; only the agent's channels
+        (with the escalation steps the page reached). An acknowledge also records `by`
+        and `note` on the open page: its reminders and escalation stop."""
         if event not in MANUAL_TYPES:
             raise ValueError(f"unknown manual alert {event!r}")
         types = channel_types if channel_types is not None else MANUAL_TYPES[event]
@@ -250,13 +265,18 @@ class AlertCenter:
                 duration_s=(now - state.started_at) if state.started_at else None,
                 agent_url=safe_url(agent.url, self.config.secrets),
             ).redacted(self.config.secrets)
-            alerts = self._fan_out(agent, facts, None, None, types)
+            row = pages.read(self.conn, agent.id)
+            alerts = self._fan_out(agent, facts, None, None, types,
+                                   names=page_channels(agent, row.escalation_step))
             if event == "notify":
                 alerts = [a for a in alerts if a.channel_type not in ("pagerduty", "statuspage")]
             ids = self.outbox.insert(alerts, now)
-            if event == "resolve" and state.is_open:
-                # The person closed it: a later recovery must not announce it again.
-                self._save_state(agent.id, CLOSED, now)
+            if event == "acknowledge":
+                self.policy.acknowledge(agent, by, note, now)
+            if event == "resolve" and (state.is_open or row.held):
+                # The person closed it: a later recovery must not announce it again, nor
+                # a held page go out.
+                pages.write(self.conn, row.with_page(CLOSED).released(), now)
         self.outbox.announce(ids)
         return ids
 

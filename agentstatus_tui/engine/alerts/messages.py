@@ -25,7 +25,7 @@ _SUMMARY_MAX = 1024  # PagerDuty rejects longer summaries
 
 @dataclass(frozen=True)
 class AlertFacts:
-    event: str  # trigger / acknowledge / resolve / notify / test
+    event: str  # trigger / acknowledge / resolve / notify / remind / test
     agent_id: str
     agent_name: str
     at: float
@@ -95,6 +95,7 @@ def tag(f: AlertFacts) -> str:
         "resolve": "[RECOVERED]" if f.text is None else "[RESOLVED]",
         "acknowledge": "[ACK]",
         "notify": "[NOTE]",
+        "remind": "[REMINDER]",
         "test": "[TEST]",
     }.get(f.event, f"[{f.event.upper()}]")
 

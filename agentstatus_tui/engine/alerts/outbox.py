@@ -69,6 +69,7 @@ MIGRATIONS = (
 log = logging.getLogger("agentstatus.alerts")
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+SUPPRESSED = "suppressed"  # held by the paging policy: logged, never sent
 Lane = tuple[str, str]  # (channel name, agent id): alerts of one lane go out in order
 
 
@@ -81,6 +82,8 @@ class NewAlert:
     facts: AlertFacts
     dedup_key: str | None = None
     transition_id: int | None = None
+    status: str = "pending"  # "suppressed": logged, never sent (the paging policy held it)
+    note: str | None = None  # why it was suppressed (shown where errors are)
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,10 @@ class Outbox:
         for a in alerts:
             cur = self.conn.execute(
                 "INSERT INTO alert_outbox(created_at, agent_id, channel, channel_type, event,"
-                " dedup_key, transition_id, facts, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " dedup_key, transition_id, facts, next_attempt_at, status, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (now, a.agent_id, a.channel, a.channel_type, a.event, a.dedup_key,
-                 a.transition_id, a.facts.to_json(), now),
+                 a.transition_id, a.facts.to_json(), now, a.status, a.note),
             )
             ids.append(int(cur.lastrowid or 0))
         return ids

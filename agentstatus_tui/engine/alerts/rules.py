@@ -11,7 +11,7 @@ from typing import Literal
 
 from ..model import AlertRules, Verdict
 
-AlertEvent = Literal["trigger", "acknowledge", "resolve", "notify", "test"]
+AlertEvent = Literal["trigger", "acknowledge", "resolve", "notify", "remind", "test"]
 Severity = Literal["critical", "warning", "info"]
 
 

@@ -39,6 +39,7 @@ from .api import read_api
 from .channels import read_channels, read_headers
 from .keymap import BINDING_IDS
 from .limits import AGENT, MAX_TTFB, THRESHOLD, TOP
+from .paging import PAGING_ALERT_KEYS, check_dependencies, read_alert_key, read_depends_on
 from .yaml_lines import INVALID, Entry, Reader, _Invalid, as_written, did_you_mean
 
 APP_NAME = "agentstatus"
@@ -82,16 +83,18 @@ AGENT_KEYS = (
     "gold_prompts",
     "alerts",
     "runbook",
+    "depends_on",
 )
-# Identify one agent, so a default for them would make every agent the same.
-NOT_DEFAULTABLE = ("id", "name")
+# Identify one agent, so a default for them would make every agent the same (and a
+# default `depends_on` would make the parent depend on itself).
+NOT_DEFAULTABLE = ("id", "name", "depends_on")
 # Mappings merged key by key between `defaults:` and an agent; everything else replaces.
 MERGED_KEYS = ("headers", "alerts", "runbook")
 
 THRESHOLD_KEYS = ("down_below", "degraded_below", "eval_pass_min")
 REGION_KEYS = ("proxy", "canary")
 GOLD_KEYS = ("prompt", "name", "expect")
-ALERT_KEYS = ("channels", "on_down", "on_recovery", "on_degraded")
+ALERT_KEYS = ("channels", "on_down", "on_recovery", "on_degraded", *PAGING_ALERT_KEYS)
 RUNBOOK_KEYS = ("contacts", "links", "rollback", "common_issues")
 PROBE_ROLES = ("system", "developer", "user", "assistant")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
@@ -194,6 +197,7 @@ class _ConfigReader:
         self.channel_names: list[str] = []
         self.written_ids: list[str] = []  # as written, even invalid ones: no error cascades
         self.default_keys: set[str] = set()  # keys written under defaults:, valid or not
+        self.depends_on: dict[str, tuple[Node, str, tuple[str, ...]]] = {}
 
     def read(self, text: str) -> Config | None:
         r = self.r
@@ -386,8 +390,12 @@ class _ConfigReader:
             if agent_id is None or r.error_count > before:
                 continue
             merged = _merge(defaults, settings)
+            if "depends_on" in settings:
+                written = fields["depends_on"]
+                self.depends_on[agent_id] = (written.node, written.path, settings["depends_on"])
             if "url" in merged:
                 agents.append(self._build_agent(agent_id, merged))
+        check_dependencies(r, self.depends_on, self.written_ids)
         return agents
 
     def _agent_id(self, entry: Entry | None, first_seen: dict[str, int]) -> str | None:
@@ -457,6 +465,7 @@ class _ConfigReader:
             regions=tuple(s.get("regions", self.region_names)),
             alerts=AlertRules(**s.get("alerts", {})),
             runbook=Runbook(**s.get("runbook", {})),
+            depends_on=s.get("depends_on", ()),
             **extra,
         )
 
@@ -620,6 +629,10 @@ class _ConfigReader:
                             f" (channels: {known})",
                         )
                 out["channels"] = tuple(dict.fromkeys(names))
+            elif key in PAGING_ALERT_KEYS:
+                value = read_alert_key(r, key, field.node, field.path, self.channel_names)
+                if value is not INVALID:
+                    out[key] = value
             else:
                 value = r.boolean(field.node, field.path)
                 if isinstance(value, bool):
@@ -672,6 +685,7 @@ class _ConfigReader:
         "gold_prompts": _gold_prompts,
         "alerts": _alerts,
         "runbook": _runbook,
+        "depends_on": lambda self, n, p: read_depends_on(self.r, n, p),
     }
 
 

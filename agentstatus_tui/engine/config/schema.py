@@ -30,6 +30,7 @@ from .load import (
     THRESHOLD_KEYS,
     TOP_KEYS,
 )
+from .paging import ESCALATION_KEYS, FLAPPING_KEYS, PAGING
 
 Schema = dict[str, Any]
 
@@ -158,6 +159,26 @@ _ALERTS: dict[str, Schema] = {
     "on_down": _boolean("page when the agent goes DOWN (default true)"),
     "on_recovery": _boolean("and when it recovers (default true)"),
     "on_degraded": _boolean("also page on DEGRADED (default false: alert fatigue)"),
+    "confirm": _integer("page after this many DOWN runs in a row (default 1)",
+                        PAGING["confirm"]),
+    "recover_after": _integer("resolve after this many good runs in a row (default 1)",
+                              PAGING["recover_after"]),
+    "remind_every": _duration("remind chat and email while DOWN and not acknowledged",
+                              PAGING["remind_every"]),
+    "escalation": {"type": "array", "description": "who else is paged when nobody "
+                   "acknowledges: steps in order of `after`",
+                   "items": _object(ESCALATION_KEYS, {
+                       "after": _duration("how long after the page", PAGING["after"]),
+                       "channels": _text_list("names under channels: paged at this step"),
+                   }, "one escalation step", required=ESCALATION_KEYS)},
+    "flapping": {"description": "this many verdict changes within the window make the "
+                 "agent FLAPPING: one page, then quiet until stable (false: off)",
+                 "anyOf": [{"type": "boolean"}, _object(FLAPPING_KEYS, {
+                     "changes": _integer("verdict changes (default 5)", PAGING["changes"]),
+                     "window": _duration("within this time (default 30m)", PAGING["window"]),
+                     "stable_for": _duration("quiet until no change came for this long "
+                                             "(default 30m)", PAGING["stable_for"]),
+                 }, "flapping detection")]},
 }
 
 _RUNBOOK: dict[str, Schema] = {
@@ -194,6 +215,8 @@ _AGENT: dict[str, Schema] = {
                                       required=("prompt", "expect"))},
     "alerts": _object(ALERT_KEYS, _ALERTS, "who is paged, and on which changes"),
     "runbook": _object(RUNBOOK_KEYS, _RUNBOOK, "shown in the incident checklist"),
+    "depends_on": _text_list("ids of agents this one needs: while one of them is DOWN, "
+                             "this agent's page is held (it names the parent)"),
 }
 
 

@@ -104,14 +104,14 @@ class Checklist:
     # ------------------------------------------------------------------ 1 acknowledge
 
     def _enqueue(self, inc: Incident, event: ManualEvent, text: str, channel_types: Sequence[str] | None,
-                 details: dict[str, Any] | None = None) -> list[int]:
+                 details: dict[str, Any] | None = None, note: str | None = None) -> list[int]:
         center = self.tracker.alerts
         if center is None:
             return []
         agent = self.config.agent(inc.agent_id)
         types = tuple(channel_types) if channel_types is not None else None
         ids = list(center.enqueue_manual(agent, event, text, channel_types=types,
-                                         details=details))
+                                         details=details, by=self.user, note=note))
         if ids:
             # The engineer is waiting to see it delivered: start now, not at the next run.
             center.kick()
@@ -121,7 +121,7 @@ class Checklist:
         """PagerDuty `acknowledge` under the incident's dedup key; records who and when."""
         inc = self.incidents.get(incident_id)
         text = INVESTIGATING.format(agent=inc.agent_name)
-        ids = self._enqueue(inc, "acknowledge", text, ("pagerduty",))
+        ids = self._enqueue(inc, "acknowledge", text, ("pagerduty",), note=note)
         now = self.now()
         if self.incidents.set_if_unset(incident_id, "acknowledged_at", now):
             self.incidents.update(incident_id, acknowledged_by=self.user)

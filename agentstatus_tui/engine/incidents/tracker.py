@@ -263,7 +263,8 @@ class IncidentTracker:
     def _record_alert(self, incident: Incident, event: AlertChanged, at: float) -> bool:
         seen = self._alert_seen.get(event.alert_id)
         now = (event.status, event.attempts)
-        if seen == now or (seen is not None and seen[0] in ("delivered", "failed")):
+        if seen == now or (seen is not None and seen[0] in ("delivered", "failed",
+                                                             "suppressed")):
             return False
         self._alert_seen[event.alert_id] = now
         what = f"{channel_label(self.config, event.channel)} {event.event}"
@@ -273,6 +274,8 @@ class IncidentTracker:
                 self.incidents.set_if_unset(incident.id, "alert_delivered_at", at)
         elif event.status == "failed":
             text = f"{what} failed for good: {event.last_error or 'no reason given'}"
+        elif event.status == "suppressed":
+            text = f"{what} suppressed: {event.last_error or 'held'}"
         elif event.attempts == 0:
             text = f"{what} queued"
         elif event.last_error:
