@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "agentstatus_tui.cli.init",
     "agentstatus_tui.cli.schema",
     "agentstatus_tui.cli.serve",
+    "agentstatus_tui.cli.status",
 )
 
 

@@ -129,8 +129,11 @@ class DaemonClient:
         except httpx.TimeoutException:
             raise DaemonUnreachable(f"the daemon at {where} did not answer in time") from None
         except httpx.HTTPError as exc:
-            raise DaemonUnreachable(f"cannot reach the daemon at {where}: "
-                                    f"{_cause(exc)}") from None
+            cause = _cause(exc)
+            if self.target.socket is not None and cause == "Connection refused":
+                raise DaemonUnreachable(f"no daemon answers on {where} (the socket was left "
+                                        "by one that stopped)") from None
+            raise DaemonUnreachable(f"cannot reach the daemon at {where}: {cause}") from None
         if r.status_code in (401, 403):
             hint = ("" if r.status_code == 403 else
                     f"; give it with ${TOKEN_ENV} or --token")

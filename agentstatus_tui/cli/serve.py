@@ -155,6 +155,7 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: str,
         await runner.cleanup()
         teardown_logging(handlers)
         return 2
+    daemon.listening = where
     try:
         await daemon.start()
         log.info("listening on %s", ", ".join(where))

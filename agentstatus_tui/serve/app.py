@@ -8,6 +8,7 @@ from . import auth
 from .api import DAEMON, routes
 from .daemon import Daemon
 from .errors import json_errors
+from .status import status
 
 MAX_BODY = 64 * 1024  # bytes of a request body; more is 413
 
@@ -27,4 +28,5 @@ def make_app(daemon: Daemon) -> web.Application:
     app[DAEMON] = daemon
     app.add_routes(routes())
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/v1/status", status)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,10 @@ class Daemon:
         self._monitor: Monitor | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._ran: set[str] = set()  # agents with a run finished since the daemon started
+        self.started_at = time.time()
+        self.listening: list[str] = []  # where the API answers (unix:PATH, http://…)
+        self.runs_finished = 0  # since the daemon started
+        self.first_round_at: float | None = None  # every polled agent had a run finished
         self._reload_lock = asyncio.Lock()
         self._stopped = False
 
@@ -163,8 +168,7 @@ class Daemon:
         mon = self._monitor
         if mon is None:
             return {"monitor": {"ok": False, "detail": "starting or stopping"}}
-        waiting = sorted(set(engine_reads.known_ids(mon)) - self._ran
-                         - engine_reads.paused_ids(mon))
+        waiting = self._waiting(mon)
         health = engine_reads.alert_health(mon)
         return {
             "first_round": {"ok": not waiting, "waiting_for": waiting[:20]},
@@ -172,6 +176,11 @@ class Daemon:
             "alerts": {"ok": health.last_error is None, "pending": health.pending,
                        "failed_last_day": health.failed},
         }
+
+    def _waiting(self, mon: Monitor) -> list[str]:
+        """Agents polled (not paused) with no run finished since the daemon started."""
+        return sorted(set(engine_reads.known_ids(mon)) - self._ran
+                      - engine_reads.paused_ids(mon))
 
     # ------------------------------------------------------------------ events
 
@@ -191,6 +200,9 @@ class Daemon:
     def _payload(self, event: Event, mon: Monitor) -> tuple[str, dict[str, Any]]:
         if isinstance(event, RunFinished):
             self._ran.add(event.result.agent_id)
+            self.runs_finished += 1
+            if self.first_round_at is None and not self._waiting(mon):
+                self.first_round_at = time.time()
             return "run_finished", {"agent": documents.agent(event.snapshot),
                                     "manual": event.result.manual}
         if isinstance(event, RunStarted):

@@ -116,7 +116,9 @@ def checklist(monitor: Monitor, user: str) -> Checklist:
 
 
 def paused_ids(monitor: Monitor) -> set[str]:
-    return {a for a, snap in monitor.agents().items() if snap.paused}
+    """Read from the Monitor's states, not its snapshots: asked after every run until the
+    first round is done, where 500 snapshots each time would cost."""
+    return {a for a, st in monitor.states.items() if st.paused}
 
 
 def known_ids(monitor: Monitor) -> Iterable[str]:

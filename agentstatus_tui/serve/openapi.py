@@ -107,6 +107,32 @@ SCHEMAS: dict[str, Schema] = {
             "attempt_log": {"type": "array"}}}}}},
     "Readiness": {"type": "object", "required": ["ready", "checks"], "properties": {
         "ready": {"type": "boolean"}, "checks": {"type": "object"}}},
+    "Status": {
+        "type": "object", "required": ["version", "started_at", "uptime_s", "ready", "checks"],
+        "description": "The daemon's health (`agentstatus status`); `checks` as /readyz.",
+        "properties": {
+            "version": {"type": "string"}, "pid": {"type": "integer"},
+            "started_at": {"type": "string", "format": "date-time"},
+            "uptime_s": {"type": "number"}, "ready": {"type": "boolean"},
+            "checks": {"type": "object"},
+            "listening": {"type": "array", "items": {"type": "string"}},
+            "events": {"type": "object", "properties": {
+                "clients": {"type": "integer"}, "dropped": {"type": "integer"}}},
+            "agents": {"type": "object", "properties": {
+                "total": {"type": "integer"}, "paused": {"type": "integer"},
+                "running": {"type": "integer"},
+                "by_verdict": {"type": "object",
+                               "additionalProperties": {"type": "integer"}}}},
+            "runs": {"type": "object", "properties": {
+                "since_start": {"type": "integer"},
+                "first_round_done_at": NULLABLE_TIME, "last_finished_at": NULLABLE_TIME,
+                "oldest_finished_at": NULLABLE_TIME}},
+            "alerts": {"type": "object", "properties": {
+                "pending": {"type": "integer"}, "failed_last_day": {"type": "integer"},
+                "failing_channels": {"type": "array"}, "last_error": NULLABLE_STR}},
+            "store": {"type": "object", "properties": {"writable": {"type": "boolean"}}},
+        },
+    },
 }
 
 AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -154,6 +180,9 @@ def openapi_document() -> dict[str, Any]:
         "/readyz": {"get": _op("first round done, store writable, no channel failing", {
             "200": _json(_ref("Readiness"), "ready"),
             "503": _json(_ref("Readiness"), "not ready")}, public=True)},
+        "/api/v1/status": {"get": _op(
+            "the daemon's health: version, uptime, agents by verdict, last run, alerts, store",
+            {"200": _json(_ref("Status"), "the daemon's status")})},
         "/metrics": {"get": _op("Prometheus metrics", {"200": {
             "description": "the Prometheus text format",
             "content": {"text/plain": {"schema": {"type": "string"}}}}})},

@@ -4,14 +4,12 @@ and UNKNOWN (3) with the reason when the daemon cannot be asked."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 from agent_server import AgentServer, Reply
+from daemon_cli import cli
 from serve_process import READ_TOKEN, WRITE_TOKEN, ServeProcess, agents_config
 
 from agentstatus_tui.cli.check import agent_line
@@ -20,23 +18,6 @@ from agentstatus_tui.engine.documents import agent_document
 from agentstatus_tui.engine.model import AgentConfig, RunResult, Stats, Verdict
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def cli(*argv: str, token: str | None = None,
-              env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """The CLI as its own process (the loopback agents answer from this test's loop)."""
-    full = {k: v for k, v in os.environ.items() if k != "AGENTSTATUS_API_KEY"}
-    full.pop("XDG_RUNTIME_DIR", None)
-    if token is not None:
-        full["AGENTSTATUS_API_KEY"] = token
-    full.update(env or {})
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "agentstatus_tui", *argv, env=full,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def check_both(d: ServeProcess, *extra: str) -> list[tuple[int, str, str]]:
