@@ -118,10 +118,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
             started = mon.clock()
-            results = await mon.run_round(deliver_deadline=args.alert_deadline)
+            results = await mon.run_round(deliver_deadline=None)
+            # The dead man's switch hears of the round before paging waits on receivers.
+            pinged = await mon.heartbeat_after_round(results)
+            await mon.alerts.deliver_pending(mon.clock() + args.alert_deadline)
             paging = None
             try:
-                paging = delivery_report(mon.alerts, started, len(mon.config.channels))
+                paging = delivery_report(mon.alerts, started, len(mon.config.channels),
+                                         heartbeat=pinged)
             except (StoreError, sqlite3.Error) as exc:
                 mon.writer.health.failed(exc)
             if mon.store_failure is not None:

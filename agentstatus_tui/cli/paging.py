@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..engine.alerts.outbox import DELIVERED, FAILED, PENDING, AlertRecord, AttemptRecord
+from ..engine.alerts.outbox import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    AlertHealth,
+    AlertRecord,
+    AttemptRecord,
+)
+from ..engine.heartbeat import HeartbeatHealth
 from ..engine.secrets import redact
 from ..engine.text import iso_utc
 
@@ -19,6 +27,8 @@ class AlertLog(Protocol):
     def log(self, limit: int = 200) -> list[AlertRecord]: ...
 
     def attempts(self, alert_id: int) -> list[AttemptRecord]: ...
+
+    def health(self) -> AlertHealth: ...
 
 
 @dataclass
@@ -43,11 +53,17 @@ class DeliveryReport:
     failed: int  # given up during this check
     delivered: int  # delivered during this check
     failing: tuple[FailingChannel, ...]
+    # With a heartbeat: whether this check pinged it (False: the ping failed or the round
+    # did not complete), and its stored health after that.
+    pinged: bool | None = None
+    heartbeat: HeartbeatHealth | None = None
 
 
-def delivery_report(alerts: AlertLog, started: float, channels: int) -> DeliveryReport:
+def delivery_report(alerts: AlertLog, started: float, channels: int, *,
+                    heartbeat: bool | None = None) -> DeliveryReport:
     """Alerts still pending (any age: paging is failing until they go out), alerts given
-    up or delivered since `started` (this check), grouped by channel."""
+    up or delivered since `started` (this check), grouped by channel; and the heartbeat
+    (`heartbeat`: this check's ping, as `Monitor.heartbeat_after_round` told)."""
     pending = failed = delivered = 0
     failing: dict[str, FailingChannel] = {}
     for rec in alerts.log(LOG_DEPTH):
@@ -76,7 +92,8 @@ def delivery_report(alerts: AlertLog, started: float, channels: int) -> Delivery
         first_failure = next((a.at for a in attempts if a.result != DELIVERED), None)
         if first_failure is not None and (ch.since is None or first_failure < ch.since):
             ch.since = first_failure
-    return DeliveryReport(channels, pending, failed, delivered, tuple(failing.values()))
+    return DeliveryReport(channels, pending, failed, delivered, tuple(failing.values()),
+                          pinged=heartbeat, heartbeat=alerts.health().heartbeat)
 
 
 def alerts_document(report: DeliveryReport, secrets: Iterable[str]) -> dict[str, Any]:
@@ -100,19 +117,38 @@ def alerts_document(report: DeliveryReport, secrets: Iterable[str]) -> dict[str,
             }
             for c in report.failing
         ],
+        "heartbeat": _heartbeat_document(report, hide),
+    }
+
+
+def _heartbeat_document(report: DeliveryReport, hide: frozenset[str]) -> dict[str, Any] | None:
+    """Never the URL: it is the switch's token."""
+    hb = report.heartbeat
+    if hb is None:
+        return None
+    return {
+        "pinged": bool(report.pinged),
+        "failing": hb.failing,
+        "last_ok_at": iso_utc(hb.last_ok_at) if hb.last_ok_at is not None else None,
+        "failing_since": iso_utc(hb.failing_since) if hb.failing_since is not None else None,
+        "last_error": redact(hb.last_error, hide) if hb.last_error else None,
     }
 
 
 def delivery_lines(report: DeliveryReport, secrets: Iterable[str]) -> list[str]:
     """The stderr lines of `check`; none when every alert went out."""
-    if not report.failing:
-        return []
     hide = frozenset(secrets)
+    lines = []
+    hb = report.heartbeat
+    if report.pinged is False and hb is not None and hb.failing and hb.last_error:
+        lines.append(redact(f"agentstatus: HEARTBEAT FAILING: {hb.last_error}", hide))
+    if not report.failing:
+        return lines
     undelivered = report.pending + report.failed
     head = (f"agentstatus: PAGING FAILING: {undelivered} alert"
             f"{'s' if undelivered != 1 else ''} not delivered "
             f"({report.pending} pending, {report.failed} failed)")
-    lines = [head]
+    lines.append(head)
     for c in report.failing:
         bits = [f"{c.channel} ({c.channel_type})"]
         state = ", ".join(x for x in (f"{c.pending} pending" if c.pending else "",

@@ -160,6 +160,32 @@ class AlertRules:
 
 
 @dataclass(frozen=True)
+class DeliveryPolicy:
+    """How the outbox delivers, over all agents (`alerting:` at the top level)."""
+
+    # DOWN pages (and recoveries) of several agents within this many seconds of the first
+    # go out as one chat message and one email; 0 sends each at once.
+    group_wait: float = 30.0
+    # A channel failing this long is itself announced on the other channels.
+    channel_failing_after: float = 300.0
+
+
+HeartbeatMethod = Literal["GET", "POST"]
+
+
+@dataclass(frozen=True)
+class HeartbeatConfig:
+    """A dead man's switch (`heartbeat:`): pinged after each completed round, so a monitor
+    that stops (or cannot probe) pages someone through the switch's service. The URL
+    embeds the switch's token: never displayed."""
+
+    url: str
+    every: float = 60.0  # at most one ping this often
+    method: HeartbeatMethod = "GET"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
 class Runbook:
     contacts: tuple[str, ...] = ()
     links: Mapping[str, str] = field(default_factory=_empty)
@@ -280,6 +306,8 @@ class Config:
     # Every value that came from `${VAR}`: redacted wherever text leaves the engine.
     secrets: frozenset[str] = frozenset()
     api_tokens: tuple[ApiToken, ...] = ()  # the daemon's bearer tokens (`api: tokens:`)
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)  # `alerting:`
+    heartbeat: HeartbeatConfig | None = None
 
     def agent(self, agent_id: str) -> AgentConfig:
         for a in self.agents:

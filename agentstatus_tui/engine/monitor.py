@@ -495,9 +495,41 @@ class Monitor:
         if not st.paused or result.manual:
             self._apply_run(st, result, transitions)
         self._after_run(result, stored=bool(transitions))
+        self._heartbeat_after(result)
         snapshot = st.snapshot()
         self.publish(RunFinished(result, snapshot))
         self._publish_transitions(transitions, snapshot)
+
+    def _completed(self, result: RunResult) -> bool:
+        """A run that counts toward a heartbeat round: its verdict is known (something
+        could be probed) and it was stored (see engine/heartbeat.py)."""
+        return result.verdict is not Verdict.UNKNOWN and self.store_failure is None
+
+    def _heartbeat_after(self, result: RunResult) -> None:
+        """The polling monitor pings the heartbeat once every active agent has had a
+        completed run since the last ping (at most every `heartbeat.every`)."""
+        heartbeat = self.alerts.heartbeat
+        if heartbeat is None or not self._started or self._closed:
+            return
+        active = [a for a, st in self.states.items() if not st.paused]
+        try:
+            heartbeat.run_finished(result.agent_id, self._completed(result), active)
+        except Exception:  # watching the watcher must never stop the watcher
+            log.exception("heartbeat failed")
+
+    async def heartbeat_after_round(self, results: Sequence[RunResult]) -> bool | None:
+        """`check`'s one ping at the end of its round, when every agent had a completed
+        run. True when the switch took it, False when it failed or the round did not
+        complete, None without a heartbeat."""
+        heartbeat = self.alerts.heartbeat
+        if heartbeat is None:
+            return None
+        done = {r.agent_id for r in results if self._completed(r)}
+        if not self.config.agents or done != {a.id for a in self.config.agents}:
+            log.warning("heartbeat not pinged: %d of %d agents had a completed run",
+                        len(done), len(self.config.agents))
+            return False
+        return (await heartbeat.ping()).ok
 
     def _publish_transitions(self, transitions: list[Transition], snapshot: AgentSnapshot) -> None:
         for t in transitions:

@@ -149,7 +149,7 @@ async def test_check_json_alerts_section_counts_what_this_check_delivered(
     assert out.returncode == 2
     alerts = json.loads(out.stdout)["alerts"]
     assert alerts == {"channels": 2, "pending": 0, "failed": 0, "delivered": 2,
-                      "failing": []}
+                      "failing": [], "heartbeat": None}
     assert "PAGING" not in out.stderr
 
 

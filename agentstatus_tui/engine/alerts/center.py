@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -31,6 +31,9 @@ from .outbox import (
 )
 from .policy import PagingPolicy, page_channels
 from .rules import CLOSED, Decision, PageState, decide_alert
+
+if TYPE_CHECKING:
+    from ..heartbeat import Heartbeat
 
 log = logging.getLogger("agentstatus.alerts")
 
@@ -94,6 +97,12 @@ class AlertCenter:
         self._init_cursor(backfill)
         with contextlib.suppress(Exception):
             self.outbox.prune(clock() - RETENTION)
+        self.heartbeat: Heartbeat | None = None
+        if config.heartbeat is not None:
+            from ..heartbeat import Heartbeat
+
+            self.heartbeat = Heartbeat(config.heartbeat, self.conn, secrets=config.secrets,
+                                       client=self._http, clock=clock)
 
     # ------------------------------------------------------------------ events
 
@@ -301,7 +310,7 @@ class AlertCenter:
             await asyncio.wait(set(self._direct), timeout=max(0.0, deadline - self.clock()))
         try:
             await self.outbox.deliver_pending(deadline)
-            return self.outbox.health()
+            return self.health()
         except Exception as exc:
             if not is_store_failure(exc):
                 raise
@@ -374,6 +383,8 @@ class AlertCenter:
     async def aclose(self) -> None:
         for task in list(self._direct):
             task.cancel()
+        if self.heartbeat is not None:
+            await self.heartbeat.aclose()
         await self.outbox.aclose()
         if self._client is not None:
             with contextlib.suppress(Exception):
@@ -390,7 +401,10 @@ class AlertCenter:
         return self.outbox.attempts(alert_id)
 
     def health(self) -> AlertHealth:
-        return self.outbox.health()
+        health = self.outbox.health()
+        if self.heartbeat is not None:
+            health = replace(health, heartbeat=self.heartbeat.health())
+        return health
 
     def status(self, ids: list[int] | tuple[int, ...]) -> dict[int, str]:
         return self.outbox.status(ids)

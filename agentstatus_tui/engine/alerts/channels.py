@@ -81,6 +81,11 @@ def channel_secrets(channel: Channel, config_secrets: Iterable[str]) -> frozense
     return frozenset(values)
 
 
+def url_secrets(url: str) -> frozenset[str]:
+    """A URL that is itself a token (a webhook, a heartbeat): it and its token parts."""
+    return frozenset({url, *url_token_parts(url)})
+
+
 def url_token_parts(value: str) -> set[str]:
     """The parts of a secret URL that look like tokens (path segments, query values and
     credentials that are long, or mix letters and digits)."""
@@ -178,6 +183,13 @@ async def check_statuspage(client: httpx.AsyncClient, channel: StatuspageChannel
 async def _post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str],
                 hide: frozenset[str], timeout: float) -> DeliveryResult:
     return await _request(client, "POST", url, body, headers, hide, timeout)
+
+
+async def request(client: httpx.AsyncClient, method: str, url: str, body: bytes | None,
+                  headers: dict[str, str], hide: frozenset[str],
+                  timeout: float) -> DeliveryResult:
+    """One request to a receiver (a channel, a heartbeat), judged as a delivery."""
+    return await _request(client, method, url, body, headers, hide, timeout)
 
 
 async def _request(client: httpx.AsyncClient, method: str, url: str, body: bytes | None,

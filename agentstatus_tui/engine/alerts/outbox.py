@@ -11,11 +11,15 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..history import db
 from ..history.db import failure_cause
 from .channels import DeliveryResult
 from .messages import AlertFacts
+
+if TYPE_CHECKING:
+    from ..heartbeat import HeartbeatHealth
 
 MIGRATIONS = (
     """
@@ -132,10 +136,12 @@ class AlertHealth:
     failed: int  # failed for good in the last day
     last_error: str | None
     failing: tuple[ChannelFailure, ...] = ()
+    heartbeat: HeartbeatHealth | None = None  # None: no heartbeat configured
 
     @property
     def ok(self) -> bool:
-        return self.pending == 0 and self.failed == 0
+        return (self.pending == 0 and self.failed == 0
+                and not (self.heartbeat is not None and self.heartbeat.failing))
 
 
 @dataclass(frozen=True)

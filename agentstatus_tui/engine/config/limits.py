@@ -43,7 +43,7 @@ class Range:
 
 def duration_text(seconds: float) -> str:
     """`500ms`, `10s`, `5m`, `1h`, `1d` (as written in the config), largest whole unit."""
-    if seconds < 1:
+    if 0 < seconds < 1:
         return f"{seconds * 1000:g}ms"
     for unit, size in (("d", DAY), ("h", HOUR), ("m", MINUTE)):
         if seconds >= size and seconds % size == 0:
@@ -82,6 +82,18 @@ TOP = {
     "max_body_bytes": Range(KIB, 64 * MIB, "bytes", "each request in flight may hold this much"),
     "run_deadline": Range(1.0, HOUR, "seconds"),
     "retention": Range(HOUR, 3650 * DAY, "seconds"),
+}
+
+DELIVERY = {
+    # 0 sends every page at once; past an hour a grouped page is no longer news.
+    "group_wait": Range(0.0, HOUR, "seconds", "pages are held this long"),
+    "channel_failing_after": Range(10.0, DAY, "seconds"),
+}
+
+HEARTBEAT = {
+    # Switch services count missed pings per minute at best: more often floods them.
+    "every": Range(10.0, DAY, "seconds", "the switch's service is pinged this often"),
+    "timeout": Range(1.0, MINUTE, "seconds"),
 }
 
 EMAIL = {

@@ -27,6 +27,7 @@ from ..model import (
     Channel,
     Config,
     ConfigError,
+    DeliveryPolicy,
     Expectation,
     GoldPrompt,
     Region,
@@ -37,6 +38,7 @@ from ..printable import printable
 from ..probe.expectations import regex_problem
 from .api import read_api
 from .channels import read_channels, read_headers
+from .delivery import heartbeat_secrets, read_alerting, read_heartbeat
 from .keymap import BINDING_IDS
 from .limits import AGENT, MAX_TTFB, THRESHOLD, TOP
 from .paging import PAGING_ALERT_KEYS, check_dependencies, read_alert_key, read_depends_on
@@ -63,6 +65,8 @@ TOP_KEYS = (
     "keymap",
     "data_dir",
     "api",
+    "alerting",
+    "heartbeat",
 )
 AGENT_KEYS = (
     "id",
@@ -231,13 +235,19 @@ class _ConfigReader:
 
         settings = self._top_settings(top)
         api_tokens = read_api(r, top["api"].node, top["api"].path) if "api" in top else ()
+        delivery = (read_alerting(r, top["alerting"].node, top["alerting"].path)
+                    if "alerting" in top else DeliveryPolicy())
+        heartbeat = (read_heartbeat(r, top["heartbeat"].node, top["heartbeat"].path)
+                     if "heartbeat" in top else None)
         return Config(
             agents=tuple(agents),
             regions=MappingProxyType(regions),
             channels=MappingProxyType(channels),
             thresholds=self._thresholds(top.get("thresholds")),
-            secrets=frozenset(r.secrets),
+            secrets=frozenset(r.secrets | heartbeat_secrets(heartbeat)),
             api_tokens=api_tokens,
+            delivery=delivery,
+            heartbeat=heartbeat,
             **settings,
         )
 

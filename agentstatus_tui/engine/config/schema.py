@@ -16,8 +16,9 @@ from typing import Any
 from ..model import EXPECT_KINDS
 from .api import API_KEYS, SCOPES, TOKEN_KEYS
 from .channels import CHANNEL_KEYS
+from .delivery import ALERTING_KEYS, HEARTBEAT_KEYS, HEARTBEAT_METHODS
 from .keymap import BINDING_IDS
-from .limits import AGENT, EMAIL, MAX_TTFB, THRESHOLD, TOP, Range
+from .limits import AGENT, DELIVERY, EMAIL, HEARTBEAT, MAX_TTFB, THRESHOLD, TOP, Range
 from .load import (
     AGENT_KEYS,
     ALERT_KEYS,
@@ -283,6 +284,25 @@ _API_TOKEN: dict[str, Schema] = {
 }
 
 
+_ALERTING: dict[str, Schema] = {
+    "group_wait": _duration("DOWN pages (and recoveries) of agents within this of the first "
+                            "go out as one Slack message and one email (0: each at once; "
+                            "default 30s)", DELIVERY["group_wait"]),
+    "channel_failing_after": _duration("a channel failing this long is announced on the "
+                                       "other channels (default 5m)",
+                                       DELIVERY["channel_failing_after"]),
+}
+
+_HEARTBEAT: dict[str, Schema] = {
+    "url": _url("the dead man's switch to ping (Healthchecks.io, Cronitor, ...): "
+                "write ${VAR}, the URL is its token"),
+    "every": _duration("at most one ping this often (default 1m)", HEARTBEAT["every"]),
+    "method": {"enum": [*HEARTBEAT_METHODS, *(m.lower() for m in HEARTBEAT_METHODS)],
+               "description": "GET (default) or POST"},
+    "timeout": _duration("a ping ends within this (default 10s)", HEARTBEAT["timeout"]),
+}
+
+
 def _top() -> dict[str, Schema]:
     defaults = [k for k in AGENT_KEYS if k not in NOT_DEFAULTABLE]
     return {
@@ -320,6 +340,10 @@ def _top() -> dict[str, Schema]:
             "type": "array", "description": "bearer tokens of `agentstatus serve`",
             "items": _object(TOKEN_KEYS, _API_TOKEN, "one API token",
                              required=("name", "token"))}}, "the daemon's HTTP API"),
+        "alerting": _object(ALERTING_KEYS, _ALERTING, "how alerts are delivered, over all "
+                            "agents"),
+        "heartbeat": _object(HEARTBEAT_KEYS, _HEARTBEAT, "a dead man's switch pinged after "
+                             "each completed round", required=("url",)),
     }
 
 

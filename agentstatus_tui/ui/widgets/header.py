@@ -77,8 +77,9 @@ class Paging:
 
 
 def paging(health: AlertHealth | None, *, configured: bool) -> Paging:
-    """`alerts: none configured`, `PAGING FAILING: …`, `alerts: 1 FAILED`,
-    `alerts: 2 pending`, `alerts: ok`, or `alerts: ?` when the outbox cannot be read."""
+    """`alerts: none configured`, `PAGING FAILING: …`, `HEARTBEAT FAILING (…)`,
+    `alerts: 1 FAILED`, `alerts: 2 pending`, `alerts: ok`, or `alerts: ?` when the outbox
+    cannot be read."""
     if not configured:
         return Paging(("alerts: none configured", "alerts: none", ""))
     if health is None:
@@ -86,6 +87,11 @@ def paging(health: AlertHealth | None, *, configured: bool) -> Paging:
     if health.failing:
         return Paging((failing_text(health.failing), failing_text(health.failing, detail=False),
                        "PAGING FAILING"), loud=True)
+    if health.heartbeat is not None and health.heartbeat.failing:
+        # The switch's service will page about a dead monitor that is not dead.
+        return Paging((f"HEARTBEAT FAILING ({short_error(health.heartbeat.last_error)}, since "
+                       f"{fmt.clock(health.heartbeat.failing_since, seconds=False)})",
+                       "HEARTBEAT FAILING"), loud=True)
     if health.failed:
         return Paging((f"alerts: {health.failed} FAILED", "alerts FAILED"), loud=True)
     if health.pending:
