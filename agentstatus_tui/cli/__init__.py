@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "agentstatus_tui.cli.check",
     "agentstatus_tui.cli.alerts",
     "agentstatus_tui.cli.incidents",
+    "agentstatus_tui.cli.ack",
     "agentstatus_tui.cli.history",
     "agentstatus_tui.cli.init",
     "agentstatus_tui.cli.schema",

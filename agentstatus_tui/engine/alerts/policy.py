@@ -23,7 +23,7 @@ from . import pages
 from .holds import Hold, good_runs, hold_for, overall_verdict, quiet_hold
 from .outbox import SUPPRESSED, NewAlert
 from .pages import PageRow
-from .rules import Decision, PageState, decide_alert, dedup_key_for
+from .rules import Decision, PageState, Severity, decide_alert, dedup_key_for
 
 if TYPE_CHECKING:
     import sqlite3
@@ -46,6 +46,10 @@ def first_steps(agent: AgentConfig) -> int:
     return sum(1 for s in agent.alerts.escalation if s.after <= 0)
 
 
+def _severity(verdict: Verdict) -> Severity:
+    return "critical" if verdict is Verdict.DOWN else "warning"
+
+
 def _at_least(current: Verdict, held: Verdict | None) -> bool:
     if held is Verdict.DOWN:
         return current is Verdict.DOWN
@@ -62,7 +66,8 @@ class PagingPolicy:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self.center.conn
+        conn: sqlite3.Connection = self.center.conn
+        return conn
 
     # ------------------------------------------------------------------ transitions
 
@@ -129,8 +134,7 @@ class PagingPolicy:
                     previous: Verdict | str | None, at: float,
                     result: RunResult | None) -> list[NewAlert]:
         key = dedup_key_for(agent.id, at)
-        severity = "critical" if current is Verdict.DOWN else "warning"
-        d = Decision("trigger", severity, key, at)
+        d = Decision("trigger", _severity(current), key, at)
         facts = self.center._facts(agent, d, previous, current, at, result)
         facts = replace(facts, details={**facts.details, "suppressed": hold.reason})
         alerts = self.center._fan_out(agent, facts, d, None,
@@ -202,8 +206,7 @@ class PagingPolicy:
             return self._hold(agent, row, hold, verdict, row.held_previous, since, result, now)
         # The hold ended with the agent still there: page now, once.
         key = dedup_key_for(agent.id, since)
-        severity = "critical" if verdict is Verdict.DOWN else "warning"
-        decision = Decision("trigger", severity, key, since)
+        decision = Decision("trigger", _severity(verdict), key, since)
         state = PageState(key, verdict, since)
         was, kind = row.held, row.held_kind
         row, out = self._open(agent, row, state, decision, row.held_previous, verdict, now,
@@ -242,7 +245,7 @@ class PagingPolicy:
         if quiet_hold(self.conn, self.center.config, agent, now) is not None:
             return row, []
         out: list[NewAlert] = []
-        open_for = duration(now - started, exact=True)
+        open_for = duration(now - started)
         while row.escalation_step < len(steps) and now - started >= steps[row.escalation_step].after:
             step = steps[row.escalation_step]
             n = row.escalation_step + 1
