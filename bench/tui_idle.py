@@ -1,13 +1,17 @@
 """What the dashboard costs over SSH: time to the first frame, bytes written to the
-terminal per second while idle and during polls, and the time from a keypress (`?`) to
-the help screen.
+terminal per second while idle and during polls, and the time from a keypress to the
+screen that answers it (`?` the help screen; with --agents, also `j` the next agent's
+detail pane and a filter typed into `/`).
 
 Runs `agentstatus --demo` (or, with --agents N, N loopback agents) in a pseudo-terminal
-(100x30 by default) and reads everything it writes. Goals: first frame < 1 s;
-idle < 1 kB/s averaged over a minute at a 60 s interval; keypress → screen < 100 ms.
-Prints each figure beside its goal, marked met or not; asserts nothing.
+(100x30 by default) and reads everything it writes, --runs times. In the same run, as a
+baseline, a bare Textual app showing a DataTable of the same rows (bench/bare_table.py):
+the machine is shared and busy, so the ratios are the figures to compare. Goals: first
+frame < 1 s; idle < 1 kB/s averaged over a minute at a 60 s interval; keypress → screen
+< 100 ms. Prints min and median of each figure beside its baseline and its goal, the
+goal marked met or not (by the median); asserts nothing.
 
-    .venv/bin/python bench/tui_idle.py [--seconds 60] [--size 100x30] [--agents 500]
+    .venv/bin/python bench/tui_idle.py [--seconds 60] [--size 100x30] [--agents 500] [--runs 3]
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ import sys
 import tempfile
 import termios
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from multiprocessing import Process
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/engine.py's agent
 
-HELP_MARKER = b"WHAT IT DOES"  # the help screen's table header
+HELP_MARKER = b"WHAT IT DOES"  # the help screen's table header (the baseline's too)
+BARE = Path(__file__).with_name("bare_table.py")
 
 
 class Terminal:
@@ -90,6 +97,82 @@ def per_second(chunks: list[tuple[float, bytes]], start: float, seconds: int) ->
     return buckets
 
 
+@dataclass
+class Figures:
+    """One run's figures; None where the screen never showed what was waited for."""
+
+    first_frame: float | None = None
+    start_bytes: int = 0
+    idle: float | None = None  # bytes/s over the window
+    quiet: int = 0  # seconds of the window with no output
+    busy: list[int] = field(default_factory=list)  # bytes of each second with output
+    keys: dict[str, float | None] = field(default_factory=dict)
+    exit_code: int | None = None
+
+
+Key = tuple[str, list[bytes], bytes]  # (what, keys to send one by one, marker to wait for)
+
+
+def measure(argv: list[str], cols: int, rows: int, frame_marker: bytes, warmup: float,
+            seconds: int, keys: list[Key]) -> Figures:
+    fig = Figures()
+    launched = time.monotonic()
+    term = Terminal(argv, cols, rows)
+    try:
+        shown = term.pump(10.0, until=frame_marker)
+        fig.first_frame = None if shown is None else shown - launched
+        # first paint and the first run of every agent
+        term.pump(max(0.0, warmup - (time.monotonic() - launched)))
+        fig.start_bytes = sum(len(c) for _, c in term.chunks)
+        if seconds:
+            start = time.monotonic()
+            term.pump(seconds)
+            per = per_second(term.chunks, start, seconds)
+            fig.idle = sum(per) / seconds
+            fig.quiet = sum(1 for b in per if b == 0)
+            fig.busy = [b for b in per if b > 0]
+        for what, presses, marker in keys:
+            for key in presses[:-1]:
+                term.send(key)
+                term.pump(0.3)
+            since = len(term.chunks)
+            pressed = time.monotonic()
+            term.send(presses[-1])
+            drawn = term.pump(5.0, until=marker, since=since)
+            fig.keys[what] = None if drawn is None else drawn - pressed
+            term.pump(0.5)
+    finally:
+        fig.exit_code = term.close()
+    return fig
+
+
+def spread(values: list[float | None], scale: float = 1.0, unit: str = "") -> str:
+    seen = [v * scale for v in values if v is not None]
+    if not seen:
+        return "not seen"
+    missed = len(values) - len(seen)
+    text = f"{min(seen):,.0f} / {statistics.median(seen):,.0f}{unit}"
+    return text + (f" ({missed} not seen)" if missed else "")
+
+
+def median(values: list[float | None]) -> float | None:
+    seen = [v for v in values if v is not None]
+    return statistics.median(seen) if seen else None
+
+
+def report(label: str, ours: list[float | None], base: list[float | None] | None,
+           goal: float, scale: float, unit: str, goal_text: str) -> None:
+    mine = median(ours)
+    line = f"{label:<34} {spread(ours, scale, unit):>20}"
+    if base is not None:
+        line += f"   baseline {spread(base, scale, unit):>18}"
+        theirs = median(base)
+        if mine is not None and theirs:
+            line += f"  ({mine / theirs:.1f}×)"
+    met = mine is not None and mine < goal
+    print(f"{line}   goal {goal_text} {'[met]' if met else '[NOT MET]'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60, help="length of the idle window")
@@ -100,13 +183,15 @@ def main() -> int:
         help="instead of the demo: N loopback agents (answering in 200 ms, 3 regions) "
              "polled every --interval seconds, e.g. --agents 10 for the idle goal with real polls")
     parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each app (min / median)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare DataTable")
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
 
     exe = shutil.which("agentstatus") or str(Path(sys.executable).with_name("agentstatus"))
-    argv, what = [exe, "--demo"], "agentstatus --demo"
     server = None
     tmp = tempfile.TemporaryDirectory(prefix="agentstatus-tui-idle-")
+    keys: list[Key] = [("'?' → help screen", [b"?"], HELP_MARKER)]
     if args.agents:
         from engine import free_port, serve
 
@@ -120,60 +205,64 @@ def main() -> int:
                   for i in range(args.agents)]
         cfg = Path(tmp.name) / "agents.yaml"
         cfg.write_text("\n".join(lines) + "\n")
-        argv = [exe, "--config", str(cfg), "--data-dir", tmp.name]
         what = f"{args.agents} agents every {args.interval:g} s"
-    launched = time.monotonic()
-    term = Terminal(argv, cols, rows)
-    try:
-        # The first frame: the agents table's first row is on the screen.
-        frame_marker = b"Agent 0" if args.agents else b"UP"
-        first_frame = term.pump(10.0, until=frame_marker)
-        term.pump(max(0.0, args.warmup - (time.monotonic() - launched)))  # first paint and the first run of every agent
-        start_bytes = sum(len(c) for _, c in term.chunks)
-        start = time.monotonic()
-        term.pump(args.seconds)
-        seconds = per_second(term.chunks, start, args.seconds)
+        last = args.agents - 1
+        keys += [
+            ("'j' → next agent's detail", [b"\x1b", b"j"], "Agent 1 \u00b7".encode()),
+            # typed one key at a time; timed from the last key to that agent's detail
+            (f"filter '/{last}' → its detail", [b"/", *(bytes([c]) for c in str(last).encode())],
+             f"Agent {last} \u00b7".encode()),
+        ]
+    else:
+        what = "agentstatus --demo"
+    frame_marker = b"Agent 0" if args.agents else b"UP"
 
-        since = len(term.chunks)
-        pressed = time.monotonic()
-        term.send(b"?")
-        shown = term.pump(5.0, until=HELP_MARKER, since=since)
-        first = next((at for at, _ in term.chunks[since:]), None)
-        term.send(b"\x1b")
-        term.pump(1.0)
+    def dashboard_argv(run: int) -> list[str]:
+        if not args.agents:
+            return [exe, "--demo"]
+        data = Path(tmp.name) / f"data-{run}"  # a fresh store each run, as the first start
+        return [exe, "--config", str(Path(tmp.name) / "agents.yaml"), "--data-dir", str(data)]
+
+    ours: list[Figures] = []
+    base: list[Figures] = []
+    runs: list[Callable[[], None]] = []
+    for run in range(args.runs):
+        runs.append(lambda run=run: ours.append(measure(
+            dashboard_argv(run), cols, rows, frame_marker, args.warmup, args.seconds, keys)))
+        if not args.no_baseline:
+            # Start-up and keys only: the bare table changes nothing, so it writes nothing.
+            runs.append(lambda: base.append(measure(
+                [sys.executable, str(BARE), str(args.agents or 10)], cols, rows, b"Agent 0",
+                2.0, 0, keys[:1])))
+    load = os.getloadavg()[0]
+    try:
+        for go in runs:
+            go()
     finally:
-        code = term.close()
         if server is not None:
             server.terminate()
         tmp.cleanup()
 
-    def mark(met: bool) -> str:
-        return "[met]" if met else "[NOT MET]"
-
-    total = sum(seconds)
-    quiet = [b for b in seconds if b == 0]
-    busy = [b for b in seconds if b > 0]
-    print(f"terminal {cols}x{rows}, {what}, start-up {start_bytes:,} bytes")
-    if first_frame is not None:
-        took = first_frame - launched
-        print(f"first frame (first row drawn): {took * 1000:.0f} ms (goal < 1,000 ms) "
-              f"{mark(took < 1.0)}")
-    else:
-        print("first frame: not seen within 10 s [NOT MET]")
-    avg = total / args.seconds
-    print(f"window {args.seconds} s: {total:,} bytes, average {avg:,.0f} B/s "
-          f"(goal < 1,000 B/s) {mark(avg < 1000)}")
-    print(f"  seconds with no output: {len(quiet)} of {args.seconds}")
-    if busy:
-        print(f"  seconds with output (polls finishing, ages stepping): {len(busy)}, "
-              f"median {statistics.median(busy):,.0f} B, max {max(busy):,} B")
-    if shown is not None:
-        print(f"keypress '?' → help screen drawn: {(shown - pressed) * 1000:.0f} ms "
-              f"(first byte {((first or shown) - pressed) * 1000:.0f} ms; goal < 100 ms) "
-              f"{mark(shown - pressed < 0.1)}")
-    else:
-        print("keypress '?' → help screen: not seen within 5 s [NOT MET]")
-    print(f"exit code after q: {code}")
+    print(f"terminal {cols}x{rows}, {what}, {args.runs} runs; figures min / median; "
+          f"load average {load:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if base:
+        print(f"baseline: a bare Textual DataTable app of the same rows "
+              f"({args.agents or 10} rows, nothing updating)")
+    b = base or None
+    report("first frame (first row drawn)", [f.first_frame for f in ours],
+           [f.first_frame for f in b] if b else None, 1.0, 1000, " ms", "< 1,000 ms")
+    report(f"idle output, {args.seconds} s window", [f.idle for f in ours], None,
+           1000, 1, " B/s", "< 1,000 B/s")
+    for f in ours:
+        if f.busy:
+            print(f"  run: start-up {f.start_bytes:,} B; {f.quiet} of {args.seconds} s "
+                  f"silent; seconds with output: median {statistics.median(f.busy):,.0f} B, "
+                  f"max {max(f.busy):,} B")
+    for what, _presses, _marker in keys:
+        report(f"keypress {what}", [f.keys.get(what) for f in ours],
+               [f.keys.get(what) for f in b] if b and what in b[0].keys else None,
+               0.1, 1000, " ms", "< 100 ms")
+    print(f"exit codes after q: {sorted({f.exit_code for f in ours})}")
     return 0
 
 

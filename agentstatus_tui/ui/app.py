@@ -124,6 +124,7 @@ class AgentStatusApp(App[int]):
         self._down_pending: list[str] = []
         self._down_toasted: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        self._header_pending = False
         # Set by quit: keys already typed behind `q` (one terminal read: `qi`) must not
         # open screens or incidents while the app closes.
         self.leaving = False
@@ -228,7 +229,7 @@ class AgentStatusApp(App[int]):
         state = self.snapshots.get(agent_id)
         if state is None:
             return
-        if self.filter_text and (agent_id in self.grid.rows_by_id) != matches(
+        if self.filter_text and self.grid.has_agent(agent_id) != matches(
             state, self.filter_text
         ):
             self.grid.show(self.visible_states())
@@ -236,6 +237,17 @@ class AgentStatusApp(App[int]):
             self.grid.update_agent(state)
         if self.grid.selected_id == agent_id:
             self.detail.show(state)
+        self._header_due()
+
+    def _header_due(self) -> None:
+        """Recount the header once for a burst of engine events (500 agents' runs start
+        and finish in bursts): counting every agent for each event cost O(agents²)."""
+        if not self._header_pending:
+            self._header_pending = True
+            self.call_later(self._flush_header)
+
+    def _flush_header(self) -> None:
+        self._header_pending = False
         self._show_header()
 
     def _show_header(self) -> None:

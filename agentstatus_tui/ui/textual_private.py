@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.control import Control
 from textual.app import App
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.notifications import Notification
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -40,6 +41,40 @@ def write_cell(table: DataTable[Any], row_key: RowKey, column_key: ColumnKey,
     table._data[row_key][column_key] = value
     table._update_count += 1  # invalidates DataTable's render caches
     table.refresh_coordinate(table.get_cell_coordinate(row_key, column_key))
+
+
+def write_line_cell(table: DataTable[Any], row_index: int, row_key: RowKey,
+                    column_key: ColumnKey, value: object) -> None:
+    """`write_cell` for a table whose rows are all one line high and have no labels: the
+    cell's place is worked out from its row's index. DataTable's own way walks every row
+    above the cell, for every cell written: hundreds of rows made each write cost a walk
+    of the whole table. A cell off the screen is written and not repainted."""
+    if not pinned():
+        table.update_cell(row_key, column_key, value)
+        return
+    table._data[row_key][column_key] = value
+    table._update_count += 1  # invalidates DataTable's render caches
+    x = 0
+    width = 0
+    for column in table.ordered_columns:
+        width = column.get_render_width(table)
+        if column.key == column_key:
+            break
+        x += width
+    y = row_index + (table.header_height if table.show_header else 0)
+    region = Region(x, y, width, 1)
+    if table.window_region.overlaps(region):
+        table.refresh(region.translate(-table.scroll_offset))
+
+
+def skip_measuring(table: DataTable[Any]) -> None:
+    """Tell a table that the rows just added need no measuring. DataTable measures every
+    cell of every new row (to size auto-width columns and auto-height rows) when it next
+    goes idle: ~0.2 ms a row, a tenth of a second for 500 agents before the first frame,
+    and again on each key typed in the filter. Only for tables whose columns all have a
+    fixed width and whose rows are one line high without labels."""
+    if pinned():
+        table._new_rows.clear()
 
 
 # ---------------------------------------------------------------------- notifications

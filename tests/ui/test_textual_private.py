@@ -12,12 +12,13 @@ import pytest
 from screen_text import screen_text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from agentstatus_tui.ui import textual_private
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIVATE = {"_notifications", "_unnotify", "_bindings", "_data", "_update_count",
-           "_compositor"}
+           "_compositor", "_new_rows"}
 
 
 def test_the_installed_textual_is_the_one_the_private_paths_were_checked_against() -> None:
@@ -83,3 +84,38 @@ async def test_both_roads_write_the_cell_and_find_the_bindings(
         assert shown_now == (["secondtoast"] if private else [])
         keys = {key for key, _binding in textual_private.app_bindings(app)}
         assert "ctrl+q" in keys or "ctrl+c" in keys
+
+
+class _LongTable(App[None]):
+    def compose(self) -> ComposeResult:
+        table: DataTable[str] = DataTable()
+        table.add_column("AGENT", key="name", width=8)
+        table.add_column("LAST", key="last", width=6)
+        for i in range(200):
+            table.add_row(f"row {i}", "old", key=f"r{i}")
+        textual_private.skip_measuring(table)
+        yield table
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["pinned", "public-fallback"])
+async def test_both_roads_write_a_cell_of_a_long_table_on_and_off_the_screen(
+    monkeypatch: pytest.MonkeyPatch, private: bool
+) -> None:
+    monkeypatch.setattr(textual_private, "pinned", lambda: private)
+    app = _LongTable()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(DataTable)
+        await pilot.pause()
+        assert table.virtual_size.height == 201  # sized without measuring each cell
+        textual_private.write_line_cell(table, 3, RowKey("r3"), ColumnKey("last"), "new3")
+        textual_private.write_line_cell(table, 150, RowKey("r150"), ColumnKey("last"), "new150")
+        await pilot.pause()
+        assert table.get_cell("r3", "last") == "new3"
+        assert "row 3     new3" in screen_text(app)
+        assert table.get_cell("r150", "last") == "new150"
+        table.move_cursor(row=150)
+        for _ in range(100):
+            if "row 150   new150" in screen_text(app):
+                break
+            await pilot.pause()
+        assert "row 150   new150" in screen_text(app)

@@ -1,16 +1,18 @@
-"""The agent grid: one row per agent, cells rewritten only when their text changes."""
+"""The agent grid: one row per agent, cells rewritten only when their text changes, and
+only rows on the screen cost anything: a row scrolled out of view is brought up to date
+when it scrolls back in."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from math import ceil
 from typing import Any, ClassVar
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -20,7 +22,7 @@ from ...engine.snapshots import AgentSnapshot
 from .. import format as fmt
 from ..part_style import part_style
 from ..plain import plain_cell
-from ..textual_private import write_cell
+from ..textual_private import skip_measuring, write_cell, write_line_cell
 
 REGION_FULL = 14  # "DEGRADED 245ms", "DOWN TOO_LARGE"
 REGION_SHORT = 10  # "DEG 245ms", "DOWN PROTO"
@@ -172,7 +174,8 @@ def set_cell_quietly(table: DataTable[Any], row: str, column: str, value: Any) -
 
 class AgentGrid(DataTable[Any]):
     """One row per agent. The App hands it states; it writes only cells whose text
-    changed, so an idle dashboard sends nothing to the terminal."""
+    changed, and only in rows on the screen, so an idle dashboard sends nothing to the
+    terminal and 500 agents cost what the 20 rows in view cost."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "verdict--up",
@@ -205,8 +208,13 @@ class AgentGrid(DataTable[Any]):
         self.uptime_label = uptime_label
         self.clock = clock
         self.plan: GridPlan | None = None
-        self._states: list[AgentSnapshot] = []
-        self._shown: dict[tuple[str, str], str] = {}  # (agent id, column) -> text on screen
+        self._order: list[str] = []  # agent ids, top to bottom
+        self._index: dict[str, int] = {}  # agent id -> row
+        self._latest: dict[str, AgentSnapshot] = {}  # the newest state of every row
+        # agent id -> column -> text in the table's cell. A row missing here has empty
+        # cells: it has not been on the screen since the rows were built.
+        self._shown: dict[str, dict[str, str]] = {}
+        self._building = False
         self.writes = 0  # cells written since start: lets tests see that idle means idle
 
     # ------------------------------------------------------------------ layout
@@ -223,94 +231,142 @@ class AgentGrid(DataTable[Any]):
         return cols
 
     def show(self, states: Iterable[AgentSnapshot], width: int | None = None) -> None:
-        """Rebuild rows for these agents (start, filter, a width that changes the plan)."""
-        self._states = list(states)
-        width = width or self.size.width or self.app.size.width
-        names = [s.agent.name for s in self._states] or ["AGENT"]
-        plan = plan_columns(width, names, self.regions)
+        """Rebuild rows for these agents (start, filter, a width that changes the plan).
+        Only rows that can be on the screen once the cursor is placed get their cells
+        now; the others get them when they scroll into view."""
         keep = self.cursor_row
         selected = self.selected_id
-        with self.app.batch_update():
-            if plan != self.plan:
-                self.clear(columns=True)
-                for label, key, w in self._columns(plan):
-                    self.add_column(plain_cell(label), width=w, key=key)
-                self.plan = plan
-            else:
-                self.clear()
-            self._shown.clear()
-            now = self.clock()
-            for st in self._states:
-                texts = row_texts(st, plan, now)
-                self.add_row(
-                    *(StyledCell(t, self, c) for t, c in texts.values()), key=st.agent.id
-                )
-                for col, (t, _) in texts.items():
-                    self._shown[(st.agent.id, col)] = t
-            if selected is not None and selected in self.rows_by_id:
-                self.move_cursor(row=self.rows_by_id.index(selected))
-            elif self.row_count:
-                self.move_cursor(row=min(keep, self.row_count - 1))
+        states = list(states)
+        self._latest = {st.agent.id: st for st in states}
+        self._order = list(self._latest)
+        self._index = {agent_id: i for i, agent_id in enumerate(self._order)}
+        width = width or self.size.width or self.app.size.width
+        names = [st.agent.name for st in states] or ["AGENT"]
+        plan = plan_columns(width, names, self.regions)
+        if selected is not None and selected in self._index:
+            cursor = self._index[selected]
+        else:
+            cursor = min(max(keep, 0), len(states) - 1)
+        # The screen shows rows from the top (the table starts unscrolled) until the
+        # cursor is scrolled into view: build both stretches.
+        height = max(self.size.height, self.app.size.height)
+        near = range(max(0, cursor - height), cursor + height)
+        self._building = True  # clearing scrolls to the top: no syncing of old rows
+        try:
+            with self.app.batch_update():
+                if plan != self.plan:
+                    self.clear(columns=True)
+                    for label, key, w in self._columns(plan):
+                        self.add_column(plain_cell(label), width=w, key=key)
+                    self.plan = plan
+                else:
+                    self.clear()
+                self._shown.clear()
+                now = self.clock()
+                for i, st in enumerate(states):
+                    agent_id = st.agent.id
+                    if i < height or i in near:
+                        texts = row_texts(st, plan, now)
+                        self.add_row(
+                            *(StyledCell(t, self, c) for t, c in texts.values()), key=agent_id
+                        )
+                        self._shown[agent_id] = {col: t for col, (t, _) in texts.items()}
+                    else:
+                        self.add_row(key=agent_id)
+                skip_measuring(self)  # fixed column widths, one-line rows
+                if states:
+                    self.move_cursor(row=cursor)
+        finally:
+            self._building = False
 
     @property
     def rows_by_id(self) -> list[str]:
-        return [st.agent.id for st in self._states]
+        return list(self._order)
+
+    def has_agent(self, agent_id: str) -> bool:
+        return agent_id in self._index
 
     @property
     def selected_id(self) -> str | None:
-        if not self.row_count or self.cursor_row < 0:
+        row = self.cursor_row
+        if not self.row_count or not 0 <= row < len(self._order):
             return None
-        try:
-            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        except Exception:
-            return None
-        return key.value
+        return self._order[row]
 
     def on_resize(self) -> None:
         if self.plan is None:
             return
-        names = [s.agent.name for s in self._states] or ["AGENT"]
+        names = [st.agent.name for st in self._latest.values()] or ["AGENT"]
         if plan_columns(self.size.width, names, self.regions) != self.plan:
-            self.show(self._states, self.size.width)
+            self.show(self._latest.values(), self.size.width)
+        else:
+            self.sync_visible()  # a taller grid shows more rows
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Rows coming into view get their newest text before they are drawn.
+        self.sync_visible()
+
+    def visible_rows(self) -> range:
+        """Indexes of the rows on the screen (all that may be, before the first layout)."""
+        height = self.size.height or self.app.size.height
+        top = max(0, int(self.scroll_y))
+        return range(top, min(len(self._order), ceil(self.scroll_y) + height))
 
     # ------------------------------------------------------------------ updates
 
     def update_agent(self, state: AgentSnapshot) -> int:
-        """Rewrite the cells of one agent whose text changed; returns how many."""
-        if self.plan is None or state.agent.id not in self.rows_by_id:
+        """Keep the newest state of one agent; if its row is on the screen, rewrite the
+        cells whose text changed. Returns how many were written."""
+        agent_id = state.agent.id
+        index = self._index.get(agent_id)
+        if self.plan is None or index is None:
             return 0
-        # Keep the newest snapshot: the ticking "LAST" ages are worked out from it.
-        self._states[self.rows_by_id.index(state.agent.id)] = state
-        return self._write(state, row_texts(state, self.plan, self.clock()))
+        self._latest[agent_id] = state  # the ticking "LAST" ages are worked out from it
+        if index not in self.visible_rows():
+            return 0  # written when it scrolls into view
+        return self._write(index, state, row_texts(state, self.plan, self.clock()))
 
     def tick(self) -> int:
-        """Refresh the "LAST" ages; touches only cells whose coarse text changed."""
+        """Refresh the "LAST" ages of the rows on the screen; touches only cells whose
+        coarse text changed."""
         if self.plan is None or not self.plan.last:
+            return 0
+        return self.sync_visible()
+
+    def sync_visible(self) -> int:
+        """Bring every row on the screen up to its agent's newest state and the clock."""
+        if self.plan is None or self._building:
             return 0
         now = self.clock()
         changed = 0
-        for st in self._states:
-            text = row_texts(st, self.plan, now)["last"]
-            changed += self._write(st, {"last": text})
+        for index in self.visible_rows():
+            state = self._latest[self._order[index]]
+            changed += self._write(index, state, row_texts(state, self.plan, now))
         return changed
 
-    def _write(self, state: AgentSnapshot, texts: Mapping[str, tuple[str, str | None]]) -> int:
+    def _write(self, index: int, state: AgentSnapshot,
+               texts: Mapping[str, tuple[str, str | None]]) -> int:
         agent_id = state.agent.id
-        todo = [
-            (col, t, c) for col, (t, c) in texts.items() if self._shown.get((agent_id, col)) != t
-        ]
+        shown = self._shown.setdefault(agent_id, {})
+        todo = [(col, t, c) for col, (t, c) in texts.items() if shown.get(col) != t]
         if not todo:
             return 0
+        row_key = RowKey(agent_id)
         with self.app.batch_update():
             for col, t, c in todo:
-                self._set_cell(agent_id, col, StyledCell(t, self, c))
-                self._shown[(agent_id, col)] = t
+                write_line_cell(self, index, row_key, ColumnKey(col), StyledCell(t, self, c))
+                shown[col] = t
         self.writes += len(todo)
         return len(todo)
 
-    def _set_cell(self, agent_id: str, column: str, value: StyledCell) -> None:
-        set_cell_quietly(self, agent_id, column, value)
-
     def cell_text(self, agent_id: str, column: str) -> str | None:
-        """The text on screen in one cell (for tests and the help of people reading code)."""
-        return self._shown.get((agent_id, column))
+        """The text of one cell as drawn; for a row off the screen, as it will be drawn
+        when it scrolls into view (for tests and the help of people reading code)."""
+        index = self._index.get(agent_id)
+        if index is None or self.plan is None:
+            return None
+        if index in self.visible_rows():
+            return self._shown.get(agent_id, {}).get(column)
+        text = row_texts(self._latest[agent_id], self.plan, self.clock()).get(column)
+        return text[0] if text is not None else None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from ...engine.alerts.outbox import AlertHealth, ChannelFailure
@@ -126,6 +127,27 @@ def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str
     return ("", counts[-1], "", "")
 
 
+def changed_spans(before: str, after: str, join: int = 4) -> list[tuple[int, int]]:
+    """(start, width) of the stretches where two lines differ; stretches closer than
+    `join` characters are one (each stretch costs a cursor move and a colour on the wire)."""
+    spans: list[tuple[int, int]] = []
+    length = max(len(before), len(after))
+    before, after = before.ljust(length), after.ljust(length)
+    start = end = -1
+    for x in range(length):
+        if before[x] == after[x]:
+            continue
+        if start >= 0 and x - end > join:
+            spans.append((start, end - start))
+            start = -1
+        if start < 0:
+            start = x
+        end = x + 1
+    if start >= 0:
+        spans.append((start, end - start))
+    return spans
+
+
 class StatusHeader(Widget):
     """One line drawn from plain data at render time: no parts to look up, so engine events
     may reach `show` before it is mounted (a loaded machine) or while the app closes."""
@@ -145,6 +167,10 @@ class StatusHeader(Widget):
         self._counts: list[str] = [""]
         self._paging = Paging(("",))
         self._shown: tuple[str, str, str, str] = ("", "", "", "")
+        # The line as last drawn, and how it was styled: a change of counts or of the
+        # last run's time repaints only the characters that changed (over SSH a whole
+        # header line is ~160 bytes; a second ticking over is ~30).
+        self._drawn: tuple[str, bool, bool] | None = None
 
     def show(self, states: Iterable[Any], health: AlertHealth | None, *,
              configured: bool = True, store_failing: bool = False) -> None:
@@ -154,17 +180,35 @@ class StatusHeader(Widget):
         self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
                        "last-run": last_run_text(states)}
         self.set_class(bool(health and health.failing) or store_failing, "-paging-failing")
-        self.refresh()
+        self._repaint()
+
+    def _repaint(self) -> None:
+        width = self.content_region.width
+        drawn = self._drawn
+        if not width or drawn is None or drawn[1:] != (self._paging.loud, self.paging_failing):
+            self.refresh()
+            return
+        line = self._line(width).plain
+        spans = changed_spans(drawn[0], line)
+        if spans:
+            self.refresh(*(Region(x, 0, w, 1) for x, w in spans))
 
     @property
     def paging_failing(self) -> bool:
         return self.has_class("-paging-failing")
 
     def render(self) -> Text:
-        width = self.content_region.width or 1000  # not laid out yet: the full line
-        self._shown = fit(width, self._counts, self._paging.variants,
-                          self._texts.get("last-run", ""))
-        title, counts, alerts, last = self._shown
+        width = self.content_region.width
+        line = self._line(width or 1000)  # not laid out yet: the full line
+        self._shown = self._fit(width or 1000)
+        self._drawn = (line.plain, self._paging.loud, self.paging_failing) if width else None
+        return line
+
+    def _fit(self, width: int) -> tuple[str, str, str, str]:
+        return fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""))
+
+    def _line(self, width: int) -> Text:
+        title, counts, alerts, last = self._fit(width)
         left = Text()
         if title:
             left.append(title, style=part_style(self, "header--title"))
