@@ -322,6 +322,7 @@ class Monitor:
         if self._started:
             return
         self._started = True
+        self._restore_pauses()
         self.alerts.kick()
         self._ticker = asyncio.create_task(self._paging_ticks(), name="alerts:tick")
         for agent in self.config.agents:
@@ -406,11 +407,21 @@ class Monitor:
         return await self.prober.send_one(agent, region)
 
     async def set_paused(self, agent_id: str, paused: bool) -> None:
+        """Pause or resume polling the agent. The pause is kept in the store: a restarted
+        monitor (daemon or dashboard) keeps the agent paused until it is resumed."""
         st = self.states[agent_id]
         if st.paused == paused:
             return
-        st.paused = paused
         now = self.clock()
+        self._apply_pause(st, paused, now)
+        try:
+            await self.writer.set_paused(agent_id, paused, now)
+        except Exception as exc:
+            self._store_trouble(exc, "storing the pause of %s failed", agent_id)
+
+    def _apply_pause(self, st: AgentState, paused: bool, now: float) -> None:
+        st.paused = paused
+        agent_id = st.agent.id
         if paused:
             self._set_verdict(st, Verdict.UNKNOWN, now)
             st.region_verdicts = dict.fromkeys(st.agent.regions, Verdict.UNKNOWN)
@@ -418,6 +429,20 @@ class Monitor:
         elif agent_id in self._wake:
             self._wake[agent_id].set()
         self.publish(AgentPaused(agent_id, paused, st.snapshot()))
+
+    def _restore_pauses(self) -> None:
+        """The agents paused before this monitor started stay paused (UNKNOWN)."""
+        try:
+            kept = self.store.paused_agents()
+        except Exception as exc:
+            self._store_trouble(exc, "reading the paused agents failed")
+            return
+        now = self.clock()
+        for agent_id in kept:
+            st = self.states.get(agent_id)
+            if st is not None and not st.paused:
+                log.info("%s stays paused (paused before this start)", agent_id)
+                self._apply_pause(st, True, now)
 
     # ------------------------------------------------------------------ internals
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..model import RunResult, Stats, Verdict
-from . import db
+from . import db, pauses
 from .queries import HistoryQueries
 from .records import Transition
 
@@ -91,6 +91,7 @@ class Store(HistoryQueries):
         try:
             with db.store_errors(self.path):
                 db.migrate(self.conn, COMPONENT, MIGRATIONS)
+                pauses.migrate(self.conn)
         except BaseException:
             self.conn.close()
             raise
@@ -113,6 +114,14 @@ class Store(HistoryQueries):
         """`db.transaction` on this store's connection: nested use joins the outer one,
         so another component can store its rows atomically with a run or a cursor."""
         return db.transaction(self.conn)
+
+    def paused_agents(self) -> dict[str, float]:
+        """The agents paused by an engineer (kept across restarts), with when."""
+        with db.store_errors(self.path):
+            return pauses.paused(self.conn)
+
+    def _set_paused(self, agent_id: str, paused: bool, at: float) -> None:
+        pauses.set_paused(self.conn, agent_id, paused, at)
 
     # ------------------------------------------------------------------ writes
 

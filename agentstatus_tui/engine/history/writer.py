@@ -55,6 +55,10 @@ class StoreWriter:
     async def mark_unknown(self, agent_id: str, at: float) -> list[Transition]:
         return await self._submit(self.store._mark_unknown, agent_id, at)
 
+    async def set_paused(self, agent_id: str, paused: bool, at: float) -> None:
+        """Keep the agent's pause (or its resume) in the store."""
+        await self._submit(self.store._set_paused, agent_id, paused, at)
+
     async def flush(self) -> None:
         """Wait until everything queued before this call is committed."""
         await self._submit(_nothing)
