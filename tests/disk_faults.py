@@ -35,8 +35,9 @@ def remount_read_only(where: Path) -> None:
 
 
 def fill(where: Path) -> None:
-    """Write until the file system is full."""
-    with open(where / "filler", "wb") as f, contextlib.suppress(OSError):
+    """Write until the file system is full. The file's close is inside the suppress too:
+    it flushes what the last, failed write left buffered and fails the same way."""
+    with contextlib.suppress(OSError), open(where / "filler", "wb") as f:
         while True:
             f.write(b"\0" * 65536)
             f.flush()
