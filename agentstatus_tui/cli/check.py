@@ -121,7 +121,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             results = await mon.run_round(deliver_deadline=None)
             # The dead man's switch hears of the round before paging waits on receivers.
             pinged = await mon.heartbeat_after_round(results)
-            await mon.alerts.deliver_pending(mon.clock() + args.alert_deadline)
+            # Grouped pages go now: this check has no more runs coming to group them with.
+            await mon.alerts.deliver_pending(mon.clock() + args.alert_deadline, flush=True)
             paging = None
             try:
                 paging = delivery_report(mon.alerts, started, len(mon.config.channels),
@@ -236,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return mon.config, None
             result = await mon.run_now(args.agent)
             if mon.alerts is not None:
-                await mon.alerts.deliver_pending(mon.clock() + 30)
+                await mon.alerts.deliver_pending(mon.clock() + 30, flush=True)
             return mon.config, result
 
     config, result = asyncio.run(main())

@@ -390,7 +390,7 @@ class Monitor:
             *(self._start_run(a, manual=False) for a in self.config.agents)
         )
         if deliver_deadline is not None:
-            await self.alerts.deliver_pending(self.clock() + deliver_deadline)
+            await self.alerts.deliver_pending(self.clock() + deliver_deadline, flush=True)
         return [r for r in results if r is not None]
 
     async def probe(self, agent: AgentConfig, *, manual: bool = False) -> RunResult:

@@ -71,6 +71,8 @@ def alert(rec: Any, attempts: Iterable[Any], secrets: Iterable[str]) -> dict[str
         "channel_type": rec.channel_type, "event": rec.event, "status": rec.status,
         "attempts": rec.attempts, "last_error": _clean(rec.last_error, secrets),
         "next_attempt_at": iso(rec.next_attempt_at), "delivered_at": iso(rec.delivered_at),
+        # Pages of one group (same id) went out as one Slack message or email.
+        "group": rec.group_id,
         "attempt_log": [
             {"at": iso(a.at), "result": a.result, "http_status": a.http_status,
              "error": _clean(a.error, secrets),

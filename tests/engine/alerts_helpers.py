@@ -15,6 +15,7 @@ from agentstatus_tui.engine.model import (
     AlertRules,
     Channel,
     Config,
+    DeliveryPolicy,
     EmailChannel,
     PagerDutyChannel,
     Region,
@@ -70,9 +71,13 @@ def agent(channel_names: tuple[str, ...], *, on_degraded: bool = False,
     )
 
 
-def config(agents: tuple[AgentConfig, ...], chans: dict[str, Channel]) -> Config:
+def config(agents: tuple[AgentConfig, ...], chans: dict[str, Channel], *,
+           group_wait: float = 0.0, channel_failing_after: float = 300.0) -> Config:
+    """Slack and email pages go out one by one at once unless `group_wait` is given."""
     return Config(agents=agents, regions={"us": Region("us"), "eu": Region("eu")},
-                  channels=chans, secrets=SECRETS)
+                  channels=chans, secrets=SECRETS,
+                  delivery=DeliveryPolicy(group_wait=group_wait,
+                                          channel_failing_after=channel_failing_after))
 
 
 def stats(verdict: Verdict) -> Stats:

@@ -21,6 +21,7 @@ from agentstatus_tui.engine.model import (
     AgentConfig,
     AlertRules,
     Config,
+    DeliveryPolicy,
     PagerDutyChannel,
     Region,
     Runbook,
@@ -95,6 +96,7 @@ async def test_walk_all_eight_steps_from_down_to_document(tmp_path) -> None:
             channels={"pager": PagerDutyChannel("pager", ROUTING_KEY, url=pd.url("/pd")),
                       "chat": SlackChannel("chat", slack.url("/slack"))},
             secrets=frozenset({TOKEN, ROUTING_KEY}), data_dir=str(tmp_path),
+            delivery=DeliveryPolicy(group_wait=0.0),  # Slack posts go out at once
         )
         monitor = Monitor.open(config, data_dir=str(tmp_path))
         try:

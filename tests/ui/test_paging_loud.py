@@ -15,7 +15,7 @@ from receivers import Reply as ReceiverReply
 from test_dashboard_keys import agent, until
 
 from agentstatus_tui.engine.alerts.outbox import AlertHealth, ChannelFailure
-from agentstatus_tui.engine.model import AlertRules, Config, Region, SlackChannel
+from agentstatus_tui.engine.model import AlertRules, Config, DeliveryPolicy, Region, SlackChannel
 from agentstatus_tui.engine.monitor import Monitor
 from agentstatus_tui.ui.app import AgentStatusApp
 from agentstatus_tui.ui.widgets.header import counts_variants, fit, paging
@@ -39,6 +39,7 @@ def _config(server: AgentServer, tmp_path: Path, slack_url: str | None, **kw: ob
         regions=MappingProxyType({"local": Region("local")}),
         channels=MappingProxyType({"chat": SlackChannel("chat", slack_url)} if slack_url else {}),
         data_dir=str(tmp_path), **kw,  # type: ignore[arg-type]
+        delivery=DeliveryPolicy(group_wait=0.0),  # the page goes out at once
     )
 
 

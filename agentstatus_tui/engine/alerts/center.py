@@ -88,6 +88,8 @@ class AlertCenter:
             backoff_cap=backoff_cap,
             give_up_after=give_up_after,
             lease_wait=lease_wait,
+            send_group=self._deliver_group,
+            group_wait=config.delivery.group_wait,
         )
         pages.migrate(self.conn)
         self.policy = PagingPolicy(self)
@@ -300,16 +302,18 @@ class AlertCenter:
             return
         self.outbox.kick()
 
-    async def deliver_pending(self, deadline: float | None = None) -> AlertHealth:
+    async def deliver_pending(self, deadline: float | None = None, *,
+                              flush: bool = False) -> AlertHealth:
         """Deliver pending alerts (with retries) until all are done or `deadline`
         (epoch seconds, as `time.time()`); what is left stays in the outbox. Pages sent
-        directly (a failing store) are waited for too."""
+        directly (a failing store) are waited for too. `flush`: a one-shot command sends
+        grouped pages now rather than after `group_wait` (no more runs are coming)."""
         if deadline is None:
             deadline = self.clock() + 30.0
         if self._direct:
             await asyncio.wait(set(self._direct), timeout=max(0.0, deadline - self.clock()))
         try:
-            await self.outbox.deliver_pending(deadline)
+            await self.outbox.deliver_pending(deadline, flush=flush)
             return self.health()
         except Exception as exc:
             if not is_store_failure(exc):
@@ -371,6 +375,15 @@ class AlertCenter:
                                                 " configured")
         return await senders.send(channel, facts, client=self._http(),
                                   secrets=self.config.secrets, timeout=timeout)
+
+    async def _deliver_group(self, channel_name: str, facts: list[AlertFacts],
+                             timeout: float) -> DeliveryResult:
+        channel = self.config.channels.get(channel_name)
+        if channel is None:
+            return DeliveryResult(False, error=f"channel {channel_name!r} is no longer"
+                                                " configured")
+        return await senders.send_group(channel, facts, client=self._http(),
+                                        secrets=self.config.secrets, timeout=timeout)
 
     def _http(self) -> httpx.AsyncClient:
         # aiohttp sessions belong to one loop; tests and `check` may run several loops.

@@ -11,7 +11,7 @@ import hmac
 import json
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -30,6 +30,7 @@ from ..model import (
     WebhookChannel,
 )
 from ..secrets import redact
+from .group_messages import email_group_message, slack_group_body
 from .messages import (
     AlertFacts,
     email_message,
@@ -153,10 +154,34 @@ async def send(
             case StatuspageChannel():
                 return await _statuspage(client, channel, facts, hide, timeout)
             case EmailChannel():
-                return await _send_mail(channel, facts, hide, min(timeout, channel.timeout))
+                return await _send_mail(channel, email_message(facts, channel), hide,
+                                        min(timeout, channel.timeout))
     except Exception as exc:  # a bug in one payload must not stop the outbox
         return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
     return DeliveryResult(False, error=f"unknown channel type {channel.type!r}")
+
+
+async def send_group(
+    channel: Channel,
+    facts: Sequence[AlertFacts],
+    *,
+    client: httpx.AsyncClient,
+    secrets: Iterable[str] = (),
+    timeout: float = 10.0,
+) -> DeliveryResult:
+    """Deliver a group of pages as one message (Slack, email; see `groups.py`); one page
+    goes out as itself. Never raises for a receiver's fault."""
+    if len(facts) == 1 or not isinstance(channel, SlackChannel | EmailChannel):
+        return await send(channel, facts[0], client=client, secrets=secrets, timeout=timeout)
+    hide = channel_secrets(channel, secrets)
+    try:
+        if isinstance(channel, SlackChannel):
+            return await _post(client, channel.url, _dumps(slack_group_body(facts)), {}, hide,
+                               timeout)
+        return await _send_mail(channel, email_group_message(facts, channel), hide,
+                                min(timeout, channel.timeout))
+    except Exception as exc:  # a bug in one payload must not stop the outbox
+        return DeliveryResult(False, retriable=True, error=_exc_text(exc, hide))
 
 
 async def _statuspage(client: httpx.AsyncClient, channel: StatuspageChannel,
@@ -285,12 +310,12 @@ def _exc_text(exc: BaseException, hide: Iterable[str]) -> str:
     return snippet(f"{name}: {msg}", hide)
 
 
-async def _send_mail(channel: EmailChannel, facts: AlertFacts, hide: frozenset[str],
+async def _send_mail(channel: EmailChannel, message: EmailMessage, hide: frozenset[str],
                      timeout: float) -> DeliveryResult:
     """SMTP, all of it (greeting, TLS, login, message, QUIT) inside `timeout` seconds:
     a server that drips its greeting must not hold an alert, or a shutdown, longer.
     Delivered once the server accepted the message."""
-    msg = stamped(email_message(facts, channel), channel)
+    msg = stamped(message, channel)
     tls = ssl.create_default_context() if channel.ssl or channel.starttls else None
     smtp = aiosmtplib.SMTP(hostname=channel.host, port=channel.port, timeout=timeout,
                            use_tls=channel.ssl, start_tls=channel.starttls and not channel.ssl,

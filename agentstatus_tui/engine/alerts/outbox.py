@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..history import db
 from ..history.db import failure_cause
+from . import groups
 from .channels import DeliveryResult
 from .messages import AlertFacts
 
@@ -106,6 +107,7 @@ class AlertRecord:
     next_attempt_at: float | None  # None once delivered or failed
     delivered_at: float | None
     dedup_key: str | None
+    group_id: int | None = None  # sent in one message with the group's other pages
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,11 @@ class _Row:
     created_at: float
     next_attempt_at: float
     lease_until: float | None
+    group_id: int | None = None  # grouped with other agents' pages (groups.py)
 
 
 Sender = Callable[[str, AlertFacts, float], Awaitable[DeliveryResult]]
+GroupSender = Callable[[str, list[AlertFacts], float], Awaitable[DeliveryResult]]
 Publisher = Callable[[AlertRecord], None]
 
 
@@ -178,10 +182,15 @@ class Outbox:
         retry_after_cap: float = 3600.0,
         give_up_after: float = 86400.0,
         lease_wait: float = 1.0,
+        send_group: GroupSender | None = None,
+        group_wait: float = 0.0,
     ) -> None:
         db.migrate(conn, "alerts", MIGRATIONS)
+        groups.migrate(conn)
         self.conn = conn
         self._send = send
+        self._send_group = send_group
+        self.group_wait = group_wait if send_group is not None else 0.0
         self.transaction = transaction or (lambda: db.transaction(conn, "outbox"))
         self._publish = publish
         self.clock = clock
@@ -208,7 +217,11 @@ class Outbox:
                 (now, a.agent_id, a.channel, a.channel_type, a.event, a.dedup_key,
                  a.transition_id, a.facts.to_json(), now, a.status, a.note),
             )
-            ids.append(int(cur.lastrowid or 0))
+            alert_id = int(cur.lastrowid or 0)
+            if (self.group_wait > 0 and a.status == PENDING
+                    and groups.groupable(a.channel_type, a.facts)):
+                groups.join(self.conn, alert_id, a.channel, a.event, now, self.group_wait)
+            ids.append(alert_id)
         return ids
 
     def announce(self, ids: Iterable[int]) -> None:
@@ -224,39 +237,42 @@ class Outbox:
 
     # ------------------------------------------------------------------ delivery
 
-    def kick(self, deadline: float | None = None) -> list[asyncio.Task[None]]:
+    def kick(self, deadline: float | None = None, *,
+             flush: bool = False) -> list[asyncio.Task[None]]:
         """Start a delivery lane for every channel+agent with pending alerts (a lane that
-        already runs picks new alerts up by itself). Needs a running loop."""
+        already runs picks new alerts up by itself). Needs a running loop. With `flush`,
+        groups still waiting for `group_wait` go out at once (a one-shot `check` has no
+        more runs coming: waiting would only delay the page)."""
         tasks = []
         for lane in self.pending_lanes():
             task = self._lanes.get(lane)
             if task is None or task.done():
                 task = asyncio.get_running_loop().create_task(
-                    self._run_lane(lane, deadline), name=f"alerts:{lane[0]}:{lane[1]}"
+                    self._run_lane(lane, deadline, flush), name=f"alerts:{lane[0]}:{lane[1]}"
                 )
                 self._lanes[lane] = task
             tasks.append(task)
         return tasks
 
-    async def deliver_pending(self, deadline: float) -> None:
+    async def deliver_pending(self, deadline: float, *, flush: bool = False) -> None:
         """Deliver what is pending until done or `deadline` (epoch seconds)."""
-        tasks = self.kick(deadline)
+        tasks = self.kick(deadline, flush=flush)
         if not tasks:
             return
         # Lanes started earlier without a deadline (dashboard) may run on: do not wait
         # for them past ours.
         await asyncio.wait(tasks, timeout=max(0.0, deadline - self.clock()) + 1.0)
 
-    async def _run_lane(self, lane: Lane, deadline: float | None) -> None:
+    async def _run_lane(self, lane: Lane, deadline: float | None, flush: bool) -> None:
         try:
-            await self._lane(lane, deadline)
+            await self._lane(lane, deadline, flush)
         except sqlite3.Error as exc:
             # The store failed under the lane (full, corrupt): stop it, with one line
             # rather than a task's traceback; the next kick starts it again.
             log.warning("alerts to %s for %s paused: the store failed: %s", lane[0], lane[1],
                         failure_cause(exc))
 
-    async def _lane(self, lane: Lane, deadline: float | None) -> None:
+    async def _lane(self, lane: Lane, deadline: float | None, flush: bool = False) -> None:
         channel, agent_id = lane
         while not self._closed.is_set():
             row = self._head(channel, agent_id)
@@ -266,6 +282,8 @@ class Outbox:
             if deadline is not None and now >= deadline:
                 return
             wait = row.next_attempt_at - now
+            if flush and row.group_id is not None and row.attempts == 0:
+                wait = 0.0  # only waiting for its group
             if row.lease_until is not None and row.lease_until > now:
                 # Another process (a dashboard, a cron check) is sending it right now.
                 wait = max(wait, self.lease_wait)
@@ -277,6 +295,9 @@ class Outbox:
             budget = self.attempt_timeout
             if deadline is not None:
                 budget = min(budget, deadline - now)
+            if row.group_id is not None and self._send_group is not None:
+                await self._send_grouped(row, budget, flush)
+                continue
             if not self._claim(row.id, now + budget + 30.0):
                 continue
             try:
@@ -288,6 +309,29 @@ class Outbox:
                 self._release(row.id)
                 raise
             self._record_attempt(row, result, elapsed)
+
+    async def _send_grouped(self, head: _Row, budget: float, flush: bool) -> None:
+        """Claim the head's group (every member first in its lane) and send it as one."""
+        assert head.group_id is not None and self._send_group is not None
+        now = self.clock()
+        ids = groups.claim(self.conn, head.group_id, head.id, now + budget + 30.0, now,
+                           flush=flush, transaction=self.transaction)
+        if not ids:
+            return
+        self._claimed.update(ids)
+        rows = [r for r in (self._row(i) for i in ids) if r is not None]
+        try:
+            facts = [AlertFacts.from_json(r.facts) for r in rows]
+            started = time.monotonic()
+            result = await self._send_group(head.channel, facts, budget)
+            elapsed = time.monotonic() - started
+        except asyncio.CancelledError:
+            for i in ids:
+                self._release(i)
+            raise
+        now = self.clock()  # one moment for all: retried together, as one message again
+        for r in rows:
+            self._record_attempt(r, result, elapsed, now)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -316,8 +360,9 @@ class Outbox:
             return min(retry_after, self.retry_after_cap)
         return min(self.backoff_base * 2.0 ** max(0, attempts - 1), self.backoff_cap)
 
-    def _record_attempt(self, row: _Row, result: DeliveryResult, elapsed: float) -> None:
-        now = self.clock()
+    def _record_attempt(self, row: _Row, result: DeliveryResult, elapsed: float,
+                        now: float | None = None) -> None:
+        now = self.clock() if now is None else now
         attempts = row.attempts + 1
         error = None if result.ok else (result.error or "not accepted")
         if result.ok:
@@ -364,18 +409,28 @@ class Outbox:
         ).fetchall()
         return [(r["channel"], r["agent_id"]) for r in rows]
 
+    _ROW_SQL = (
+        "SELECT o.id, o.agent_id, o.channel, o.event, o.facts, o.attempts, o.created_at,"
+        " o.next_attempt_at, o.lease_until, g.group_id FROM alert_outbox o"
+        " LEFT JOIN alert_groups g ON g.alert_id = o.id"
+    )
+
     def _head(self, channel: str, agent_id: str) -> _Row | None:
         r = self.conn.execute(
-            "SELECT id, agent_id, channel, event, facts, attempts, created_at,"
-            " next_attempt_at, lease_until FROM alert_outbox"
-            " WHERE status = 'pending' AND channel = ? AND agent_id = ? ORDER BY id LIMIT 1",
+            self._ROW_SQL + " WHERE o.status = 'pending' AND o.channel = ? AND o.agent_id = ?"
+            " ORDER BY o.id LIMIT 1",
             (channel, agent_id),
         ).fetchone()
         return None if r is None else _Row(**dict(r))
 
+    def _row(self, alert_id: int) -> _Row | None:
+        r = self.conn.execute(self._ROW_SQL + " WHERE o.id = ?", (alert_id,)).fetchone()
+        return None if r is None else _Row(**dict(r))
+
     _RECORD_SQL = (
-        "SELECT id, created_at, agent_id, channel, channel_type, event, status, attempts,"
-        " last_error, next_attempt_at, delivered_at, dedup_key FROM alert_outbox"
+        "SELECT o.id, o.created_at, o.agent_id, o.channel, o.channel_type, o.event, o.status,"
+        " o.attempts, o.last_error, o.next_attempt_at, o.delivered_at, o.dedup_key,"
+        " g.group_id FROM alert_outbox o LEFT JOIN alert_groups g ON g.alert_id = o.id"
     )
 
     @staticmethod
@@ -385,15 +440,15 @@ class Outbox:
             channel_type=r["channel_type"], event=r["event"], status=r["status"],
             attempts=r["attempts"], last_error=r["last_error"],
             next_attempt_at=r["next_attempt_at"] if r["status"] == PENDING else None,
-            delivered_at=r["delivered_at"], dedup_key=r["dedup_key"],
+            delivered_at=r["delivered_at"], dedup_key=r["dedup_key"], group_id=r["group_id"],
         )
 
     def record(self, alert_id: int) -> AlertRecord | None:
-        r = self.conn.execute(self._RECORD_SQL + " WHERE id = ?", (alert_id,)).fetchone()
+        r = self.conn.execute(self._RECORD_SQL + " WHERE o.id = ?", (alert_id,)).fetchone()
         return None if r is None else self._to_record(r)
 
     def log(self, limit: int = 200) -> list[AlertRecord]:
-        rows = self.conn.execute(self._RECORD_SQL + " ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self.conn.execute(self._RECORD_SQL + " ORDER BY o.id DESC LIMIT ?", (limit,))
         return [self._to_record(r) for r in rows]
 
     def attempts(self, alert_id: int) -> list[AttemptRecord]:
@@ -464,6 +519,9 @@ class Outbox:
         with self.transaction():
             self.conn.execute(
                 "DELETE FROM alert_attempts WHERE alert_id IN (SELECT id FROM alert_outbox"
+                " WHERE status != 'pending' AND created_at < ?)", (before,))
+            self.conn.execute(
+                "DELETE FROM alert_groups WHERE alert_id IN (SELECT id FROM alert_outbox"
                 " WHERE status != 'pending' AND created_at < ?)", (before,))
             cur = self.conn.execute(
                 "DELETE FROM alert_outbox WHERE status != 'pending' AND created_at < ?",
