@@ -44,6 +44,7 @@ class FailingChannel:
     last_error: str | None = None
     since: float | None = None  # the first failed attempt of its undelivered alerts
     agents: list[str] = field(default_factory=list)
+    announced_at: float | None = None  # told on the other channels (failing too long)
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,12 @@ def delivery_report(alerts: AlertLog, started: float, channels: int, *,
         first_failure = next((a.at for a in attempts if a.result != DELIVERED), None)
         if first_failure is not None and (ch.since is None or first_failure < ch.since):
             ch.since = first_failure
+    health = alerts.health()
+    for f in health.failing:
+        if f.channel in failing:
+            failing[f.channel].announced_at = f.announced_at
     return DeliveryReport(channels, pending, failed, delivered, tuple(failing.values()),
-                          pinged=heartbeat, heartbeat=alerts.health().heartbeat)
+                          pinged=heartbeat, heartbeat=health.heartbeat)
 
 
 def alerts_document(report: DeliveryReport, secrets: Iterable[str]) -> dict[str, Any]:
@@ -114,6 +119,7 @@ def alerts_document(report: DeliveryReport, secrets: Iterable[str]) -> dict[str,
                 "last_error": redact(c.last_error, hide) if c.last_error else None,
                 "since": iso_utc(c.since) if c.since is not None else None,
                 "agents": list(c.agents),
+                "announced_at": iso_utc(c.announced_at) if c.announced_at else None,
             }
             for c in report.failing
         ],

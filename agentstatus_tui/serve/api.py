@@ -356,7 +356,9 @@ async def list_alerts(request: web.Request) -> web.Response:
     alerts = [documents.alert(a, await engine_reads.alert_attempts(mon, a.id), secrets)
               for a in await engine_reads.alert_log(mon, limit)]
     return ok({"generated_at": iso_utc_now(), "pending": health.pending,
-               "failed_last_day": health.failed, "alerts": alerts})
+               "failed_last_day": health.failed,
+               "failing": documents.failing_channels(health, secrets),
+               "heartbeat": documents.heartbeat(health, secrets), "alerts": alerts})
 
 
 async def events(request: web.Request) -> web.StreamResponse:

@@ -175,6 +175,9 @@ class Daemon:
             "store": {"ok": engine_reads.store_writable(mon)},
             "alerts": {"ok": health.last_error is None, "pending": health.pending,
                        "failed_last_day": health.failed},
+            # A channel whose latest delivery failed: pages through it are not arriving.
+            "channels": {"ok": not health.failing,
+                         "failing": [f.channel for f in health.failing]},
         }
 
     def _waiting(self, mon: Monitor) -> list[str]:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..engine.alerts.outbox import AlertHealth
 from ..engine.documents import agent_document, incident_document, ttfb_ms
 from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
@@ -80,6 +81,25 @@ def alert(rec: Any, attempts: Iterable[Any], secrets: Iterable[str]) -> dict[str
             for a in attempts
         ],
     }
+
+
+def failing_channels(health: AlertHealth, secrets: Iterable[str]) -> list[dict[str, Any]]:
+    """Channels whose latest attempt failed with alerts undelivered; `announced_at` once
+    the failure was told on the other channels (failing longer than
+    `alerting.channel_failing_after`)."""
+    return [{"channel": f.channel, "since": iso(f.since), "failed_attempts": f.failed_attempts,
+             "last_error": _clean(f.last_error, secrets),
+             "announced_at": iso(f.announced_at)} for f in health.failing]
+
+
+def heartbeat(health: AlertHealth, secrets: Iterable[str]) -> dict[str, Any] | None:
+    """The dead man's switch's last pings, never its URL; None without one."""
+    hb = health.heartbeat
+    if hb is None:
+        return None
+    return {"failing": hb.failing, "last_try_at": iso(hb.last_try_at),
+            "last_ok_at": iso(hb.last_ok_at), "failing_since": iso(hb.failing_since),
+            "last_error": _clean(hb.last_error, secrets)}
 
 
 def _clean(text: str | None, secrets: Iterable[str]) -> str | None:

@@ -100,6 +100,11 @@ SCHEMAS: dict[str, Schema] = {
         "incidents": {"type": "array", "items": _ref("Incident")}}},
     "AlertList": {"type": "object", "required": ["alerts"], "properties": {
         "pending": {"type": "integer"}, "failed_last_day": {"type": "integer"},
+        "failing": {"type": "array", "items": {"type": "object", "properties": {
+            "channel": {"type": "string"}, "since": {"type": "string"},
+            "failed_attempts": {"type": "integer"},
+            "last_error": NULLABLE_STR, "announced_at": NULLABLE_TIME}}},
+        "heartbeat": {"type": ["object", "null"]},
         "alerts": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "agent_id": {"type": "string"},
             "channel": {"type": "string"}, "event": {"type": "string"},

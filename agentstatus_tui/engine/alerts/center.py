@@ -19,7 +19,7 @@ from ..history.db import failure_cause
 from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from . import channels as senders
-from . import pages
+from . import pages, paging_health
 from .channels import DeliveryResult
 from .messages import AlertFacts, facts_from_run, safe_url
 from .outbox import (
@@ -92,6 +92,8 @@ class AlertCenter:
             group_wait=config.delivery.group_wait,
         )
         pages.migrate(self.conn)
+        paging_health.migrate(self.conn)
+        self._channel_watch: asyncio.Task[None] | None = None
         self.policy = PagingPolicy(self)
         # Pages sent straight from memory while the store cannot queue them.
         self._direct: set[asyncio.Task[None]] = set()
@@ -301,6 +303,47 @@ class AlertCenter:
         except RuntimeError:
             return
         self.outbox.kick()
+        self._watch_channels()
+
+    # ------------------------------------------------------------------ paging health
+
+    def review_channels(self) -> list[int]:
+        """Announce on the other channels each channel failing longer than
+        `alerting.channel_failing_after`, and its recovery (see paging_health.py): once,
+        whichever process looks first. Takes the write lock only when there is news."""
+        now = self.clock()
+        told = paging_health.announced(self.conn)
+        if not paging_health.due(self.conn, self.config, self.outbox.health().failing, told,
+                                 now):
+            return []
+        with self.outbox.transaction():
+            notices = paging_health.review(self.conn, self.config,
+                                           self.outbox.health().failing, now)
+            ids = self.outbox.insert(notices, now)
+        self.outbox.announce(ids)
+        for n in notices[:1]:
+            log.warning("%s", n.facts.text)
+        return ids
+
+    def _watch_channels(self) -> None:
+        """The dashboard's and `serve`'s look at paging health, every little while (only
+        with another channel to tell)."""
+        if len(self.config.channels) < 2:
+            return
+        if self._channel_watch is None or self._channel_watch.done():
+            self._channel_watch = asyncio.get_running_loop().create_task(
+                self._watch_loop(), name="alerts:channel-health")
+
+    async def _watch_loop(self) -> None:
+        period = min(30.0, max(0.05, self.config.delivery.channel_failing_after / 10))
+        while True:
+            await asyncio.sleep(period)
+            try:
+                if self.review_channels():
+                    self.outbox.kick()
+            except Exception as exc:  # a busy or failing store: the next look tries again
+                if not is_store_failure(exc):
+                    log.exception("paging health review failed")
 
     async def deliver_pending(self, deadline: float | None = None, *,
                               flush: bool = False) -> AlertHealth:
@@ -313,7 +356,12 @@ class AlertCenter:
         if self._direct:
             await asyncio.wait(set(self._direct), timeout=max(0.0, deadline - self.clock()))
         try:
+            # Paging health before (a channel failing since an earlier check) and after
+            # (one that failed long enough, or delivered again, just now).
+            self.review_channels()
             await self.outbox.deliver_pending(deadline, flush=flush)
+            if self.review_channels() and self.clock() < deadline:
+                await self.outbox.deliver_pending(deadline, flush=flush)
             return self.health()
         except Exception as exc:
             if not is_store_failure(exc):
@@ -398,6 +446,10 @@ class AlertCenter:
             task.cancel()
         if self.heartbeat is not None:
             await self.heartbeat.aclose()
+        if self._channel_watch is not None:
+            self._channel_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._channel_watch
         await self.outbox.aclose()
         if self._client is not None:
             with contextlib.suppress(Exception):
@@ -415,6 +467,11 @@ class AlertCenter:
 
     def health(self) -> AlertHealth:
         health = self.outbox.health()
+        if health.failing:
+            told = paging_health.announced(self.conn)
+            health = replace(health, failing=tuple(
+                replace(f, announced_at=told[f.channel].announced_at)
+                if f.channel in told else f for f in health.failing))
         if self.heartbeat is not None:
             health = replace(health, heartbeat=self.heartbeat.health())
         return health

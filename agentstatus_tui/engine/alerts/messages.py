@@ -97,6 +97,8 @@ def tag(f: AlertFacts) -> str:
         "notify": "[NOTE]",
         "remind": "[REMINDER]",
         "test": "[TEST]",
+        "channel_failing": "[PAGING FAILING]",
+        "channel_recovered": "[PAGING OK]",
     }.get(f.event, f"[{f.event.upper()}]")
 
 

@@ -130,6 +130,7 @@ class ChannelFailure:
     failed_attempts: int  # failed attempts of its undelivered alerts
     last_error: str | None
     since: float  # the first failed attempt of those alerts
+    announced_at: float | None = None  # told on the other channels (paging_health.py)
 
 
 @dataclass(frozen=True)
