@@ -16,6 +16,7 @@ from typing import Any
 from ..engine.documents import check_document, run_document
 from ..engine.history.db import StoreError
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
+from ..engine.paging import PagingStatus
 from ..engine.secrets import redact
 from ..engine.text import iso_utc_now, latency, percent
 from .common import EXIT_STORE_FAILED, demo_data_dir, load_config_from_args, store_failure
@@ -114,6 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         return cmd_check_server(args)
     failing: list[StoreError] = []  # the store could not be written during the round
+    statuses: dict[str, PagingStatus] = {}  # silenced, flapping, acknowledged, …
 
     async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
@@ -127,6 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             try:
                 paging = delivery_report(mon.alerts, started, len(mon.config.channels),
                                          heartbeat=pinged)
+                statuses.update(mon.alerts.paging_statuses())
             except (StoreError, sqlite3.Error) as exc:
                 mon.writer.health.failed(exc)
             if mon.store_failure is not None:
@@ -143,7 +146,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if failing:  # nothing was saved: not OK, whatever the agents said (DOWN still wins)
         code = code if code == EXIT_CODES[Verdict.DOWN] else EXIT_STORE_FAILED
     if args.json:
-        doc = check_document(config, by_id)
+        doc = check_document(config, by_id, statuses or None)
         if paging is not None:
             doc["alerts"] = alerts_document(paging, config.secrets)
         if failing:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .incidents.store import Incident
 from .model import AgentConfig, Config, RunResult, Stats, Verdict
+from .paging import PagingStatus
 from .secrets import redact
 from .text import iso_utc, iso_utc_now
 
@@ -17,24 +18,34 @@ def ttfb_ms(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 1000)
 
 
-def agent_document(agent: AgentConfig, run: RunResult | None) -> dict[str, Any]:
+def agent_document(agent: AgentConfig, run: RunResult | None,
+                   paging: PagingStatus | None = None) -> dict[str, Any]:
     """One agent's object: its full verdict (UP, REACHABLE, DEGRADED, DOWN, UNKNOWN),
     per-region verdicts, TTFB p50/p95, error counts, reachability and eval pass of `run`
-    (its last finished run; None when none finished)."""
+    (its last finished run; None when none finished), and with `paging` its paging
+    status (`silenced`, `maintenance`, `flapping`, `acknowledged`, `escalation_step`…)."""
     if run is None:
-        return {"id": agent.id, "name": agent.name, "verdict": Verdict.UNKNOWN.value,
-                "reachability": None, "eval_pass": None, "retried": 0,
-                "ttfb_ms": {"p50": None, "p95": None}, "errors": {}, "regions": {}}
-    doc = {"id": agent.id, "name": agent.name, **stats_document(run.overall)}
-    doc["retried"] = run.overall.retried
-    doc["checked_at"] = iso_utc(run.finished_at)
-    doc["regions"] = {name: stats_document(s) for name, s in run.regions.items()}
+        doc: dict[str, Any] = {
+            "id": agent.id, "name": agent.name, "verdict": Verdict.UNKNOWN.value,
+            "reachability": None, "eval_pass": None, "retried": 0,
+            "ttfb_ms": {"p50": None, "p95": None}, "errors": {}, "regions": {}}
+    else:
+        doc = {"id": agent.id, "name": agent.name, **stats_document(run.overall)}
+        doc["retried"] = run.overall.retried
+        doc["checked_at"] = iso_utc(run.finished_at)
+        doc["regions"] = {name: stats_document(s) for name, s in run.regions.items()}
+    if paging is not None:
+        doc.update(paging.document())
     return doc
 
 
-def check_document(config: Config, by_id: Mapping[str, RunResult]) -> dict[str, Any]:
-    """The `check --json` document: every agent of `config` with its run in `by_id`."""
-    agents = [agent_document(agent, by_id.get(agent.id)) for agent in config.agents]
+def check_document(config: Config, by_id: Mapping[str, RunResult],
+                   paging: Mapping[str, PagingStatus] | None = None) -> dict[str, Any]:
+    """The `check --json` document: every agent of `config` with its run in `by_id` (and
+    its paging status in `paging`)."""
+    agents = [agent_document(agent, by_id.get(agent.id),
+                             paging.get(agent.id) if paging is not None else None)
+              for agent in config.agents]
     return {"generated_at": iso_utc_now(), "agents": agents}
 
 

@@ -12,6 +12,7 @@ from .history.db import StoreError
 from .history.records import Transition
 from .history.uptime import Outage
 from .model import Config, RunResult
+from .paging import PagingStatus
 from .snapshots import AgentSnapshot
 
 if TYPE_CHECKING:
@@ -104,6 +105,12 @@ class MonitorAPI(Protocol):
 
     async def alert_status(self, alert_ids: Sequence[int]) -> dict[int, str]:
         """pending / delivered / failed of each alert asked about."""
+        ...
+
+    async def paging(self, agent_id: str) -> PagingStatus:
+        """The agent's paging status now: silenced / maintenance (until, reason),
+        flapping, acknowledged (by, at), escalation step, a held page's reason. Plain
+        frozen data; `PagingStatus.document()` is its JSON (the agent object's fields)."""
         ...
 
     # ------------------------------------------------------------------ incidents

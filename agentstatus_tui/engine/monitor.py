@@ -32,6 +32,7 @@ from .history.health import is_store_failure
 from .history.records import Transition
 from .history.uptime import Outage
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
+from .paging import QUIET, PagingStatus
 from .probe.prober import Prober, ProbeReply
 from .probe.thread import ProbeThread
 from .snapshots import AgentSnapshot
@@ -74,6 +75,7 @@ class AgentState:
     # Per-region verdicts of the last run (kept separately so a restart can show them
     # before the first new run finishes).
     region_verdicts: dict[str, Verdict] = field(default_factory=dict)
+    paging: PagingStatus = QUIET
 
     def snapshot(self) -> AgentSnapshot:
         return AgentSnapshot(
@@ -89,6 +91,7 @@ class AgentState:
             in_flight=self.in_flight,
             paused=self.paused,
             next_run_at=self.next_run_at,
+            paging=self.paging,
         )
 
 
@@ -245,6 +248,11 @@ class Monitor:
     async def alert_status(self, alert_ids: Sequence[int]) -> dict[int, str]:
         return self.alerts.status(list(alert_ids))
 
+    async def paging(self, agent_id: str) -> PagingStatus:
+        status = self.alerts.paging_status(self.states[agent_id].agent)
+        self.states[agent_id].paging = status
+        return status
+
     # ------------------------------------------------------------------ incidents
 
     def _checklist(self) -> Checklist:
@@ -270,7 +278,11 @@ class Monitor:
         self._checklist().complete(incident_id, step)
 
     async def acknowledge(self, incident_id: int, note: str | None = None) -> list[int]:
-        return self._checklist().acknowledge(incident_id, note)
+        ids = self._checklist().acknowledge(incident_id, note)
+        agent_id = self.incidents.incidents.get(incident_id).agent_id
+        if agent_id in self.states:
+            await self.paging(agent_id)
+        return ids
 
     async def post_investigating(self, incident_id: int) -> list[int]:
         return self._checklist().post_investigating(incident_id)
@@ -644,11 +656,21 @@ class Monitor:
 
     def _tick(self, results: Mapping[str, RunResult] | None = None) -> None:
         """Time-based paging (a confirmation reached, a hold ended, a reminder or an
-        escalation step due): the alert center decides, once over every process."""
+        escalation step due): the alert center decides, once over every process. The
+        agents' paging status follows (the run's agent, or all of them on the timer)."""
         try:
             new = self.alerts.tick(results)
             if new and self._started:
                 self.alerts.kick()
+            if results:
+                for agent_id in results:
+                    st = self.states.get(agent_id)
+                    if st is not None:
+                        st.paging = self.alerts.paging_status(st.agent)
+            else:
+                for agent_id, status in self.alerts.paging_statuses().items():
+                    if agent_id in self.states:
+                        self.states[agent_id].paging = status
         except Exception as exc:
             self._store_trouble(exc, "alert rules failed")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .history.records import Transition
 from .model import AgentConfig, RequestResult, RunResult, Verdict
+from .paging import QUIET, PagingStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class AgentSnapshot:
     in_flight: bool
     paused: bool
     next_run_at: float | None
+    # Silenced, maintenance, flapping, acknowledged, escalation: as of the last run or
+    # paging tick (the alert center's own read is `MonitorAPI.paging`).
+    paging: PagingStatus = QUIET
 
     @property
     def agent_id(self) -> str:

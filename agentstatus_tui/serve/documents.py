@@ -25,7 +25,7 @@ def iso(ts: float | None) -> str | None:
 def agent(view: AgentView) -> dict[str, Any]:
     """`check --json`'s agent object, with the monitor's current verdict (a paused agent
     is UNKNOWN whatever its last run said) and uptime, last run, paused, next run."""
-    doc = agent_document(view.agent, view.last)
+    doc = agent_document(view.agent, view.last, view.paging)
     doc["verdict"] = view.verdict.value
     for name, verdict in view.region_verdicts.items():
         region = doc["regions"].setdefault(name, {"verdict": verdict.value})

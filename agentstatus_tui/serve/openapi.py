@@ -28,6 +28,12 @@ NULLABLE_NUM: Schema = {"type": ["number", "null"]}
 VERDICT: Schema = {"type": "string", "enum": ["UP", "REACHABLE", "DEGRADED", "DOWN", "UNKNOWN"]}
 TTFB: Schema = {"type": "object", "properties": {"p50": {"type": ["integer", "null"]},
                                                   "p95": {"type": ["integer", "null"]}}}
+QUIETED: Schema = {
+    "description": "a silence or maintenance window over the agent now, or null",
+    "anyOf": [{"type": "null"},
+              {"type": "object", "required": ["until", "reason"],
+               "properties": {"until": {"type": "string", "format": "date-time"},
+                              "reason": {"type": "string"}}}]}
 STATS: Schema = {
     "type": "object",
     "required": ["verdict"],
@@ -61,6 +67,15 @@ SCHEMAS: dict[str, Schema] = {
                 w: NULLABLE_NUM for w in ("24h", "7d", "30d")}},
             "last_run_at": NULLABLE_TIME, "paused": {"type": "boolean"},
             "running": {"type": "boolean"}, "next_run_at": NULLABLE_TIME,
+            "silenced": QUIETED, "maintenance": QUIETED,
+            "flapping": {"type": "boolean", "description": "pages once, then quiet until "
+                                                           "stable"},
+            "acknowledged": {"type": "boolean", "description": "the open page was "
+                                                               "acknowledged"},
+            "acknowledged_by": NULLABLE_STR, "acknowledged_at": NULLABLE_TIME,
+            "escalation_step": {"type": "integer", "minimum": 0,
+                                "description": "escalation steps paged so far"},
+            "held": {**NULLABLE_STR, "description": "why a page that is due waits"},
         },
     },
     "AgentList": {"type": "object", "required": ["agents"],

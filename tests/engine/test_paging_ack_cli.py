@@ -1,6 +1,8 @@
 """`agentstatus ack AGENT` end to end: a cron `check` pages a DOWN agent, `ack` sends
 PagerDuty's acknowledge under the page's key and records who acknowledged it, with the
-note on the incident; an agent without an open page has nothing to acknowledge."""
+note on the incident; the next `check --json` says so per agent (`acknowledged`,
+`silenced`, `maintenance`, `flapping`, `escalation_step`); an agent without an open page
+has nothing to acknowledge."""
 
 from __future__ import annotations
 
@@ -63,6 +65,17 @@ async def test_ack_acknowledges_the_page_in_pagerduty_and_records_who(
     assert "pagerduty delivered" in out
     assert ROUTING_KEY not in out
     assert "nothing to acknowledge: Billing Helper has no open page" in err
+    assert await cli("check", "--json", *common) == 2
+    doc = {a["id"]: a for a in json.loads(capsys.readouterr().out)["agents"]}
+    search, billing = doc["search"], doc["billing"]
+    assert (search["acknowledged"], search["acknowledged_by"]) == (True, "alice")
+    assert search["acknowledged_at"].endswith("Z")
+    assert (search["silenced"], search["maintenance"], search["flapping"]) == (
+        None, None, False)
+    assert search["escalation_step"] == 0  # no escalation configured
+    assert (billing["acknowledged"], billing["held"]) == (False, None)
+    assert len(http.at(PD_PATH)) == 2  # the second check paged nobody again
+
     conn = db.connect(Path(data) / db.DB_FILENAME)
     row = pages.read(conn, "search")
     assert (row.acked_by, row.ack_note) == ("alice", "looking at the app logs")

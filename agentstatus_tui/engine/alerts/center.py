@@ -18,6 +18,7 @@ from ..events import AlertChanged
 from ..history.db import failure_cause
 from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
+from ..paging import PagingStatus
 from . import channels as senders
 from . import pages, paging_health
 from .channels import DeliveryResult
@@ -31,6 +32,7 @@ from .outbox import (
 )
 from .policy import PagingPolicy, page_channels
 from .rules import CLOSED, Decision, PageState, decide_alert
+from .status import paging_status
 
 if TYPE_CHECKING:
     from ..heartbeat import Heartbeat
@@ -188,6 +190,17 @@ class AlertCenter:
             ids = self.outbox.insert(self.policy.tick(now, results_by_agent or {}), now)
         self.outbox.announce(ids)
         return ids
+
+    def paging_status(self, agent: AgentConfig) -> PagingStatus:
+        """Silenced, maintenance, flapping, acknowledged, escalation step, held page."""
+        return paging_status(self.conn, self.config, agent, self.clock())
+
+    def paging_statuses(self) -> dict[str, PagingStatus]:
+        rows = pages.read_all(self.conn)
+        now = self.clock()
+        return {a.id: paging_status(self.conn, self.config, a, now,
+                                    rows.get(a.id, pages.PageRow(a.id)))
+                for a in self.config.agents}
 
     def confirming(self, agent_id: str) -> bool:
         """Whether the agent's page waits for more DOWN runs in a row (`confirm`)."""

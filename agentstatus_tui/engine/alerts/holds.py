@@ -62,6 +62,24 @@ def good_runs(conn: sqlite3.Connection, agent: AgentConfig) -> int:
     return runs_in_a_row(conn, agent.id, _GOOD, agent.alerts.recover_after)
 
 
+def flapping_changes(conn: sqlite3.Connection, agent_id: str, since: float,
+                     until: float) -> list[Verdict]:
+    """The verdicts the agent changed to between two known verdicts in [since, until]
+    (going UNKNOWN and back, a restart or a pause, is no flapping)."""
+    rows = conn.execute(
+        "SELECT previous, current FROM transitions WHERE agent_id = ? AND region IS NULL"
+        " AND at >= ? AND at <= ? AND previous != 'UNKNOWN' AND current != 'UNKNOWN'"
+        " ORDER BY id", (agent_id, since, until))
+    return [Verdict(r[1]) for r in rows]
+
+
+def last_change_at(conn: sqlite3.Connection, agent_id: str) -> float | None:
+    r = conn.execute(
+        "SELECT MAX(at) FROM transitions WHERE agent_id = ? AND region IS NULL"
+        " AND previous != 'UNKNOWN' AND current != 'UNKNOWN'", (agent_id,)).fetchone()
+    return None if r is None or r[0] is None else float(r[0])
+
+
 def quiet_hold(conn: sqlite3.Connection, config: Config, agent: AgentConfig,
                now: float) -> Hold | None:
     """A silence or maintenance window over the agent now."""

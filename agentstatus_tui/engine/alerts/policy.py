@@ -20,7 +20,15 @@ from ..history.records import Transition
 from ..model import AgentConfig, RunResult, Verdict
 from ..text import duration
 from . import pages
-from .holds import Hold, good_runs, hold_for, overall_verdict, quiet_hold
+from .holds import (
+    Hold,
+    flapping_changes,
+    good_runs,
+    hold_for,
+    last_change_at,
+    overall_verdict,
+    quiet_hold,
+)
 from .outbox import SUPPRESSED, NewAlert
 from .pages import PageRow
 from .rules import Decision, PageState, Severity, decide_alert, dedup_key_for
@@ -75,6 +83,15 @@ class PagingPolicy:
                       now: float) -> list[NewAlert]:
         row = pages.read(self.conn, agent.id)
         previous, current = Verdict(t.previous), Verdict(t.current)
+        if row.flapping_since is not None:
+            return []  # quiet until stable: `tick` ends it and settles the page
+        flapping = agent.alerts.flapping
+        if flapping.changes and previous.is_known and current.is_known:
+            changes = flapping_changes(self.conn, agent.id, t.at - flapping.window, t.at)
+            if len(changes) >= flapping.changes:
+                row, flapping_page = self._start_flapping(agent, row, changes, t, result, now)
+                pages.write(self.conn, row, now)
+                return flapping_page
         decision, state = decide_alert(agent.id, agent.alerts, row.page, previous, current,
                                        t.at)
         out: list[NewAlert] = []
@@ -130,6 +147,39 @@ class PagingPolicy:
                       held_since=since)
         return row, out
 
+    def _start_flapping(self, agent: AgentConfig, row: PageRow, changes: list[Verdict],
+                        t: Transition, result: RunResult | None,
+                        now: float) -> tuple[PageRow, list[NewAlert]]:
+        """One page saying the agent flaps (when its changes reach a verdict that pages),
+        on the open page's key if there is one; then quiet until stable."""
+        rules = agent.alerts
+        worst = Verdict.DOWN if Verdict.DOWN in changes else Verdict.DEGRADED
+        pages_it = (worst is Verdict.DOWN and rules.on_down) or (
+            Verdict.DEGRADED in changes and rules.on_degraded)
+        row = replace(row.released(), flapping_since=t.at, recovering_since=None)
+        if not pages_it:
+            return row, []
+        text = (f"[FLAPPING] {agent.name} is flapping: {len(changes)} verdict changes in"
+                f" {duration(rules.flapping.window)}; quiet until stable for"
+                f" {duration(rules.flapping.stable_for)}")
+        hold = quiet_hold(self.conn, self.center.config, agent, now)
+        if hold is not None:
+            out = self._suppressed(agent, hold, worst, Verdict(t.previous), t.at, result)
+            return row, [replace(a, facts=replace(a.facts, text=text)) for a in out]
+        if row.is_open and row.dedup_key and row.started_at is not None:
+            key, started = row.dedup_key, row.started_at
+        else:
+            key, started = dedup_key_for(agent.id, t.at), t.at
+            state = PageState(key, worst, started)
+            row = replace(row.with_page(state), escalation_step=first_steps(agent),
+                          flapping_since=t.at)
+        decision = Decision("trigger", _severity(worst), key, started)
+        facts = self.center._facts(agent, decision, Verdict(t.previous), Verdict(t.current),
+                                   t.at, result)
+        facts = replace(facts, text=text, details={**facts.details, "flapping": True})
+        return row, self.center._fan_out(agent, facts, decision, t.id,
+                                         names=page_channels(agent, row.escalation_step))
+
     def _suppressed(self, agent: AgentConfig, hold: Hold, current: Verdict,
                     previous: Verdict | str | None, at: float,
                     result: RunResult | None) -> list[NewAlert]:
@@ -180,6 +230,18 @@ class PagingPolicy:
                     result: RunResult | None) -> tuple[PageRow, list[NewAlert]]:
         out: list[NewAlert] = []
         current = overall_verdict(self.conn, agent.id)
+        if row.flapping_since is not None:
+            last = last_change_at(self.conn, agent.id) or row.flapping_since
+            if now - max(last, row.flapping_since) < agent.alerts.flapping.stable_for:
+                return row, []
+            row = replace(row, flapping_since=None)
+            if row.is_open and current.is_up:
+                # Stable and good: the flapping page resolves (recovered at the last change).
+                row = replace(row, recovering_since=last)
+            elif not row.is_open and current is Verdict.DOWN and agent.alerts.on_down:
+                # Stable and DOWN: it pages as any DOWN does (holds apply).
+                row = replace(row, held="stable again, still DOWN", held_kind="flapping",
+                              held_verdict=Verdict.DOWN, held_previous=None, held_since=last)
         if row.held and row.held_verdict is not None:
             if current.is_known and not _at_least(current, row.held_verdict):
                 row = row.released()

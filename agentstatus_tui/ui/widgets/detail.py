@@ -30,9 +30,12 @@ def title_text(state: AgentSnapshot, now: float) -> str:
     last = state.last.overall if state.last is not None else None
     skipped = fmt.eval_skipped(len(state.agent.gold_prompts), last)
     verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict, eval_skipped=skipped)
+    badge = state.paging.badge()
+    paging = f" · {badge}" if badge else ""
     if state.since is None:
-        return f"{state.agent.name} · {verdict}"
-    return f"{state.agent.name} · {verdict} for {fmt.coarse_duration(now - state.since)}"
+        return f"{state.agent.name} · {verdict}{paging}"
+    return (f"{state.agent.name} · {verdict} for {fmt.coarse_duration(now - state.since)}"
+            f"{paging}")
 
 
 def region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...]]:

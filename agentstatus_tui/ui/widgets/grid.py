@@ -108,6 +108,21 @@ def plan_columns(width: int, names: Iterable[str], regions: Sequence[str]) -> Gr
     return plan
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def name_cell(name: str, marker: str, width: int) -> str:
+    """The agent's name and its paging marker (`Search Agent ACK`, `Billing FLAPPING`):
+    the name gives way first, the marker is cut only when the name has no room left."""
+    if not marker:
+        return _cut(name, width)
+    room = width - len(marker) - 1
+    if room >= 3:
+        return f"{_cut(name, room)} {marker}"
+    return _cut(f"{name} {marker}", width)
+
+
 def row_texts(
     state: AgentSnapshot, plan: GridPlan, now: float
 ) -> dict[str, tuple[str, str | None]]:
@@ -117,10 +132,7 @@ def row_texts(
     paused = state.paused
     verdict: Verdict = state.verdict
     out: dict[str, tuple[str, str | None]] = {}
-    name = agent.name
-    if len(name) > plan.name_width:
-        name = name[: plan.name_width - 1] + "…"
-    out["name"] = (name, None)
+    out["name"] = (name_cell(agent.name, state.paging.marker, plan.name_width), None)
     skipped = fmt.eval_skipped(len(agent.gold_prompts), last.overall if last else None)
     word = "PAUSED" if paused else fmt.verdict_word(verdict, short=plan.short,
                                                      eval_skipped=skipped)
