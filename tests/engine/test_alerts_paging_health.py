@@ -23,6 +23,7 @@ from alerts_helpers import (
 )
 from receivers import HttpReceiver, Reply, SmtpReceiver
 
+from agentstatus_tui.cli.paging import alerts_document, delivery_report
 from agentstatus_tui.engine.alerts.center import AlertCenter
 from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Config, Verdict
@@ -78,6 +79,11 @@ async def test_a_channel_failing_too_long_is_announced_once_elsewhere_and_its_re
         health = dashboard.health()
         (failing,) = health.failing
         assert failing.channel == "slack" and failing.announced_at is not None
+        # `check --json` says so on the failing channel.
+        doc = alerts_document(delivery_report(check, 0.0, 4), cfg.secrets)
+        (listed,) = doc["failing"]
+        assert listed["channel"] == "slack" and listed["announced_at"] is not None
+        assert SLACK_TOKEN not in str(doc)
         # A restart remembers the announcement.
         restarted_store = Store(path)
         restarted = center(cfg, restarted_store)

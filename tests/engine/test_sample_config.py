@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agentstatus_tui.engine.alerts.channels import url_token_parts
 from agentstatus_tui.engine.config.load import load_config, sample_config_text
 from agentstatus_tui.engine.model import EXPECT_KINDS, ConfigError
 
@@ -36,7 +37,11 @@ def test_top_level_sample_is_the_packaged_one():
 def test_sample_loads_with_the_variables_its_header_documents():
     config = load_config(REPO_SAMPLE, env=env_for_sample())
     assert config.path == str(REPO_SAMPLE)
-    assert config.secrets == frozenset(env_for_sample().values())
+    # Every variable's value, and the token-like parts of the heartbeat's URL (the URL
+    # is the switch's token however it is written).
+    assert frozenset(env_for_sample().values()) <= config.secrets
+    assert config.secrets - frozenset(env_for_sample().values()) <= url_token_parts(
+        env_for_sample()["HEARTBEAT_URL"])
 
 
 def test_every_documented_variable_is_used_and_every_used_one_documented():
@@ -73,6 +78,7 @@ def test_sample_shows_every_feature():
     assert any(a.alerts.on_degraded for a in config.agents)
     assert all(a.alerts.channels for a in config.agents)  # inherited from defaults
     assert config.keymap and config.theme
+    assert config.heartbeat is not None and config.delivery.group_wait == 30.0
     assert any("Authorization" in a.header_templates for a in config.agents)
     # Secrets stay templates where they may be shown.
     for agent in config.agents:

@@ -111,9 +111,9 @@ def review(conn: sqlite3.Connection, config: Config, failing: Sequence[ChannelFa
         if name in names:
             continue
         conn.execute("DELETE FROM alert_channel_failures WHERE channel = ?", (name,))
-        channel = config.channels.get(name)
-        if channel is not None:
-            out += _notices(config, channel, RECOVERED, a.dedup_key, a.since, a.last_error,
+        recovered = config.channels.get(name)
+        if recovered is not None:
+            out += _notices(config, recovered, RECOVERED, a.dedup_key, a.since, a.last_error,
                             None, now)
     return out
 

@@ -38,10 +38,19 @@ def log_rows(
                 r.event,
                 r.status,
                 str(r.attempts),
-                redact(fmt.snippet(r.last_error or "", 120), secrets),
+                redact(fmt.snippet(r.last_error or _grouped(r, now), 120), secrets),
             )
         )
     return rows
+
+
+def _grouped(r: AlertRecord, now: float) -> str:
+    """A page sent in one message with other agents' (alerting.group_wait)."""
+    if r.group_id is None:
+        return ""
+    if r.status == "pending" and r.attempts == 0 and r.next_attempt_at is not None:
+        return f"grouped #{r.group_id}: goes out at {fmt.clock(r.next_attempt_at)}"
+    return f"grouped #{r.group_id}"
 
 
 def attempt_lines(attempts: Sequence[AttemptRecord], secrets: frozenset[str], now: float) -> str:
