@@ -11,9 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alerts_helpers import HOOK_PATH, PD_PATH, SLACK_PATH, SLACK_TOKEN, agent, channels, config, run
+from agent_server import AgentServer
+from agent_server import Reply as AgentReply
+from alerts_helpers import (
+    HOOK_PATH,
+    PD_PATH,
+    ROUTING_KEY,
+    SLACK_PATH,
+    SLACK_TOKEN,
+    SMTP_PASSWORD,
+    agent,
+    channels,
+    config,
+    run,
+)
 from receivers import HttpReceiver, Reply, SmtpReceiver
 
+from agentstatus_tui.cli import main
 from agentstatus_tui.engine.alerts.center import AlertCenter
 from agentstatus_tui.engine.history.store import Store
 from agentstatus_tui.engine.model import Config, Verdict
@@ -234,3 +248,44 @@ async def test_group_wait_zero_sends_each_page_at_once(
     finally:
         await p.close()
     assert len(http.at(SLACK_PATH)) == 3 and len(smtp.messages) == 3
+
+
+CHECK_CONFIG = """\
+defaults: {{validations: 1, retries: 0, timeout: 2s,
+            alerts: {{channels: [pagerduty, slack, mail]}}}}
+channels:
+  pagerduty: {{type: pagerduty, routing_key: "${{PD_KEY}}", url: "{http}{pd}"}}
+  slack: {{type: slack, url: "${{SLACK_URL}}"}}
+  mail: {{type: email, to: [oncall@example.com], from: agentstatus@example.com,
+          host: 127.0.0.1, port: {smtp}, username: agentstatus, password: "${{SMTP_PW}}"}}
+agents:
+  - {{id: support-bot, name: Support Bot, url: "{agent}"}}
+  - {{id: search-agent, name: Search Agent, url: "{agent}"}}
+  - {{id: billing-helper, name: Billing Helper, url: "{agent}"}}
+"""
+
+
+async def test_a_cron_check_that_finds_three_agents_down_sends_one_slack_message_and_one_email(
+    http: HttpReceiver, smtp: SmtpReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PD_KEY", ROUTING_KEY)
+    monkeypatch.setenv("SLACK_URL", http.url(SLACK_PATH))
+    monkeypatch.setenv("SMTP_PW", SMTP_PASSWORD)
+    async with AgentServer() as server:
+        url = server.route("/bot", AgentReply("4"))
+        cfg = tmp_path / "agents.yaml"
+        cfg.write_text(CHECK_CONFIG.format(http=http.url(), pd=PD_PATH, smtp=smtp.port,
+                                           agent=url))
+        argv = ["check", "--config", str(cfg), "--data-dir", str(tmp_path / "data"),
+                "--alert-deadline", "15"]
+        assert await asyncio.to_thread(main, argv) == 0
+        server.route("/bot", AgentReply(status=503, body={"error": "overloaded"}))
+        assert await asyncio.to_thread(main, argv) == 2
+    # The default group_wait (30 s) is past the check's --alert-deadline (15 s): the group
+    # went out only because a cron check sends its round's group at once.
+    assert len(http.at(PD_PATH)) == 3
+    (slack,) = http.at(SLACK_PATH)
+    assert slack.json["text"].startswith("[DOWN] 3 agents: ")
+    assert all(n in slack.json["text"] for n in NAMES.values())
+    (mail,) = smtp.messages
+    assert mail["Subject"].startswith("[DOWN] 3 agents: ")
