@@ -184,7 +184,7 @@ class AlertCenter:
         processes: decided in one write transaction over the stored page rows, which
         is taken only when some row has something pending."""
         now = self.clock() if now is None else now
-        if not self.policy.due(pages.read_all(self.conn), now):
+        if not self.policy.due(pages.read_pending(self.conn), now):
             return []
         with self.outbox.transaction():
             ids = self.outbox.insert(self.policy.tick(now, results_by_agent or {}), now)

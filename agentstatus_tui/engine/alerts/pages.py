@@ -113,6 +113,16 @@ def read_all(conn: sqlite3.Connection) -> dict[str, PageRow]:
     return {r["agent_id"]: _row(r) for r in rows}
 
 
+def read_pending(conn: sqlite3.Connection) -> dict[str, PageRow]:
+    """Rows with something that time or a run may move: a held page, a recovery to
+    confirm, flapping, or an open page nobody acknowledged (reminders, escalation)."""
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM alert_pages WHERE held IS NOT NULL"
+        " OR recovering_since IS NOT NULL OR flapping_since IS NOT NULL"
+        " OR (alerted IS NOT NULL AND acked_at IS NULL)")
+    return {r["agent_id"]: _row(r) for r in rows}
+
+
 def write(conn: sqlite3.Connection, row: PageRow, now: float) -> None:
     values = [getattr(row, name) for name in _COLUMNS]
     values = [str(v) if isinstance(v, Verdict) else v for v in values]
