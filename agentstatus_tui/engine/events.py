@@ -73,13 +73,23 @@ class AlertChanged:
 
 
 @dataclass(frozen=True)
+class PagingChanged:
+    """An agent's paging status changed without a run (acknowledged, a silence or
+    maintenance window began or ended, flapping settled, an escalation step)."""
+
+    agent_id: str
+    snapshot: AgentSnapshot  # `snapshot.paging` is the new status
+
+
+@dataclass(frozen=True)
 class IncidentChanged:
     incident_id: int
     agent_id: str
     record: IncidentRecord  # the incident after the change
 
 
-Event = RunStarted | RunFinished | TransitionEvent | AgentPaused | AlertChanged | IncidentChanged
+Event = (RunStarted | RunFinished | TransitionEvent | AgentPaused | AlertChanged
+         | IncidentChanged | PagingChanged)
 Subscriber = Callable[[Event], None]
 
 log = logging.getLogger("agentstatus")

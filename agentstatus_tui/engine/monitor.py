@@ -22,6 +22,7 @@ from .events import (
     AlertChanged,
     Event,
     EventHub,
+    PagingChanged,
     RunFinished,
     RunStarted,
     Subscriber,
@@ -250,8 +251,16 @@ class Monitor:
 
     async def paging(self, agent_id: str) -> PagingStatus:
         status = self.alerts.paging_status(self.states[agent_id].agent)
-        self.states[agent_id].paging = status
+        self._set_paging(agent_id, status, publish=True)
         return status
+
+    def _set_paging(self, agent_id: str, status: PagingStatus, *, publish: bool) -> None:
+        st = self.states.get(agent_id)
+        if st is None or st.paging == status:
+            return
+        st.paging = status
+        if publish:
+            self.publish(PagingChanged(agent_id, st.snapshot()))
 
     # ------------------------------------------------------------------ incidents
 
@@ -662,15 +671,15 @@ class Monitor:
             new = self.alerts.tick(results)
             if new and self._started:
                 self.alerts.kick()
-            if results:
+            if results:  # the run's own event carries its agent's status
                 for agent_id in results:
                     st = self.states.get(agent_id)
                     if st is not None:
-                        st.paging = self.alerts.paging_status(st.agent)
+                        self._set_paging(agent_id, self.alerts.paging_status(st.agent),
+                                         publish=False)
             else:
                 for agent_id, status in self.alerts.paging_statuses().items():
-                    if agent_id in self.states:
-                        self.states[agent_id].paging = status
+                    self._set_paging(agent_id, status, publish=True)
         except Exception as exc:
             self._store_trouble(exc, "alert rules failed")
 

@@ -22,6 +22,7 @@ from ..engine.events import (
     AlertChanged,
     Event,
     IncidentChanged,
+    PagingChanged,
     RunFinished,
     RunStarted,
     TransitionEvent,
@@ -189,7 +190,7 @@ class Daemon:
 
     def _on_event(self, event: Event) -> None:
         self.metrics.on_event(event)
-        if isinstance(event, RunStarted | AgentPaused | TransitionEvent):
+        if isinstance(event, RunStarted | AgentPaused | TransitionEvent | PagingChanged):
             self.agent_docs.invalidate(event.agent_id)
         elif isinstance(event, RunFinished):
             self.agent_docs.invalidate(event.result.agent_id)

@@ -43,6 +43,10 @@ class IncidentChanged(MonitorMessage):
     pass
 
 
+class PagingChanged(MonitorMessage):
+    pass
+
+
 _BY_EVENT: dict[type, type[MonitorMessage]] = {
     events.RunStarted: RunStarted,
     events.RunFinished: RunFinished,
@@ -50,6 +54,7 @@ _BY_EVENT: dict[type, type[MonitorMessage]] = {
     events.AgentPaused: AgentPaused,
     events.AlertChanged: AlertChanged,
     events.IncidentChanged: IncidentChanged,
+    events.PagingChanged: PagingChanged,
 }
 
 
