@@ -294,7 +294,8 @@ class Config:
     regions: Mapping[str, Region]  # never empty: a config without regions gets {"local": {}}
     channels: Mapping[str, Channel] = field(default_factory=_empty)
     thresholds: Thresholds = field(default_factory=Thresholds)
-    max_in_flight: int = 64  # global limit on requests in flight
+    # A fixed global limit on requests in flight; None: scaled to the load (probe/pacing).
+    max_in_flight: int | None = None
     max_body_bytes: int = 1_048_576  # response-size cap → TOO_LARGE
     run_deadline: float | None = None  # whole-run deadline; None → derived per agent
     retention: float = 30 * 86400.0  # raw runs older than this are pruned

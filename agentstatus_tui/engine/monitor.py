@@ -402,14 +402,16 @@ class Monitor:
         return await self._start_run(self.states[agent_id].agent, manual=True)
 
     async def run_all_now(self) -> None:
-        await asyncio.gather(*(self.run_now(a.id) for a in self.config.agents))
+        with self.prober.pacing.round(self.config.agents):  # room for every agent at once
+            await asyncio.gather(*(self.run_now(a.id) for a in self.config.agents))
 
     async def run_round(self, *, deliver_deadline: float | None = 30.0) -> list[RunResult]:
         """Every agent once (for `check`), then deliver the alerts it caused within
         `deliver_deadline` seconds; what is not delivered stays in the outbox."""
-        results = await asyncio.gather(
-            *(self._start_run(a, manual=False) for a in self.config.agents)
-        )
+        with self.prober.pacing.round(self.config.agents):  # room for every agent at once
+            results = await asyncio.gather(
+                *(self._start_run(a, manual=False) for a in self.config.agents)
+            )
         if deliver_deadline is not None:
             await self.alerts.deliver_pending(self.clock() + deliver_deadline, flush=True)
         return [r for r in results if r is not None]

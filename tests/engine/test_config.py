@@ -192,7 +192,7 @@ def test_minimal_config_gets_the_documented_defaults():
     assert [dict(m) for m in agent.probe_messages] == [{"role": "user", "content": "Hello"}]
     assert agent.alerts.channels == () and agent.alerts.on_down and not agent.alerts.on_degraded
     assert (config.max_in_flight, config.max_body_bytes, config.retention) == (
-        64,
+        None,  # scaled to the load
         1_048_576,
         30 * 86400.0,
     )

@@ -322,7 +322,8 @@ def _top() -> dict[str, Schema]:
         },
         "agents": {"type": "array", "description": "the agents to monitor", "minItems": 1,
                    "items": _object(AGENT_KEYS, _AGENT, "one agent", required=("id",))},
-        "max_in_flight": _integer("requests in flight at once, over all agents",
+        "max_in_flight": _integer("a fixed limit on requests in flight at once, over all agents"
+                                  " (default: scaled to the agents' load)",
                                   TOP["max_in_flight"]),
         "max_body_bytes": _size("the most of an answer that is read", TOP["max_body_bytes"]),
         "run_deadline": _duration("a run's requests all end within this",

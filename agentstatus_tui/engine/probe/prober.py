@@ -30,6 +30,7 @@ from ..secrets import redact
 from . import expectations
 from .body import BadBody, Decoder, SSEStream, TooLarge, completion_text, parse_json, snippet
 from .http import failure, make_session
+from .pacing import CAP, PER_AGENT, SLOT_HOLD, InFlight, Pacing
 from .request import REGION_HEADER, request_body
 
 SNIPPET_BYTES = 2048  # body kept for details and the Reproduce step
@@ -79,10 +80,9 @@ class _Attempt:
         return self.error == ErrorCode.PROTOCOL or (self.status is not None and self.status >= 500)
 
 
-# A request unanswered after this long is waiting on its agent, not using the monitor:
-# it hands its in-flight slot back. Up to OPEN_PER_SLOT × max_in_flight requests may be
-# open at once (sockets are the limit then, not CPU).
-SLOT_HOLD = 1.0
+# A request unanswered after SLOT_HOLD is waiting on its agent, not using the monitor:
+# it hands its in-flight slot back. Up to OPEN_PER_SLOT × the in-flight limit requests
+# may be open at once (sockets are the limit then, not CPU).
 OPEN_PER_SLOT = 4
 
 class Prober:
@@ -95,9 +95,9 @@ class Prober:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.pacing = Pacing(config)
         self._sessions: dict[str, aiohttp.ClientSession] = {}
-        self._slots: asyncio.Semaphore | None = None
-        self._open: asyncio.Semaphore | None = None
+        self._open: InFlight | None = None
         self._canaries: dict[str, tuple[float, asyncio.Future[str | None]]] = {}
         # The same request goes out every run: its URL and headers are built once.
         self._requests: dict[tuple[Any, ...], _Prepared] = {}
@@ -105,23 +105,26 @@ class Prober:
     # ------------------------------------------------------------------ plumbing
 
     @property
-    def slots(self) -> asyncio.Semaphore:
+    def slots(self) -> InFlight:
         """The in-flight limit: requests being sent or read (the monitor's own work)."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(max(1, self.config.max_in_flight))
-        return self._slots
+        return self.pacing.slots
 
     @property
     def open_cap(self) -> int:
-        return max(1, self.config.max_in_flight) * OPEN_PER_SLOT
+        return self.pacing.size * OPEN_PER_SLOT
 
     @property
-    def open_requests(self) -> asyncio.Semaphore:
+    def open_requests(self) -> InFlight:
         """Every request not yet finished, counting those that gave their slot back while
         waiting on a slow agent: bounds sockets and memory."""
         if self._open is None:
-            self._open = asyncio.Semaphore(self.open_cap)
+            self._open = InFlight(self.open_cap)
         return self._open
+
+    def _rescale(self) -> None:
+        self.pacing.rescale()
+        if self._open is not None and self._open.size != self.open_cap:
+            self._open.resize(self.open_cap)
 
     def _region(self, name: str) -> Region:
         return self.config.regions.get(name) or Region(name)
@@ -133,7 +136,7 @@ class Prober:
                 self._region(region),
                 # Room for every open request: a request queued inside the connection
                 # pool would have that wait counted as the agent's latency.
-                max_in_flight=self.open_cap,
+                max_in_flight=max(CAP, self.pacing.size) * OPEN_PER_SLOT,
             )
             self._sessions[region] = session
         return session
@@ -152,7 +155,8 @@ class Prober:
     async def aclose(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}
         self._requests.clear()
-        self._slots = self._open = None  # bound to this loop: a later loop gets its own
+        self.pacing.forget_loop()  # bound to this loop: a later loop gets its own
+        self._open = None
         for s in sessions:
             await s.close()
         for _, fut in self._canaries.values():
@@ -280,34 +284,33 @@ class Prober:
         deadline: float,
         gold: GoldPrompt | None = None,
         gold_index: int | None = None,
+        mine: InFlight | None = None,
     ) -> RequestResult | None:
         """One request with its retries; None when the run deadline passed before it got a
-        slot (the monitor was too busy: not the agent's fault, so it is not counted)."""
+        slot (the monitor was too busy: not the agent's fault, so it is not counted).
+        `mine` is the run's own limit (PER_AGENT), when it has more requests than that."""
         loop = asyncio.get_running_loop()
         retried = 0
         while True:
-            if not await _acquire(self.open_requests, deadline):
+            slot = await self._take_slot(deadline, mine)
+            if slot is None:
                 if retried == 0:
                     return None
                 break  # keep the last attempt's failure
-            if not await _acquire(self.slots, deadline):
-                self.open_requests.release()
-                if retried == 0:
-                    return None
-                break
             # A request still unanswered after SLOT_HOLD is waiting on its agent and
             # costs the monitor nothing: it gives its slot back, so a few hanging agents
             # cannot hold every slot for their whole timeout and stall everyone's runs.
-            slot = _HeldSlot(self.slots)
+            taken = loop.time()
             hand_back = loop.call_later(SLOT_HOLD, slot.release)
             try:
                 started_at = time.time()
-                timeout = min(agent.timeout, deadline - loop.time())
+                timeout = min(agent.timeout, deadline - taken)
                 att = await self._attempt(agent, region, content, timeout)
             finally:
                 hand_back.cancel()
                 slot.release()
                 self.open_requests.release()
+                self.pacing.observe(loop.time() - taken)
             if not att.retryable or retried >= agent.retries:
                 break
             pause = _backoff(retried)
@@ -337,6 +340,19 @@ class Prober:
             detail=self._redact(att.detail),
             gold_index=gold_index,
         )
+
+    async def _take_slot(self, deadline: float, mine: InFlight | None) -> _HeldSlot | None:
+        """An open request and an in-flight slot (and one of the run's own, if it has a
+        limit), waiting no later than `deadline`; None if they never came."""
+        if mine is not None and not await _acquire(mine, deadline):
+            return None
+        if await _acquire(self.open_requests, deadline):
+            if await _acquire(self.slots, deadline):
+                return _HeldSlot(self.slots, mine)
+            self.open_requests.release()
+        if mine is not None:
+            mine.release()
+        return None
 
     # ------------------------------------------------------------------ canary
 
@@ -380,13 +396,19 @@ class Prober:
         validation = json.dumps(request_body(agent)).encode()
         golds = [json.dumps(request_body(agent, g)).encode() for g in agent.gold_prompts]
 
+        self._rescale()
+        count = max(agent.validations, len(regions)) + len(golds) * len(regions)
+        # One agent never gets more than PER_AGENT requests at once, however many it asks.
+        mine = InFlight(PER_AGENT) if count > PER_AGENT else None
         jobs = []
         for i in range(max(agent.validations, len(regions))):
             region = regions[i % len(regions)]
-            jobs.append(self._request(agent, region, "validation", validation, deadline))
+            jobs.append(
+                self._request(agent, region, "validation", validation, deadline, mine=mine)
+            )
         for region in regions:
             for gi, (g, content) in enumerate(zip(agent.gold_prompts, golds, strict=True)):
-                jobs.append(self._request(agent, region, "gold", content, deadline, g, gi))
+                jobs.append(self._request(agent, region, "gold", content, deadline, g, gi, mine))
         canary_regions = [r for r in regions if self._region(r).canary]
         canaries = [self._canary(r, min(agent.timeout, 10.0)) for r in canary_regions]
 
@@ -449,21 +471,25 @@ def _backoff(n: int, *, jitter: bool = True) -> float:
 
 
 class _HeldSlot:
-    """A slot of the in-flight limit, released exactly once (early or at the end)."""
+    """A slot of the in-flight limit (and of its run's own limit, if any), released
+    exactly once (early or at the end)."""
 
-    __slots__ = ("held", "sem")
+    __slots__ = ("held", "mine", "sem")
 
-    def __init__(self, sem: asyncio.Semaphore) -> None:
+    def __init__(self, sem: InFlight, mine: InFlight | None = None) -> None:
         self.sem = sem
+        self.mine = mine
         self.held = True
 
     def release(self) -> None:
         if self.held:
             self.held = False
             self.sem.release()
+            if self.mine is not None:
+                self.mine.release()
 
 
-async def _acquire(sem: asyncio.Semaphore, deadline: float) -> bool:
+async def _acquire(sem: InFlight, deadline: float) -> bool:
     """Take `sem`, waiting no later than `deadline` (loop time); False if it never came."""
     if not sem.locked():
         await sem.acquire()  # free: no timer needed
