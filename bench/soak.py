@@ -16,6 +16,7 @@ busy, which a probe waiting on it would count as the agent's latency.
 
 Usage: python bench/soak.py [--agents 500] [--interval 60] [--duration 180]
                             [--validations 10] [--window 30] [--delay 0.2] [--monitor]
+                            [--profile FILE]
 Figures depend on the machine and what else runs on it.
 """
 
@@ -23,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import gc
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -63,6 +67,21 @@ class Window:
         self.p50: float | None = None
         self.p95: float | None = None
         self.lags: list[float] = []
+        self.gc0 = GC_TIME[0]
+
+
+GC_TIME = [0.0]  # seconds spent in the garbage collector so far
+_gc_started = [0.0]
+
+
+def _time_gc(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        GC_TIME[0] += time.perf_counter() - _gc_started[0]
+
+
+gc.callbacks.append(_time_gc)
 
 
 def calibrate(port: int, agents: int = 200, per: int = 10, conc: int = 64) -> tuple[float, float]:
@@ -107,7 +126,8 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
         print(f"{now - t_start:6.0f}s  runs {w.runs:5d}  requests {len(w.ttfbs) + w.failed:6d}"
               f"  failed {w.failed:3d}  CPU {cpu:5.1f}%  RSS {rss_mb():6.1f} MB"
               f"  TTFB p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
-              f"  loop lag p99 {lag99:5.1f} ms max {lags[-1] * 1000:5.1f} ms", flush=True)
+              f"  loop lag p99 {lag99:5.1f} ms max {lags[-1] * 1000:5.1f} ms"
+              f"  GC {(GC_TIME[0] - w.gc0) / (now - w.start) * 100:4.2f}%", flush=True)
         if w.errors:
             top = sorted(w.errors.items(), key=lambda kv: -kv[1])[:3]
             print("        failures: " + "; ".join(f"{n} × {code}" for code, n in top), flush=True)
@@ -182,7 +202,16 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             await asyncio.sleep(0.05)
             current().lags.append(max(0.0, loop.time() - due))
 
+    profiler = cProfile.Profile() if args.profile else None
+
+    async def profile_steady_state() -> None:
+        # The loop thread only (the store writer's thread is not seen), after start-up.
+        await asyncio.sleep(args.interval)
+        if profiler is not None:
+            profiler.enable()
+
     sampler = asyncio.create_task(sample_rss())
+    steady_profile = asyncio.create_task(profile_steady_state())
     lag_sampler = asyncio.create_task(sample_lag())
     try:
         if args.monitor:
@@ -193,6 +222,15 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
         sampling = False
         sampler.cancel()
         lag_sampler.cancel()
+        steady_profile.cancel()
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+            stats = pstats.Stats(profiler, stream=sys.stdout)
+            print("\nsteady-state profile of the loop thread, by own time:")
+            stats.sort_stats("tottime").print_stats(20)
+            print("by cumulative time:")
+            stats.sort_stats("cumulative").print_stats(30)
         await prober.aclose()
     report(windows[-1], loop.time())
     total_cpu = (time.process_time() - cpu0) / (time.perf_counter() - t0) * 100
@@ -264,6 +302,8 @@ def main() -> None:
     ap.add_argument("--validations", type=int, default=10)
     ap.add_argument("--window", type=float, default=30.0)
     ap.add_argument("--delay", type=float, default=0.2)
+    ap.add_argument("--profile", metavar="FILE",
+                    help="cProfile the loop thread after the first interval; stats to FILE")
     ap.add_argument("--monitor", action="store_true",
                     help="poll through the whole Monitor (store, alerts, incidents), "
                          "not the bare Prober")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import time
 import zlib
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from .coalesce import Coalesce
 from .events import (
     AgentPaused,
     AlertChanged,
@@ -56,6 +58,13 @@ RECENT_TRANSITIONS = 50
 # How often time-based paging (reminders, escalation, a silence ending) is looked at
 # between runs.
 PAGING_TICK = 15.0
+# Alert rules and incidents follow finished runs at most this often (seconds): a burst of
+# runs shares one write transaction instead of stalling the loop on one each.
+AFTER_RUN_GAP = 0.1
+# Allocations between collections of the youngest generation once polling runs (Python's
+# default is 700): at 2,000 agents the collector took 5-11 % of a core and paused the
+# loop up to 0.75 s; with this and the start-up objects frozen, about 1 %.
+YOUNG_GC_THRESHOLD = 20_000
 
 
 @dataclass
@@ -156,6 +165,8 @@ class Monitor:
         self._wake: dict[str, asyncio.Event] = {}
         self._alerts_caught_up = False  # alert rules saw every transition stored so far
         self._ticker: asyncio.Task[None] | None = None
+        # Runs finishing together share one pass of the alert rules and incidents.
+        self._following: Coalesce[RunResult] = Coalesce(self._after_run, min_gap=AFTER_RUN_GAP)
         self._started = False
         self._closed = False
 
@@ -344,6 +355,7 @@ class Monitor:
             return
         self._started = True
         self._restore_pauses()
+        _freeze_start_up_objects()
         self.alerts.kick()
         self._ticker = asyncio.create_task(self._paging_ticks(), name="alerts:tick")
         for agent in self.config.agents:
@@ -542,7 +554,7 @@ class Monitor:
         # this agent (the pause's UNKNOWN is stored right after this run).
         if not st.paused or result.manual:
             self._apply_run(st, result, transitions)
-        self._after_run(result, stored=bool(transitions))
+        await self._following.add(result, bool(transitions))
         self._heartbeat_after(result)
         snapshot = st.snapshot()
         self.publish(RunFinished(result, snapshot))
@@ -643,13 +655,13 @@ class Monitor:
             self._store_trouble(exc, "uptime of %s failed", st.agent.id)
             return st.uptime
 
-    def _after_run(self, result: RunResult | None = None, *, stored: bool = True) -> None:
+    def _after_run(self, runs: Sequence[RunResult] = (), stored: bool = True) -> None:
         """Alerts and incidents follow the transitions just stored (each with its own
         cursor over the store, so a crash between steps loses or doubles nothing).
-        Alert rules read transitions only: a run that stored none (nearly every run) skips
+        Alert rules read transitions only: runs that stored none (nearly every run) skip
         their write transaction, unless they have not caught up yet (the first run after a
         start, or after they failed)."""
-        results = {result.agent_id: result} if result is not None else {}
+        results = {r.agent_id: r for r in runs}
         if stored or not self._alerts_caught_up:
             try:
                 new = self.alerts.process_transitions(results)
@@ -661,7 +673,7 @@ class Monitor:
                 self._store_trouble(exc, "alert rules failed")
         self._tick(results)
         try:
-            self.incidents.process(results)
+            self.incidents.process(runs)
         except Exception as exc:
             self._store_trouble(exc, "incident tracking failed")
 
@@ -710,6 +722,25 @@ class Monitor:
         st.uptime = self._uptime(st)
         self._after_run()
         self._publish_transitions(transitions, st.snapshot())
+
+
+_frozen: list[bool] = []
+
+
+def _freeze_start_up_objects() -> None:
+    """What exists when polling starts (modules, config, the front end) lives as long as
+    the process: moved out of the collector's sight once (per process), so a full
+    collection scans only what came after. A collection pauses every probe in flight:
+    the pause would be counted as the agents' latency."""
+    if not _frozen:
+        _frozen.append(True)
+        gc.collect()
+        gc.freeze()
+        # Probes allocate fast and almost everything dies young by reference counting:
+        # collecting the young generation less often promotes far fewer short-lived
+        # objects, so full collections (which scan every agent's state) come rarely.
+        young, *older = gc.get_threshold()
+        gc.set_threshold(max(young, YOUNG_GC_THRESHOLD), *older)
 
 
 def _apply_history(st: AgentState, h: AgentHistory) -> None:

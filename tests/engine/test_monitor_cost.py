@@ -1,15 +1,21 @@
 """What each run costs the Monitor beyond probing: a run that changes no verdict (nearly
-every run) must not write to the store from the loop thread."""
+every run) must not write to the store from the loop thread; runs finishing together
+share their writes; the store writer does no needless transaction per run."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import time
 from pathlib import Path
 
 from agent_server import AgentServer, Reply, Sequence
+from incident_fixtures import make_run
 from test_monitor import agent, config_for
 
+from agentstatus_tui.engine.coalesce import Coalesce
 from agentstatus_tui.engine.model import Verdict
-from agentstatus_tui.engine.monitor import Monitor
+from agentstatus_tui.engine.monitor import YOUNG_GC_THRESHOLD, Monitor
 
 
 async def test_a_run_without_a_verdict_change_skips_the_alert_rules_write(tmp_path: Path) -> None:
@@ -34,5 +40,74 @@ async def test_a_run_without_a_verdict_change_skips_the_alert_rules_write(tmp_pa
             assert down.verdict is Verdict.DOWN
             # A verdict change still reaches the alert rules at once.
             assert any("alert_cursor" in s for s in statements)
+        finally:
+            await mon.stop()
+
+
+async def test_runs_finishing_together_share_one_write_for_alerts_and_incidents(
+    tmp_path: Path,
+) -> None:
+    """Thirty agents going DOWN at once: their alert rules and incidents are written in a
+    few transactions on the loop, not several per run (each would wait for the store
+    writer's lock, stalling every probe in flight). Nothing is lost on the way."""
+    agents = [agent(f"http://127.0.0.1:9/a{i}", f"a{i}") for i in range(30)]
+    mon = Monitor.open(config_for(*agents), data_dir=str(tmp_path))
+    statements: list[str] = []
+    mon.store.conn.set_trace_callback(statements.append)
+    try:
+        now = time.time()
+        await asyncio.gather(*(mon.accept(make_run(a.id, now, {"us": ["HTTP_503"]}))
+                               for a in agents))
+        begins = [s for s in statements if s.startswith("BEGIN")]
+        assert len(begins) < len(agents), len(begins)
+        assert {mon.states[a.id].verdict for a in agents} == {Verdict.DOWN}
+        opened = mon.incidents.incidents.incidents(open_only=True)
+        assert sorted(i.agent_id for i in opened) == sorted(a.id for a in agents)
+        for incident in opened:
+            kinds = [e.kind for e in mon.incidents.incidents.timeline(incident.id)]
+            assert "detected" in kinds and "first_failure" in kinds, kinds
+    finally:
+        await mon.stop()
+
+
+async def test_after_runs_coalesce_within_a_turn_and_within_the_gap() -> None:
+    passes: list[list[int]] = []
+    batch = Coalesce[int](lambda items, changed: passes.append(items), min_gap=0.05)
+    await asyncio.gather(*(batch.add(i, False) for i in range(5)))
+    assert passes == [[0, 1, 2, 3, 4]]  # one turn of the loop: one pass
+    # Right after a pass, the next waits out the gap and takes everything meanwhile.
+    first = asyncio.ensure_future(batch.add(5, False))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(batch.add(6, True))
+    await asyncio.gather(first, second)
+    assert passes == [[0, 1, 2, 3, 4], [5, 6]]
+
+
+async def test_the_store_writer_reads_the_prune_clock_once_a_minute_not_per_run(
+    tmp_path: Path,
+) -> None:
+    [a] = [agent("http://127.0.0.1:9/a")]
+    mon = Monitor.open(config_for(a), data_dir=str(tmp_path))
+    statements: list[str] = []
+    mon.writer.store.conn.set_trace_callback(statements.append)  # the writer's thread
+    try:
+        now = time.time()
+        for k in range(5):
+            await mon.accept(make_run(a.id, now + k, {"us": [None]}))
+        await mon.writer.flush()
+        looks = [s for s in statements if s.startswith("SELECT value FROM store_meta")]
+        assert len(looks) == 1, statements
+    finally:
+        await mon.stop()
+
+
+async def test_start_up_objects_are_kept_out_of_the_collectors_way(tmp_path: Path) -> None:
+    async with AgentServer() as server:
+        url = server.route("/a", Reply("hi"))
+        mon = Monitor.open(config_for(agent(url, interval=3600)), data_dir=str(tmp_path))
+        try:
+            await mon.start()
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold()[0] >= YOUNG_GC_THRESHOLD
         finally:
             await mon.stop()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+PRUNE_CHECK_EVERY = 60.0  # seconds between looks at the shared prune clock
 
 
 class _Stop:
@@ -42,6 +44,7 @@ class StoreWriter:
         self.batch_size = batch_size
         self.health = StoreHealth(store.path)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._prune_check_at = 0.0  # monotonic time of the next look at the prune clock
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="store-writer", daemon=True)
         self._thread.start()
@@ -97,7 +100,11 @@ class StoreWriter:
                     break
                 batch.append(nxt)
             self._run_batch(batch)
-            if self.retention:
+            # The prune clock lives in the file (shared by every process) and moves
+            # hourly: reading it once a minute, not after every batch, saves a
+            # transaction per run.
+            if self.retention and time.monotonic() >= self._prune_check_at:
+                self._prune_check_at = time.monotonic() + PRUNE_CHECK_EVERY
                 try:
                     self.store.maybe_prune(self.retention)
                 except Exception as exc:
@@ -130,8 +137,22 @@ class StoreWriter:
             return
         if any(fn is not _nothing for fn, _, _, _ in batch):
             self.health.ok()  # a run went in: the store works (again)
+        # One wake-up of each waiting loop for the whole batch, not one per job.
+        by_loop: dict[Any, list[tuple[Any, Any]]] = {}
         for (_, _, loop, fut), value in zip(batch, results, strict=True):
-            _resolve(loop, fut, value)
+            by_loop.setdefault(loop, []).append((fut, value))
+        for loop, done in by_loop.items():
+            _resolve_all(loop, done)
+
+
+def _resolve_all(loop: Any, done: list[tuple[Any, Any]]) -> None:
+    def apply() -> None:
+        for fut, value in done:
+            if not fut.done():  # the awaiting task was cancelled
+                fut.set_result(value)
+
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(apply)
 
 
 def _resolve(loop: Any, fut: Any, value: Any = None, exc: BaseException | None = None) -> None:

@@ -131,17 +131,28 @@ class IncidentTracker:
         runs = list(results.values()) if isinstance(results, Mapping) else list(results)
         for run in runs:
             self._follow_streak(run)
+        transitions = self._transitions_after(self._cursor)
+        if not transitions and not any(self.incidents.open_for(r.agent_id) for r in runs):
+            return []  # nothing to write: no transaction, no wait for the store's lock
         touched: dict[int, str] = {}
-        for t in self._transitions_after(self._cursor):
-            incident = self._on_transition(t)
-            if incident is not None:
-                touched[incident.id] = incident.agent_id
-            self._cursor = max(self._cursor, int(t.id))
-            self.incidents.set_cursor(CURSOR, self._cursor)
-        for run in runs:
-            incident = self._on_run(run)
-            if incident is not None:
-                touched[incident.id] = incident.agent_id
+        cursor = self._cursor
+        try:
+            # One transaction for the lot (many runs finishing together): the incidents
+            # and the cursor move together, and the disk is synced once.
+            with self.incidents.transaction():
+                for t in transitions:
+                    incident = self._on_transition(t)
+                    if incident is not None:
+                        touched[incident.id] = incident.agent_id
+                    self._cursor = max(self._cursor, int(t.id))
+                    self.incidents.set_cursor(CURSOR, self._cursor)
+                for run in runs:
+                    incident = self._on_run(run)
+                    if incident is not None:
+                        touched[incident.id] = incident.agent_id
+        except BaseException:
+            self._cursor = cursor  # rolled back: those transitions are followed again
+            raise
         for incident_id, agent_id in touched.items():
             self.changed(incident_id, agent_id)
         return list(touched)
