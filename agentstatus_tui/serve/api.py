@@ -20,7 +20,7 @@ from ..engine.text import iso_utc_now
 from . import documents, engine_reads
 from .auth import caller
 from .errors import ApiError
-from .feed import Frame
+from .feed import Frame, bound_send_buffer
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -370,6 +370,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         "X-Accel-Buffering": "no",
     })
     await resp.prepare(request)
+    bound_send_buffer(request.transport)
     client = daemon.feed.attach(request.headers.get("Last-Event-ID"))
     try:
         await _write(resp, b": connected\n\n", daemon)
@@ -377,27 +378,38 @@ async def events(request: web.Request) -> web.StreamResponse:
             await _write(resp, f.data, daemon)
         last_sent = max((f.id for f in client.replay if f.id is not None), default=None)
         while True:
-            try:
-                item: Frame | None = await asyncio.wait_for(client.queue.get(),
-                                                            daemon.heartbeat)
-            except TimeoutError:
-                await _write(resp, b": heartbeat\n\n", daemon)
-                continue
+            item: Frame | None
+            if client.queue.empty():  # (a timeout is armed only when it must wait)
+                try:
+                    async with asyncio.timeout(daemon.heartbeat):
+                        item = await client.queue.get()
+                except TimeoutError:
+                    await _write(resp, b": heartbeat\n\n", daemon)
+                    continue
+            else:
+                item = client.queue.get_nowait()
             if item is None:
                 break
             if item.id is not None and last_sent is not None and item.id <= last_sent:
                 continue  # already sent in the replay
             await _write(resp, item.data, daemon)
-    except (ConnectionResetError, TimeoutError):
+    except TimeoutError:
+        log.info("an event client read nothing for %gs: its stream is ended",
+                 daemon.write_timeout)
+    except ConnectionResetError:
         pass
     finally:
         daemon.feed.detach(client)
+        if client.dropped:
+            log.info("an event client could not keep up: told to resync and dropped")
     return resp
 
 
 async def _write(resp: web.StreamResponse, data: bytes, daemon: Daemon) -> None:
-    """A write that gives up on a reader that stopped reading (then the stream ends)."""
-    await asyncio.wait_for(resp.write(data), daemon.write_timeout)
+    """A write that gives up on a reader that stopped reading (then the stream ends).
+    `asyncio.timeout`, not `wait_for`: no task per write for every client."""
+    async with asyncio.timeout(daemon.write_timeout):
+        await resp.write(data)
 
 
 async def reload_config(request: web.Request) -> web.Response:

@@ -10,7 +10,9 @@ id kept and asks for a resync instead of silently resuming in the wrong place.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -19,6 +21,18 @@ from typing import Any
 
 RING_SIZE = 1000
 QUEUE_SIZE = 256
+# Bytes the kernel may hold for one event client that does not read (Linux doubles it):
+# without a bound the send buffer grows to megabytes per client (tcp_wmem), so a stalled
+# reader would cost that much memory and be noticed only minutes later.
+SEND_BUFFER = 64 * 1024
+
+
+def bound_send_buffer(transport: asyncio.BaseTransport | None) -> None:
+    """Cap the kernel's send buffer of an event stream's socket (TCP or unix)."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
 
 @dataclass(frozen=True)
