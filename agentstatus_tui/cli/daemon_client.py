@@ -15,6 +15,7 @@ import httpx
 
 TOKEN_ENV = "AGENTSTATUS_API_KEY"  # the seed's name for the API key
 DEFAULT_TIMEOUT = 10.0  # seconds: the Nagios plugin default
+SYSTEM_SOCKET = Path("/run/agentstatus/api.sock")  # where the systemd unit puts it
 
 
 class DaemonError(Exception):
@@ -49,20 +50,22 @@ def parse_target(text: str) -> Target:
 
 
 def default_socket(args: argparse.Namespace) -> Path:
-    """The socket `agentstatus serve` listens on by default for this data dir:
-    $XDG_RUNTIME_DIR/agentstatus/api.sock, else beside the store."""
+    """The socket `agentstatus serve` listens on by default for this data dir, as serve
+    chooses it: $XDG_RUNTIME_DIR/agentstatus/api.sock, else beside the store. With no
+    data dir named, the team's daemon's socket (/run/agentstatus/api.sock, the systemd
+    unit's) when there is none of this user's own."""
     import platformdirs
 
     from ..engine.history.db import APP_NAME
     from ..serve.listen import default_socket as serve_socket
 
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return serve_socket("")
-    raw = (getattr(args, "data_dir", None) or _config_data_dir(args)
-           or os.environ.get("AGENTSTATUS_DATA_DIR"))
-    if raw:
-        return serve_socket(str(Path(raw).expanduser()))
-    return serve_socket(platformdirs.user_data_dir(APP_NAME))
+    named = getattr(args, "data_dir", None) or _config_data_dir(args)
+    raw = named or os.environ.get("AGENTSTATUS_DATA_DIR")
+    mine = serve_socket(str(Path(raw).expanduser()) if raw
+                        else platformdirs.user_data_dir(APP_NAME))
+    if not named and not mine.exists() and SYSTEM_SOCKET.exists():
+        return SYSTEM_SOCKET
+    return mine
 
 
 def _config_data_dir(args: argparse.Namespace) -> str | None:

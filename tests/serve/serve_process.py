@@ -154,7 +154,13 @@ class ServeProcess:
         return code
 
     async def __aenter__(self) -> ServeProcess:
-        return self if self.proc is not None else await self.start()
+        if self.proc is not None:
+            return self
+        try:
+            return await self.start()
+        except BaseException:  # never ready: no daemon left behind
+            await self.__aexit__()
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
