@@ -62,7 +62,7 @@ class Daemon:
         self.run_limit = run_limit or RunLimit()
         self.feed = EventFeed()
         self.metrics = MonitorMetrics(lambda: self.monitor)
-        self.agent_docs = documents.AgentCache()
+        self.agent_docs = documents.AgentCache(lambda a: engine_reads.live(self.monitor, a))
         self.runs = ManualRuns()
         self._check_config = check_config  # daemon-level rules (tokens on a public port)
         self._on_config = on_config  # e.g. new secrets for the log's redaction
@@ -190,10 +190,8 @@ class Daemon:
 
     def _on_event(self, event: Event) -> None:
         self.metrics.on_event(event)
-        if isinstance(event, RunStarted | AgentPaused | TransitionEvent | PagingChanged):
-            self.agent_docs.invalidate(event.agent_id)
-        elif isinstance(event, RunFinished):
-            self.agent_docs.invalidate(event.result.agent_id)
+        if isinstance(event, RunFinished | AgentPaused | TransitionEvent | PagingChanged):
+            self.agent_docs.update(event.snapshot)  # (running, next run: appended live)
         mon = self._monitor
         if mon is None:
             return

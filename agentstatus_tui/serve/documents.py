@@ -5,8 +5,8 @@ times are ISO 8601 UTC, durations seconds, latencies milliseconds (`_ms`)."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..engine.alerts.outbox import AlertHealth
@@ -15,7 +15,7 @@ from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
 from ..engine.secrets import redact
 from ..engine.text import iso_utc
-from .engine_reads import AgentView
+from .engine_reads import AgentView, Live
 
 
 def iso(ts: float | None) -> str | None:
@@ -125,17 +125,22 @@ def incident(record: Any, now: float, markdown: str | None = None) -> dict[str, 
     return doc
 
 
-class AgentCache:
-    """Each agent's JSON, kept until its next event (a run started or finished, a verdict
-    change, a pause) or for `max_age` seconds (the next-run time moves without an event):
-    `GET /api/v1/agents` for 500 agents joins cached bytes instead of building 500
-    documents on the event loop."""
+@dataclass(frozen=True)
+class _Cached:
+    head: bytes  # the object's JSON without `running`, `next_run_at` and the closing brace
+    paging: object
 
-    def __init__(self, max_age: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_age = max_age
-        self.clock = clock
-        self._docs: dict[str, tuple[float, bytes]] = {}
+
+class AgentCache:
+    """Each agent's JSON, built when its event arrives (a run finished, a verdict change,
+    a pause) from the snapshot the event carries, so `GET /api/v1/agents` for 500 agents
+    joins bytes instead of building 500 documents on the event loop. `running` and
+    `next_run_at` are appended at each request from `live` (they move without an event),
+    and a paging status that moved since the object was built rebuilds it."""
+
+    def __init__(self, live: Callable[[str], Live | None]) -> None:
+        self._live = live
+        self._docs: dict[str, _Cached] = {}
 
     def invalidate(self, agent_id: str | None = None) -> None:
         if agent_id is None:
@@ -143,15 +148,25 @@ class AgentCache:
         else:
             self._docs.pop(agent_id, None)
 
+    def update(self, view: AgentView) -> None:
+        """Build the agent's object now, from the snapshot an event carries."""
+        doc = agent(view)
+        del doc["running"], doc["next_run_at"]
+        head = json.dumps(doc, separators=(",", ":")).encode()[:-1]
+        self._docs[view.agent.id] = _Cached(head, view.paging)
+
     def get(self, agent_id: str, view: Callable[[str], AgentView | None]) -> bytes | None:
         """The agent's JSON; `view(agent_id)` is asked only when it must be rebuilt."""
-        now = self.clock()
-        hit = self._docs.get(agent_id)
-        if hit is not None and now - hit[0] <= self.max_age:
-            return hit[1]
-        found = view(agent_id)
-        if found is None:
+        live = self._live(agent_id)
+        if live is None:
             return None
-        body = json.dumps(agent(found), separators=(",", ":")).encode()
-        self._docs[agent_id] = (now, body)
-        return body
+        hit = self._docs.get(agent_id)
+        if hit is None or hit.paging != live.paging:
+            found = view(agent_id)
+            if found is None:
+                return None
+            self.update(found)
+            hit = self._docs[agent_id]
+        return b"%b,\"running\":%b,\"next_run_at\":%b}" % (
+            hit.head, b"true" if live.running else b"false",
+            b"null" if live.next_run_at is None else b'"%b"' % iso_utc(live.next_run_at).encode())

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
 from ..engine.model import Config
+from ..engine.paging import PagingStatus
 from ..engine.snapshots import AgentSnapshot
 
 log = logging.getLogger("agentstatus.serve")
@@ -26,6 +28,24 @@ if TYPE_CHECKING:
 
 
 AgentView = AgentSnapshot  # one agent as the engine's front-end interface hands it out
+
+
+@dataclass(frozen=True)
+class Live:
+    """What changes in an agent's API object without an event: the run in flight, the
+    next run's time (set by the poll loop after the run's event), the paging status
+    (moved by the alert center's clock)."""
+
+    running: bool
+    next_run_at: float | None
+    paging: PagingStatus
+
+
+def live(monitor: Monitor, agent_id: str) -> Live | None:
+    """Read from the Monitor's state, not a snapshot: asked for every agent on each
+    `GET /api/v1/agents`."""
+    st = monitor.states.get(agent_id)
+    return None if st is None else Live(st.in_flight, st.next_run_at, st.paging)
 
 
 def agents(monitor: Monitor) -> list[AgentView]:
