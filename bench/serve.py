@@ -19,7 +19,8 @@ stalled client beside them, the stalled client dropped, daemon CPU no more than 
 Monitor alone + 1 point, RSS flat over the soak, 50 idle clients < 1 % of a core.
 
 Usage: python bench/serve.py [--agents 500] [--regions 3] [--clients 50] [--idle 60]
-       (--idle 600 for the 10-minute soak; --cpu-window 30 for each CPU comparison)
+       (--idle 600 for the 10-minute soak; --cpu-window 30 for each CPU comparison;
+       --quick for a short try of the bench itself)
 Figures depend on the machine and on what else runs on it.
 """
 
@@ -357,7 +358,14 @@ def main() -> None:
                    help="seconds of each CPU comparison (event clients on / off)")
     p.add_argument("--stall-wait", type=float, default=60.0,
                    help="seconds to wait for the stalled client to be dropped")
-    asyncio.run(bench(p.parse_args()))
+    p.add_argument("--quick", action="store_true",
+                   help="a short run to try the bench itself: 50 agents, 10 s soak, 5 s "
+                   "CPU windows (figures are not the goals' conditions)")
+    args = p.parse_args()
+    if args.quick:
+        args.agents, args.requests, args.scrapes, args.events = 50, 50, 10, 10
+        args.idle, args.cpu_window, args.stall_wait = 10.0, 5.0, 40.0
+    asyncio.run(bench(args))
 
 
 if __name__ == "__main__":
