@@ -223,6 +223,7 @@ class AgentConfig:
     runbook: Runbook = field(default_factory=Runbook)
     # Agents this one needs (a gateway): while one of them is DOWN its own page is held.
     depends_on: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # free labels silences and maintenance windows can name
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,26 @@ ApiScope = Literal["read", "write"]
 
 
 @dataclass(frozen=True)
+class MaintenanceWindow:
+    """Planned work on some agents (`maintenance:` in the config): their pages are held
+    and they show MAINTENANCE. One-off (`start`, `end`: epoch seconds) or recurring (`cron`
+    read in `timezone`'s wall-clock time, each occurrence lasting `duration` seconds).
+    It applies to the agents it names, those carrying one of its tags, and — like a
+    region silence — to an agent whose DOWN regions are all named."""
+
+    name: str
+    agents: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    reason: str = ""
+    start: float | None = None
+    end: float | None = None
+    cron: str | None = None
+    duration: float = 0.0
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class ApiToken:
     """A bearer token of the daemon's HTTP API (`api: tokens:`). `token` is a secret."""
 
@@ -309,6 +330,7 @@ class Config:
     api_tokens: tuple[ApiToken, ...] = ()  # the daemon's bearer tokens (`api: tokens:`)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)  # `alerting:`
     heartbeat: HeartbeatConfig | None = None
+    maintenance: tuple[MaintenanceWindow, ...] = ()  # `maintenance:` windows, by name
 
     def agent(self, agent_id: str) -> AgentConfig:
         for a in self.agents:

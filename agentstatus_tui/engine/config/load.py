@@ -41,6 +41,7 @@ from .channels import read_channels, read_headers
 from .delivery import heartbeat_secrets, read_alerting, read_heartbeat
 from .keymap import BINDING_IDS
 from .limits import AGENT, MAX_TTFB, THRESHOLD, TOP
+from .maintenance import read_maintenance
 from .paging import PAGING_ALERT_KEYS, check_dependencies, read_alert_key, read_depends_on
 from .yaml_lines import INVALID, Entry, Reader, _Invalid, as_written, did_you_mean
 
@@ -67,6 +68,7 @@ TOP_KEYS = (
     "api",
     "alerting",
     "heartbeat",
+    "maintenance",
 )
 AGENT_KEYS = (
     "id",
@@ -88,6 +90,7 @@ AGENT_KEYS = (
     "alerts",
     "runbook",
     "depends_on",
+    "tags",
 )
 # Identify one agent, so a default for them would make every agent the same (and a
 # default `depends_on` would make the parent depend on itself).
@@ -202,6 +205,7 @@ class _ConfigReader:
         self.written_ids: list[str] = []  # as written, even invalid ones: no error cascades
         self.default_keys: set[str] = set()  # keys written under defaults:, valid or not
         self.depends_on: dict[str, tuple[Node, str, tuple[str, ...]]] = {}
+        self.written_tags: set[str] = set()  # every tag an agent (or defaults:) names
 
     def read(self, text: str) -> Config | None:
         r = self.r
@@ -239,6 +243,10 @@ class _ConfigReader:
                     if "alerting" in top else DeliveryPolicy())
         heartbeat = (read_heartbeat(r, top["heartbeat"].node, top["heartbeat"].path)
                      if "heartbeat" in top else None)
+        maintenance = (
+            read_maintenance(r, top["maintenance"], agents=self.written_ids,
+                             regions=self.region_names, tags=self.written_tags)
+            if "maintenance" in top else ())
         return Config(
             agents=tuple(agents),
             regions=MappingProxyType(regions),
@@ -248,6 +256,7 @@ class _ConfigReader:
             api_tokens=api_tokens,
             delivery=delivery,
             heartbeat=heartbeat,
+            maintenance=maintenance,
             **settings,
         )
 
@@ -459,6 +468,7 @@ class _ConfigReader:
                 "ttfb_sla",
                 "max_tokens",
                 "gold_prompts",
+                "tags",
             )
             if key in s
         }
@@ -505,6 +515,18 @@ class _ConfigReader:
                 r.error(node, path, f"region '{name}' is listed twice")
             seen.add(name)
         return tuple(names) if r.error_count == before else INVALID
+
+    def _tags(self, node: Node, path: str) -> Any:
+        r = self.r
+        tags = r.text_list(node, path)
+        if not isinstance(tags, list):
+            return INVALID
+        self.written_tags.update(tags)
+        before = r.error_count
+        for tag in tags:
+            if not SLUG.match(tag):
+                r.error(node, path, f"tag '{tag}' may use only a-z, 0-9 and '-'")
+        return tuple(dict.fromkeys(tags)) if r.error_count == before else INVALID
 
     def _probe(self, node: Node, path: str) -> Any:
         """The validation request's messages; a plain string is one user message."""
@@ -696,6 +718,7 @@ class _ConfigReader:
         "alerts": _alerts,
         "runbook": _runbook,
         "depends_on": lambda self, n, p: read_depends_on(self.r, n, p),
+        "tags": _tags,
     }
 
 

@@ -31,6 +31,8 @@ from .load import (
     THRESHOLD_KEYS,
     TOP_KEYS,
 )
+from .maintenance import DURATION as MAINTENANCE_DURATION
+from .maintenance import WINDOW_KEYS
 from .paging import ESCALATION_KEYS, FLAPPING_KEYS, PAGING
 
 Schema = dict[str, Any]
@@ -218,6 +220,8 @@ _AGENT: dict[str, Schema] = {
     "runbook": _object(RUNBOOK_KEYS, _RUNBOOK, "shown in the incident checklist"),
     "depends_on": _text_list("ids of agents this one needs: while one of them is DOWN, "
                              "this agent's page is held (it names the parent)"),
+    "tags": {"type": "array", "description": "labels silences and maintenance windows can "
+             "name (a-z, 0-9 and '-')", "items": {"type": "string", "pattern": SLUG_PATTERN}},
 }
 
 
@@ -275,6 +279,21 @@ _THRESHOLDS: dict[str, Schema] = {
     "down_below": _ratio("reachability below this is DOWN (default 0.20)"),
     "degraded_below": _ratio("reachability below this is DEGRADED (default 0.95)"),
     "eval_pass_min": _ratio("gold prompts passing below this is DEGRADED (default 0.80)"),
+}
+
+_WINDOW: dict[str, Schema] = {
+    "start": _text("a one-off window's start: 2026-12-01 02:00 (in timezone) or with an "
+                   "offset"),
+    "end": _text("a one-off window's end"),
+    "cron": _text("a recurring window's starts: a cron expression in timezone's local "
+                  "time, e.g. 0 2 * * SUN"),
+    "duration": _duration("how long each recurring occurrence lasts", MAINTENANCE_DURATION),
+    "timezone": _text("an IANA time zone for cron and start/end (default UTC)"),
+    "agents": _text_list("agent ids it applies to"),
+    "regions": _text_list("regions it applies to (an agent is quiet when all its DOWN "
+                          "regions are)"),
+    "tags": _text_list("agent tags it applies to"),
+    "reason": _text("why: shown with MAINTENANCE"),
 }
 
 _API_TOKEN: dict[str, Schema] = {
@@ -345,6 +364,12 @@ def _top() -> dict[str, Schema]:
                             "agents"),
         "heartbeat": _object(HEARTBEAT_KEYS, _HEARTBEAT, "a dead man's switch pinged after "
                              "each completed round", required=("url",)),
+        "maintenance": {
+            "type": "object", "description": "planned maintenance windows by name: pages "
+            "are held, agents show MAINTENANCE",
+            "propertyNames": {"pattern": SLUG_PATTERN},
+            "additionalProperties": _object(WINDOW_KEYS, _WINDOW, "one maintenance window"),
+        },
     }
 
 

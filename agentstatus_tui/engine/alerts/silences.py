@@ -1,0 +1,185 @@
+"""Silences: someone said "this agent (region, tag) is known to be broken, don't page
+until then, because …". Stored in the shared SQLite file, so the dashboard, a cron
+`check` and `serve` on one data dir all see the same ones.
+
+A silence always has an end and a reason, and records who set it. Expiring one early
+keeps the row (with `expired_at`) so `silence list --all` still shows what was quiet.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal, get_args
+
+from ..history import db
+
+COMPONENT = "silences"
+MIGRATIONS: Sequence[str] = (
+    """
+    CREATE TABLE silences (
+        id TEXT PRIMARY KEY,
+        matcher_kind TEXT NOT NULL,   -- agent | region | tag
+        matcher_value TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        author TEXT,
+        created_at REAL NOT NULL,
+        expired_at REAL               -- set when expired before its end
+    );
+    CREATE INDEX silences_by_end ON silences(ends_at);
+    """,
+)
+
+MatcherKind = Literal["agent", "region", "tag"]
+MATCHER_KINDS: tuple[MatcherKind, ...] = get_args(MatcherKind)
+MAX_REASON = 500  # characters: a sentence, not a document
+MAX_AUTHOR = 100
+
+
+class SilenceError(ValueError):
+    """A silence that cannot be added or expired, said in one line for the user."""
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: str
+    matcher_kind: MatcherKind
+    matcher_value: str
+    starts_at: float
+    ends_at: float
+    reason: str
+    author: str | None
+    created_at: float
+    expired_at: float | None = None
+
+    @property
+    def until(self) -> float:
+        """When it stops quieting anything: its end, or the moment it was expired."""
+        return self.ends_at if self.expired_at is None else min(self.ends_at, self.expired_at)
+
+    def active(self, now: float) -> bool:
+        return self.starts_at <= now < self.until
+
+    def state(self, now: float) -> Literal["active", "pending", "expired"]:
+        if now >= self.until:
+            return "expired"
+        return "active" if now >= self.starts_at else "pending"
+
+    def as_json(self, now: float) -> dict[str, object]:
+        """The silence as the API and `silence list --json` show it (epoch seconds)."""
+        return {**asdict(self), "state": self.state(now)}
+
+
+def ensure_table(conn: sqlite3.Connection) -> None:
+    """Create or migrate the silences table (safe from several processes at once)."""
+    db.migrate(conn, COMPONENT, MIGRATIONS)
+
+
+def _row(r: sqlite3.Row) -> Silence:
+    return Silence(
+        id=str(r[0]), matcher_kind=r[1], matcher_value=str(r[2]), starts_at=float(r[3]),
+        ends_at=float(r[4]), reason=str(r[5]), author=None if r[6] is None else str(r[6]),
+        created_at=float(r[7]), expired_at=None if r[8] is None else float(r[8]),
+    )
+
+
+_COLUMNS = ("id, matcher_kind, matcher_value, starts_at, ends_at, reason, author, created_at,"
+            " expired_at")
+
+
+def _has_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'silences'"
+    ).fetchone() is not None
+
+
+def active_silences(conn: sqlite3.Connection, now: float) -> list[Silence]:
+    """The silences in force at `now`. A file nobody ever silenced anything in has no
+    table yet: nothing is silenced (reading never writes)."""
+    if not _has_table(conn):
+        return []
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM silences WHERE starts_at <= ? AND ends_at > ?"
+        " AND (expired_at IS NULL OR expired_at > ?) ORDER BY ends_at, id",
+        (now, now, now),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def list_silences(conn: sqlite3.Connection, now: float, *,
+                  include_expired: bool = False) -> list[Silence]:
+    """Silences in force or still to come (with `include_expired`, every one), the
+    soonest to end first."""
+    if not _has_table(conn):
+        return []
+    if include_expired:
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM silences ORDER BY created_at, id")
+    else:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM silences WHERE ends_at > ?"
+            " AND (expired_at IS NULL OR expired_at > ?) ORDER BY ends_at, id", (now, now))
+    return [_row(r) for r in rows.fetchall()]
+
+
+def get_silence(conn: sqlite3.Connection, silence_id: str) -> Silence | None:
+    if not _has_table(conn):
+        return None
+    r = conn.execute(f"SELECT {_COLUMNS} FROM silences WHERE id = ?",
+                     (silence_id,)).fetchone()
+    return None if r is None else _row(r)
+
+
+def add_silence(conn: sqlite3.Connection, *, matcher_kind: str, matcher_value: str,
+                ends_at: float, reason: str, author: str | None, now: float,
+                starts_at: float | None = None) -> Silence:
+    """Store a new silence and return it. Raises SilenceError when it has no reason, no
+    end in the future, or an unknown matcher kind (names are checked by the caller,
+    who knows the config)."""
+    if matcher_kind not in MATCHER_KINDS:
+        raise SilenceError(f"a silence matches an agent, a region or a tag, not "
+                           f"{matcher_kind!r}")
+    if not matcher_value.strip():
+        raise SilenceError(f"a {matcher_kind} silence needs the {matcher_kind}'s name")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise SilenceError("a silence needs a reason (why is it quiet?)")
+    if len(reason) > MAX_REASON:
+        raise SilenceError(f"the reason is too long (at most {MAX_REASON} characters)")
+    author = " ".join((author or "").split())[:MAX_AUTHOR] or None
+    start = now if starts_at is None else starts_at
+    if ends_at <= now:
+        raise SilenceError("a silence needs an end in the future")
+    if ends_at <= start:
+        raise SilenceError("a silence must end after it starts")
+    ensure_table(conn)
+    with db.transaction(conn, "silence"):
+        while True:
+            silence_id = secrets.token_hex(4)
+            if conn.execute("SELECT 1 FROM silences WHERE id = ?",
+                            (silence_id,)).fetchone() is None:
+                break
+        conn.execute(
+            f"INSERT INTO silences({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (silence_id, matcher_kind, matcher_value, start, ends_at, reason, author, now))
+    found = get_silence(conn, silence_id)
+    assert found is not None
+    return found
+
+
+def expire_silence(conn: sqlite3.Connection, silence_id: str, now: float) -> Silence:
+    """End a silence now. Raises SilenceError when there is no such silence or it has
+    already ended."""
+    if not _has_table(conn):
+        raise SilenceError(f"no silence {silence_id!r}")
+    with db.transaction(conn, "silence"):
+        found = get_silence(conn, silence_id)
+        if found is None:
+            raise SilenceError(f"no silence {silence_id!r}")
+        if found.until <= now:
+            raise SilenceError(f"silence {silence_id} has already ended")
+        conn.execute("UPDATE silences SET expired_at = ? WHERE id = ?", (now, silence_id))
+    return Silence(**{**asdict(found), "expired_at": now})
