@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "agentstatus_tui.cli.incidents",
     "agentstatus_tui.cli.ack",
     "agentstatus_tui.cli.history",
+    "agentstatus_tui.cli.silences",
     "agentstatus_tui.cli.init",
     "agentstatus_tui.cli.schema",
     "agentstatus_tui.cli.serve",

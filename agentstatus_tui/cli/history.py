@@ -11,9 +11,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine.documents import ttfb_ms
+from ..engine.history.excluded import Interval
+from ..engine.history.queries import LeftOut
 from ..engine.history.records import AgentReport, RunRecord, Transition
 from ..engine.history.store import Store
 from ..engine.history.uptime import Outage, Summary, fold_short_gaps, short_gap
+from ..engine.maintenance import agent_maintenance, merge, occurrences
 from ..engine.model import Config
 from ..engine.secrets import redact
 from ..engine.text import duration, iso_utc, iso_utc_now, latency, percent, uptime
@@ -49,6 +52,9 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
     )
     r.add_argument("--since", type=since_arg, default=since_arg("7d"), metavar="DURATION",
                    help="how far back: 24h, 7d, 30d … (default 7d)")
+    r.add_argument("--exclude-maintenance", action="store_true",
+                   help="leave the config's maintenance windows out of uptime and outages "
+                   "(a column says how much time that was)")
     fmt = r.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON document")
     fmt.add_argument("--csv", action="store_true", help="CSV for spreadsheets, one row per agent")
@@ -68,10 +74,12 @@ def since_arg(text: str) -> float:
 # ---------------------------------------------------------------- shared set-up
 
 
-def _context(args: argparse.Namespace) -> tuple[Config | None, Store] | None:
-    """The config (only when --config is given: names, order, data dir) and the store."""
+def _context(args: argparse.Namespace, *, needs_config: bool = False,
+             ) -> tuple[Config | None, Store] | None:
+    """The config (only when --config is given, or `needs_config`: names, order, data
+    dir) and the store."""
     config: Config | None = None
-    if getattr(args, "config", None):
+    if getattr(args, "config", None) or (needs_config and not getattr(args, "demo", False)):
         from .common import load_config_from_args
 
         config = load_config_from_args(args)
@@ -300,28 +308,57 @@ CSV_COLUMNS = (
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    exclude = bool(getattr(args, "exclude_maintenance", False))
+    # The maintenance windows are in the config: leaving them out needs it.
+    ctx = _context(args, needs_config=exclude)
     if ctx is None:
         return EXIT_USAGE
     config, store = ctx
     now = time.time()
     since = now - args.since
     names = _names(config, args)
+    left_out = maintenance_left_out(config, since, now) if exclude else None
     with store:
         ids = list(names) if config else store.agent_ids()
-        reports = store.report(since, now, ids)
+        reports = store.report(since, now, ids, left_out=left_out)
     if args.csv:
-        _write_csv(reports, names, since, now, config)
+        _write_csv(reports, names, since, now, config, excluded=exclude)
     elif args.json:
-        _say(json.dumps(report_document(reports, names, since, now), indent=1), config)
+        _say(json.dumps(report_document(reports, names, since, now, excluded=exclude),
+                        indent=1), config)
     else:
-        _say(report_text(reports, names, since, now), config)
+        _say(report_text(reports, names, since, now, excluded=exclude), config)
     return EXIT_OK
 
 
+def maintenance_left_out(config: Config | None, since: float, until: float) -> LeftOut:
+    """What `report --exclude-maintenance` leaves out: for an agent overall, the windows
+    about the agent as a whole (its id, a tag, or all its regions); for one of its
+    regions, those and the windows naming that region."""
+    agents = {a.id: a for a in config.agents} if config else {}
+    windows = config.maintenance if config else ()
+
+    def left_out(agent_id: str, region: str | None) -> list[Interval]:
+        agent = agents.get(agent_id)
+        if agent is None:
+            return []
+        spans = agent_maintenance(windows, agent, since, until)
+        if region is not None:
+            for w in windows:
+                if region in w.regions:
+                    spans += occurrences(w, since, until)
+        return merge(spans)
+
+    return left_out
+
+
 def report_document(
-    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float
+    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float,
+    *, excluded: bool = False,
 ) -> dict[str, Any]:
+    def left_out(s: Summary) -> dict[str, Any]:
+        return {"maintenance_excluded_s": _round(s.excluded, 1)} if excluded else {}
+
     return {
         "generated_at": iso_utc_now(),
         "since": iso_utc(since),
@@ -333,11 +370,13 @@ def report_document(
                 "verdict": r.verdict.value,
                 "verdict_since": iso_utc(r.verdict_since) if r.verdict_since else None,
                 **_summary_document(r.summary),
+                **left_out(r.summary),
                 "regions": {
                     name: {
                         "verdict": rr.verdict.value,
                         "verdict_since": iso_utc(rr.verdict_since) if rr.verdict_since else None,
                         **_summary_document(rr.summary),
+                        **left_out(rr.summary),
                     }
                     for name, rr in r.regions.items()
                 },
@@ -348,12 +387,16 @@ def report_document(
 
 
 def report_text(
-    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float
+    reports: Sequence[AgentReport], names: dict[str, str], since: float, until: float,
+    *, excluded: bool = False,
 ) -> str:
     head = f"{_when(iso_utc(since))} → {_when(iso_utc(until))}"
+    if excluded:
+        head += " · maintenance windows left out (MAINT: time left out)"
     if not reports:
         return f"{head}\nno agents in the history yet (run `agentstatus check` or the dashboard)"
-    rows = [["AGENT", "VERDICT", "UPTIME", "OUTAGES", "DOWN", "LONGEST", "MTTR", "MTBF"]]
+    rows = [["AGENT", "VERDICT", "UPTIME", "OUTAGES", "DOWN", "LONGEST", "MTTR", "MTBF"]
+            + (["MAINT"] if excluded else [])]
     notes: list[str] = []
     for r in reports:
         name = names.get(r.agent_id, r.agent_id)
@@ -370,7 +413,8 @@ def report_text(
             duration(r.outage_longest, exact=True),
             duration(r.mttr, exact=True),
             duration(r.mtbf, exact=True),
-        ])
+        ] + ([duration(r.summary.excluded, exact=True) if r.summary.excluded else "-"]
+             if excluded else []))
     return "\n".join([head, *_table(rows, indent=""), *notes])
 
 
@@ -394,10 +438,12 @@ def _write_csv(
     since: float,
     until: float,
     config: Config | None,
+    *,
+    excluded: bool = False,
 ) -> None:
     # Plain numbers and ISO times, no units in cells: a spreadsheet sorts and sums them.
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
+    out.writerow(CSV_COLUMNS + (("maintenance_excluded_s",) if excluded else ()))
     secrets = config.secrets if config else frozenset()
     for r in reports:
         out.writerow([
@@ -412,6 +458,7 @@ def _write_csv(
             _cell(r.mtbf, 0),
             iso_utc(since),
             iso_utc(until),
+            *([_cell(r.summary.excluded, 0)] if excluded else []),
         ])
 
 

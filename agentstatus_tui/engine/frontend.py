@@ -17,6 +17,7 @@ from .snapshots import AgentSnapshot
 
 if TYPE_CHECKING:
     from .alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
+    from .alerts.silences import Silence
     from .incidents.checklist import Resolved
     from .incidents.store import IncidentRecord
     from .probe.prober import ProbeReply
@@ -111,6 +112,25 @@ class MonitorAPI(Protocol):
         """The agent's paging status now: silenced / maintenance (until, reason),
         flapping, acknowledged (by, at), escalation step, a held page's reason. Plain
         frozen data; `PagingStatus.document()` is its JSON (the agent object's fields)."""
+        ...
+
+    # ------------------------------------------------------------------ silences
+
+    async def silences(self, *, include_expired: bool = False) -> list[Silence]:
+        """Silences in force or still to come, the soonest to end first (with
+        `include_expired`, every one ever set). JSON: `silences.silence_document`."""
+        ...
+
+    async def add_silence(self, matcher_kind: str, matcher_value: str, ends_at: float,
+                          reason: str, author: str | None) -> Silence:
+        """Silence an agent, region or tag (`matcher_kind`: agent | region | tag) from now
+        until `ends_at` (epoch seconds). Raises `silences.SilenceError` (a ValueError,
+        its message for the user) on an unknown name, no reason or no future end."""
+        ...
+
+    async def expire_silence(self, silence_id: str) -> Silence:
+        """End a silence now. Raises `silences.SilenceError` when there is no such
+        silence or it has already ended."""
         ...
 
     # ------------------------------------------------------------------ incidents

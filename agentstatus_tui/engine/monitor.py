@@ -43,6 +43,7 @@ from .snapshots import AgentSnapshot
 if TYPE_CHECKING:
     from .alerts.center import AlertCenter
     from .alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
+    from .alerts.silences import Silence
     from .frontend import MonitorAPI
     from .history.records import AgentHistory
     from .history.store import Store
@@ -272,6 +273,37 @@ class Monitor:
         st.paging = status
         if publish:
             self.publish(PagingChanged(agent_id, st.snapshot()))
+
+    # ------------------------------------------------------------------ silences
+
+    async def silences(self, *, include_expired: bool = False) -> list[Silence]:
+        from .alerts.silences import list_silences
+
+        return list_silences(self.store.conn, self.clock(), include_expired=include_expired)
+
+    async def add_silence(self, matcher_kind: str, matcher_value: str, ends_at: float,
+                          reason: str, author: str | None) -> Silence:
+        from .alerts.silences import add_silence, check_matcher
+
+        check_matcher(self.config, matcher_kind, matcher_value)
+        silence = add_silence(self.store.conn, matcher_kind=matcher_kind,
+                              matcher_value=matcher_value, ends_at=ends_at, reason=reason,
+                              author=author, now=self.clock())
+        self._paging_changed()
+        return silence
+
+    async def expire_silence(self, silence_id: str) -> Silence:
+        from .alerts.silences import expire_silence
+
+        silence = expire_silence(self.store.conn, silence_id, self.clock())
+        self._paging_changed()
+        return silence
+
+    def _paging_changed(self) -> None:
+        """A silence was added or expired: every front end's SILENCED marks follow now
+        (a tag or region silence may cover several agents)."""
+        for agent_id, status in self.alerts.paging_statuses().items():
+            self._set_paging(agent_id, status, publish=True)
 
     # ------------------------------------------------------------------ incidents
 

@@ -17,7 +17,7 @@ from ..engine.config.yaml_lines import parse_duration
 from ..engine.documents import incident_document
 from ..engine.incidents.document import render
 from ..engine.text import iso_utc_now
-from . import documents, engine_reads
+from . import documents, engine_reads, silences_api
 from .auth import caller
 from .errors import ApiError
 from .feed import Frame, bound_send_buffer
@@ -55,6 +55,7 @@ def routes() -> web.RouteTableDef:
     r.get("/api/v1/alerts")(list_alerts)
     r.get("/api/v1/events")(events)
     r.post("/api/v1/reload")(reload_config)
+    silences_api.add_routes(r)
     return r
 
 

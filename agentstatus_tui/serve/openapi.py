@@ -125,6 +125,21 @@ SCHEMAS: dict[str, Schema] = {
             "channel": {"type": "string"}, "event": {"type": "string"},
             "status": {"type": "string"}, "attempts": {"type": "integer"},
             "attempt_log": {"type": "array"}}}}}},
+    "Silence": {"type": "object", "required": ["id", "matcher", "starts_at", "ends_at",
+                                                "reason", "state"], "properties": {
+        "id": {"type": "string"},
+        "matcher": {"type": "object", "required": ["kind", "value"], "properties": {
+            "kind": {"type": "string", "enum": ["agent", "region", "tag"]},
+            "value": {"type": "string"}}},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "reason": {"type": "string"}, "author": NULLABLE_STR,
+        "created_at": {"type": "string", "format": "date-time"},
+        "expired_at": NULLABLE_TIME,
+        "state": {"type": "string", "enum": ["active", "pending", "expired"]}}},
+    "SilenceList": {"type": "object", "required": ["silences"], "properties": {
+        "generated_at": {"type": "string"},
+        "silences": {"type": "array", "items": _ref("Silence")}}},
     "Readiness": {"type": "object", "required": ["ready", "checks"], "properties": {
         "ready": {"type": "boolean"}, "checks": {"type": "object"}}},
     "Status": {
@@ -272,6 +287,34 @@ def openapi_document() -> dict[str, Any]:
             "paused, reloaded, resync. Each but resync has an id; send Last-Event-ID to resume.",
             {"200": {"description": "an event stream",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
+        "/api/v1/silences": {
+            "get": _op("silences in force or to come, the soonest to end first",
+                       {"200": _json(_ref("SilenceList"), "silences")},
+                       params=[{"name": "all", "in": "query", "required": False,
+                                "description": "also the ended and expired ones",
+                                "schema": {"type": "boolean"}}], errors=BAD),
+            "post": _op(
+                "silence an agent, a region or a tag: its pages are held until the end "
+                "(it is still polled and recorded)",
+                {"201": _json(_ref("Silence"), "the silence added")}, errors=BAD,
+                body={"type": "object", "required": ["matcher", "reason"], "properties": {
+                    "matcher": {"type": "object", "required": ["kind", "value"],
+                                "properties": {
+                                    "kind": {"type": "string",
+                                             "enum": ["agent", "region", "tag"]},
+                                    "value": {"type": "string"}}},
+                    "reason": {"type": "string"},
+                    "ends_at": {"type": "string", "format": "date-time"},
+                    "duration": {"description": "instead of ends_at: 2h, 30m, or seconds",
+                                 "type": ["string", "number"]},
+                    "author": {"type": "string",
+                               "description": "default: the token's name"}}})},
+        "/api/v1/silences/{silence_id}": {"delete": _op(
+            "expire a silence now (it stays listed with ?all=true)",
+            {"200": _json(_ref("Silence"), "the silence, expired")},
+            params=[{"name": "silence_id", "in": "path", "required": True,
+                     "schema": {"type": "string"}}],
+            errors={"404": _err("no such silence"), "409": _err("it has already ended")})},
         "/api/v1/reload": {"post": _op(
             "reload the config file (as SIGHUP does)",
             {"200": _json({"type": "object"}, "reloaded")},

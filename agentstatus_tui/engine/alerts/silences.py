@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Literal, get_args
 
+from ..config.yaml_lines import did_you_mean
 from ..history import db
+from ..model import Config
+from ..text import iso_utc
 
 COMPONENT = "silences"
 MIGRATIONS: Sequence[str] = (
@@ -44,6 +48,10 @@ class SilenceError(ValueError):
     """A silence that cannot be added or expired, said in one line for the user."""
 
 
+class NoSuchSilence(SilenceError):
+    """No silence has that id."""
+
+
 @dataclass(frozen=True)
 class Silence:
     id: str
@@ -68,10 +76,6 @@ class Silence:
         if now >= self.until:
             return "expired"
         return "active" if now >= self.starts_at else "pending"
-
-    def as_json(self, now: float) -> dict[str, object]:
-        """The silence as the API and `silence list --json` show it (epoch seconds)."""
-        return {**asdict(self), "state": self.state(now)}
 
 
 def ensure_table(conn: sqlite3.Connection) -> None:
@@ -174,12 +178,71 @@ def expire_silence(conn: sqlite3.Connection, silence_id: str, now: float) -> Sil
     """End a silence now. Raises SilenceError when there is no such silence or it has
     already ended."""
     if not _has_table(conn):
-        raise SilenceError(f"no silence {silence_id!r}")
+        raise NoSuchSilence(f"no silence {silence_id!r}")
     with db.transaction(conn, "silence"):
         found = get_silence(conn, silence_id)
         if found is None:
-            raise SilenceError(f"no silence {silence_id!r}")
+            raise NoSuchSilence(f"no silence {silence_id!r}")
         if found.until <= now:
             raise SilenceError(f"silence {silence_id} has already ended")
         conn.execute("UPDATE silences SET expired_at = ? WHERE id = ?", (now, silence_id))
     return Silence(**{**asdict(found), "expired_at": now})
+
+
+# ------------------------------------------------------------------ names and documents
+
+
+def check_matcher(config: Config, kind: str, value: str) -> None:
+    """SilenceError unless `value` is an agent id, region or tag of `config`, naming the
+    known ones: a typo must not silence nothing while someone thinks it is quiet."""
+    known: dict[str, list[str]] = {
+        "agent": [a.id for a in config.agents],
+        "region": list(config.regions),
+        "tag": sorted({t for a in config.agents for t in a.tags}),
+    }
+    if kind not in known:
+        raise SilenceError(f"a silence matches an agent, a region or a tag, not {kind!r}")
+    names = known[kind]
+    if value not in names:
+        listed = ", ".join(names) if names else "none in the config"
+        plural = {"agent": "agents", "region": "regions", "tag": "tags"}[kind]
+        raise SilenceError(f"unknown {kind} {value!r}{did_you_mean(value, names)} "
+                           f"({plural}: {listed})")
+
+
+def silence_document(s: Silence, now: float) -> dict[str, object]:
+    """The JSON object of a silence (API, `silence list --json`): times in ISO 8601 UTC."""
+    return {
+        "id": s.id,
+        "matcher": {"kind": s.matcher_kind, "value": s.matcher_value},
+        "starts_at": iso_utc(s.starts_at),
+        "ends_at": iso_utc(s.ends_at),
+        "reason": s.reason,
+        "author": s.author,
+        "created_at": iso_utc(s.created_at),
+        "expired_at": None if s.expired_at is None else iso_utc(s.expired_at),
+        "state": s.state(now),
+    }
+
+
+def silence_from_document(doc: Mapping[str, object]) -> Silence:
+    """A Silence back from `silence_document` (a front end reading the API)."""
+    matcher = doc["matcher"]
+    if not isinstance(matcher, Mapping) or matcher.get("kind") not in MATCHER_KINDS:
+        raise ValueError("not a silence document: bad matcher")
+    kind: MatcherKind = matcher["kind"]
+    expired = doc.get("expired_at")
+    author = doc.get("author")
+    return Silence(
+        id=str(doc["id"]), matcher_kind=kind, matcher_value=str(matcher["value"]),
+        starts_at=_epoch(doc["starts_at"]), ends_at=_epoch(doc["ends_at"]),
+        reason=str(doc["reason"]), author=None if author is None else str(author),
+        created_at=_epoch(doc["created_at"]),
+        expired_at=None if expired is None else _epoch(expired),
+    )
+
+
+def _epoch(value: object) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()

@@ -3,13 +3,15 @@ dashboard's start-up history. Mixed into Store, which owns the connection."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..model import RunResult, Verdict
 from . import uptime
+from .excluded import Interval, leave_out
 from .records import (
     AgentHistory,
     AgentReport,
@@ -21,6 +23,8 @@ from .records import (
 )
 from .uptime import Outage, Point, Summary
 
+# (agent id, region or None for overall) -> stretches of a report window to leave out.
+LeftOut = Callable[[str, str | None], Sequence[Interval]]
 UPTIME_WINDOWS: Mapping[str, float] = {"24h": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 _VERDICTS: Mapping[str, Verdict] = {v.value: v for v in Verdict}
 
@@ -167,27 +171,38 @@ class HistoryQueries:
         return uptime.summarize(self.points(agent_id, since, until, region), since, end)
 
     def report(
-        self, since: float, until: float | None = None, agent_ids: Iterable[str] | None = None
+        self, since: float, until: float | None = None, agent_ids: Iterable[str] | None = None,
+        left_out: LeftOut | None = None,
     ) -> list[AgentReport]:
         """Per agent (and per region): uptime, outages, MTTR, MTBF and the verdict now.
-        Agents the store never saw are reported with no data (uptime None)."""
+        Agents the store never saw are reported with no data (uptime None).
+        `left_out(agent_id, region)` (region None: overall) gives stretches of the window
+        to leave out (maintenance): UNKNOWN there, and each summary says how much known
+        time that took away (`excluded`)."""
         end = time.time() if until is None else until
         state = self.last_verdicts()
         ids = sorted(state) if agent_ids is None else list(agent_ids)
+
+        def summarize(agent_id: str, region: str | None) -> Summary:
+            pts = self.points(agent_id, since, region=region)
+            full = uptime.summarize(pts, since, end)
+            spans = left_out(agent_id, region) if left_out is not None else ()
+            if not spans:
+                return full
+            kept = uptime.summarize(leave_out(pts, spans, end), since, end)
+            return dataclasses.replace(kept, excluded=full.known - kept.known)
+
         out: list[AgentReport] = []
         for agent_id in ids:
             regions_state = state.get(agent_id, {})
             verdict, vsince = regions_state.get(None, (Verdict.UNKNOWN, None))
             regions = {
-                name: RegionReport(
-                    name, v, s, uptime.summarize(self.points(agent_id, since, region=name),
-                                                 since, end)
-                )
+                name: RegionReport(name, v, s, summarize(agent_id, name))
                 for name, (v, s) in sorted(
                     (k, vs) for k, vs in regions_state.items() if k is not None
                 )
             }
-            overall = uptime.summarize(self.points(agent_id, since), since, end)
+            overall = summarize(agent_id, None)
             out.append(AgentReport(agent_id, verdict, vsince, overall, regions))
         return out
 

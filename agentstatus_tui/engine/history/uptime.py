@@ -67,6 +67,7 @@ class Summary:
     outages: tuple[Outage, ...]
     mttr: float | None
     mtbf: float | None
+    excluded: float = 0.0  # seconds of known time left out (maintenance), when asked
 
     @property
     def outage_count(self) -> int:
