@@ -5,7 +5,6 @@ reads."""
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import re
 import sys
@@ -19,6 +18,7 @@ from ..engine.alerts.silences import (
     check_matcher,
     expire_silence,
     list_silences,
+    local_user,
     silence_document,
 )
 from ..engine.history.store import Store
@@ -137,14 +137,6 @@ def end_time(for_: str | None, until: str | None, now: float) -> float:
     raise SilenceError("a silence needs an end: --for 2h or --until 14:00")
 
 
-def user_name() -> str | None:
-    """Who is at the keyboard ($USER, $LOGNAME, the account), for a silence's author."""
-    try:
-        return getpass.getuser() or None
-    except (KeyError, OSError):
-        return None
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -160,7 +152,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if not (args.reason or "").strip():
             raise SilenceError('a silence needs a reason: --reason "why it is quiet"')
         ends_at = end_time(args.for_, args.until, now)
-        author = args.author if args.author is not None else user_name()
+        author = args.author if args.author is not None else local_user()
         with _store(args, config) as store:
             silence = add_silence(store.conn, matcher_kind=kind, matcher_value=value,
                                   ends_at=ends_at, reason=args.reason, author=author, now=now)

@@ -278,31 +278,44 @@ class Monitor:
 
     async def silences(self, *, include_expired: bool = False) -> list[Silence]:
         from .alerts.silences import list_silences
+        from .history.db import store_errors
 
-        return list_silences(self.store.conn, self.clock(), include_expired=include_expired)
+        with store_errors(self.store.path):
+            return list_silences(self.store.conn, self.clock(),
+                                 include_expired=include_expired)
 
     async def add_silence(self, matcher_kind: str, matcher_value: str, ends_at: float,
                           reason: str, author: str | None) -> Silence:
         from .alerts.silences import add_silence, check_matcher
+        from .history.db import store_errors
 
         check_matcher(self.config, matcher_kind, matcher_value)
-        silence = add_silence(self.store.conn, matcher_kind=matcher_kind,
-                              matcher_value=matcher_value, ends_at=ends_at, reason=reason,
-                              author=author, now=self.clock())
+        with store_errors(self.store.path):
+            silence = add_silence(self.store.conn, matcher_kind=matcher_kind,
+                                  matcher_value=matcher_value, ends_at=ends_at,
+                                  reason=reason, author=author, now=self.clock())
         self._paging_changed()
         return silence
 
     async def expire_silence(self, silence_id: str) -> Silence:
         from .alerts.silences import expire_silence
+        from .history.db import store_errors
 
-        silence = expire_silence(self.store.conn, silence_id, self.clock())
+        with store_errors(self.store.path):
+            silence = expire_silence(self.store.conn, silence_id, self.clock())
         self._paging_changed()
         return silence
 
     def _paging_changed(self) -> None:
         """A silence was added or expired: every front end's SILENCED marks follow now
         (a tag or region silence may cover several agents)."""
-        for agent_id, status in self.alerts.paging_statuses().items():
+        try:
+            statuses = self.alerts.paging_statuses()
+        except Exception as exc:  # the silence is stored; the next run shows it
+            if not is_store_failure(exc):
+                raise
+            return
+        for agent_id, status in statuses.items():
             self._set_paging(agent_id, status, publish=True)
 
     # ------------------------------------------------------------------ incidents

@@ -31,6 +31,7 @@ from .widgets.header import StatusHeader, failing_text
 
 if TYPE_CHECKING:
     from ..engine.alerts.outbox import AlertHealth
+    from ..engine.alerts.silences import Silence
 
 
 def _bindings() -> list[BindingType]:
@@ -42,6 +43,9 @@ def _bindings() -> list[BindingType]:
                 tooltip="Open the incident checklist for the selected agent"),
         Binding("h", "history", "history", id="history",
                 tooltip="Full verdict history of the selected agent"),
+        # Off the footer (full at 80 columns); `?` and the README list it.
+        Binding("s", "silence", "silence", id="silence", show=False,
+                tooltip="Silence the selected agent for a while, with a reason"),
         Binding("slash", "filter", "filter", key_display="/", id="filter",
                 tooltip="Show only agents whose name or verdict matches"),
         Binding("a", "alerts", "alerts", id="alerts", show=False, tooltip="Alert delivery log"),
@@ -391,6 +395,21 @@ class AgentStatusApp(App[int]):
             from .screens.history import HistoryScreen
 
             self.push_screen(HistoryScreen(self.api, state, clock=self.clock))
+
+    def action_silence(self) -> None:
+        state = self._need_selection()
+        if state is None:
+            return
+        from ..engine.alerts.silences import local_user
+        from .screens.silence import SilenceScreen, silenced_text
+
+        agent = state.agent
+
+        def done(silence: Silence | None) -> None:
+            if silence is not None:
+                self.notify(silenced_text(agent.name, silence, self.clock()), timeout=6)
+
+        self.push_screen(SilenceScreen(self.api, agent, local_user(), clock=self.clock), done)
 
     def action_alerts(self) -> None:
         from .screens.alerts import AlertsScreen

@@ -40,8 +40,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_add_list_expire_round_trip(setup: tuple[Path, Path], capsys, monkeypatch):
     cfg, data = setup
-    monkeypatch.setenv("USER", "alice")
-    monkeypatch.setenv("LOGNAME", "alice")
+    monkeypatch.setenv("AGENTSTATUS_USER", "alice")
     where = ("--config", str(cfg), "--data-dir", str(data))
     before = time.time()
     code, out, err = run(capsys, "silence", "add", "--agent", "support-bot", "--for", "2h",

@@ -136,3 +136,25 @@ def test_maintenance_windows_quiet_by_agent_tag_and_region(conn: sqlite3.Connect
     sid = silence(conn, "region", "ap", hours=1, now=top + HOUR / 2)
     got = quiet_for(conn, config, BOT, top + HOUR / 2, regions=("eu", "ap"))
     assert got is not None and got.id == sid
+
+
+async def test_adding_and_expiring_a_silence_publishes_the_paging_status(tmp_path: Path):
+    from agentstatus_tui.engine.events import Event, PagingChanged
+    from agentstatus_tui.engine.monitor import Monitor
+
+    mon = Monitor.open(CONFIG, data_dir=str(tmp_path))
+    seen: list[Event] = []
+    mon.subscribe(seen.append)
+    try:
+        silence = await mon.add_silence("tag", "batch", mon.clock() + HOUR, "reindex", "bob")
+        changed = [e for e in seen if isinstance(e, PagingChanged)]
+        assert [e.agent_id for e in changed] == ["bot"]  # gateway has no such tag
+        status = changed[0].snapshot.paging
+        assert status.marker == "SILENCED" and status.silenced is not None
+        assert status.silenced.reason.endswith("— reindex")
+        assert [s.id for s in await mon.silences()] == [silence.id]
+        await mon.expire_silence(silence.id)
+        last = [e for e in seen if isinstance(e, PagingChanged)][-1]
+        assert last.agent_id == "bot" and last.snapshot.paging.silenced is None
+    finally:
+        await mon.stop()

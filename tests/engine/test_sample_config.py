@@ -79,6 +79,8 @@ def test_sample_shows_every_feature():
     assert all(a.alerts.channels for a in config.agents)  # inherited from defaults
     assert config.keymap and config.theme
     assert config.heartbeat is not None and config.delivery.group_wait == 30.0
+    assert any(a.tags for a in config.agents)
+    assert any(w.cron and w.timezone != "UTC" and w.tags for w in config.maintenance)
     assert any("Authorization" in a.header_templates for a in config.agents)
     # Secrets stay templates where they may be shown.
     for agent in config.agents:

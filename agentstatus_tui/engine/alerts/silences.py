@@ -192,6 +192,15 @@ def expire_silence(conn: sqlite3.Connection, silence_id: str, now: float) -> Sil
 # ------------------------------------------------------------------ names and documents
 
 
+def local_user() -> str | None:
+    """Who is at the keyboard ($AGENTSTATUS_USER, $USER, the login), the same person an
+    acknowledgement names: a silence's author when set from the CLI or the dashboard."""
+    from ..incidents.tracker import current_user
+
+    user = current_user()
+    return None if user == "unknown" else user
+
+
 def check_matcher(config: Config, kind: str, value: str) -> None:
     """SilenceError unless `value` is an agent id, region or tag of `config`, naming the
     known ones: a typo must not silence nothing while someone thinks it is quiet."""

@@ -8,11 +8,11 @@ keeps this list and the real bindings identical.
 from __future__ import annotations
 
 DASHBOARD = frozenset({
-    "rerun", "rerun-all", "pause", "incident", "history", "filter", "alerts",
+    "rerun", "rerun-all", "pause", "incident", "history", "silence", "filter", "alerts",
     "next-theme", "help", "quit", "quit-ctrl-c", "suspend", "clear-filter", "up", "down",
 })
 SCREENS = frozenset({"help-close", "history-close", "alerts-close", "confirm.yes", "confirm.no",
-                     "list.down", "list.up"})
+                     "list.down", "list.up", "silence.cancel"})
 INCIDENT_PANEL = frozenset({
     "incident.back", "incident.next-step", "incident.step-down", "incident.step-up",
     "incident.acknowledge", "incident.post-slack", "incident.note", "incident.item-down",
