@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"agentstatus {__version__}")
     parser.add_argument("--theme", help="dashboard theme: dark, light, high-contrast, monochrome")
+    from .attach import add_attach_options
+
+    add_attach_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, [common])

@@ -7,9 +7,15 @@ import asyncio
 import contextlib
 import signal
 import sys
+from typing import TYPE_CHECKING
 
+from ..client.target import Target
 from ..engine.model import Config
+from .attach import running_daemon, token
 from .common import demo_data_dir, load_config_from_args
+
+if TYPE_CHECKING:
+    from ..engine.frontend import MonitorAPI
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -35,17 +41,63 @@ async def _dashboard(args: argparse.Namespace) -> int:
 
         async with DemoAgents() as demo:
             return await _serve(demo.config(), demo_data_dir(args), args)
+    engine = choose_engine(args)
+    if isinstance(engine, Target):
+        return await _attached(engine, args)
+    if engine is None:
+        return 2
+    return await _serve(engine, args.data_dir, args)
+
+
+def choose_engine(args: argparse.Namespace) -> Target | Config | None:
+    """A daemon to attach to (`--attach`, or one answering on the default socket for this
+    data dir unless `--local`), else the config to poll from here (None: it could not be
+    read, and the errors are printed)."""
+    from ..client.target import parse_target
+
+    if getattr(args, "attach", None):
+        return parse_target(args.attach)
+    local = getattr(args, "local", False)
+    if not local and (found := running_daemon(args)) is not None:
+        return Target(socket=found)
     config = load_config_from_args(args)
     if config is None:
-        return 2
-    return await _serve(config, args.data_dir, args)
+        return None
+    if not local and config.data_dir and not getattr(args, "data_dir", None):
+        found = running_daemon(args, config.data_dir)  # the config names its own data dir
+        if found is not None:
+            return Target(socket=found)
+    return config
+
+
+async def _attached(target: Target, args: argparse.Namespace) -> int:
+    from ..client.remote import RemoteMonitor
+    from ..engine.frontend import FrontEndError
+    from ..engine.history import db
+    from ..engine.logs import LOG_FILENAME, setup_logging, teardown_logging
+
+    secret = token(args)
+    log_file = db.data_dir(getattr(args, "data_dir", None)) / LOG_FILENAME
+    with db.store_errors(log_file):
+        handlers = setup_logging([secret] if secret else [], log_file=log_file)
+    try:
+        try:
+            monitor = await RemoteMonitor.attach(target, token=secret)
+        except FrontEndError as exc:
+            print(f"agentstatus: cannot attach to {target.where}: {exc}", file=sys.stderr)
+            return 1
+        try:
+            return await _run_app(monitor, args)
+        finally:
+            await monitor.stop()
+    finally:
+        teardown_logging(handlers)
 
 
 async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace) -> int:
     from ..engine.history import db
     from ..engine.logs import LOG_FILENAME, setup_logging, teardown_logging
     from ..engine.monitor import Monitor
-    from ..ui.app import AgentStatusApp
 
     # The screen is the dashboard's: its log goes to a file beside the history.
     log_file = db.data_dir(data_dir or config.data_dir) / LOG_FILENAME
@@ -54,17 +106,23 @@ async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace)
     monitor = Monitor.open(config, data_dir=data_dir, probe_thread=True)
     try:
         monitor.load_history()
-        app = AgentStatusApp(monitor, theme=getattr(args, "theme", None))
-        # A dropped SSH session (SIGHUP) or a `kill` (SIGTERM) closes the dashboard the
-        # way `q` does, so the store records that verdicts are unknown from now on instead
-        # of counting the time the dashboard is gone as the last verdict.
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, app.exit)
-        # mouse=False: no mouse-reporting escape codes over an SSH link.
-        await app.run_async(mouse=False)
+        return await _run_app(monitor, args)
     finally:
         await monitor.stop()
         teardown_logging(handlers)
+
+
+async def _run_app(api: MonitorAPI, args: argparse.Namespace) -> int:
+    from ..ui.app import AgentStatusApp
+
+    app = AgentStatusApp(api, theme=getattr(args, "theme", None))
+    # A dropped SSH session (SIGHUP) or a `kill` (SIGTERM) closes the dashboard the
+    # way `q` does, so the store records that verdicts are unknown from now on instead
+    # of counting the time the dashboard is gone as the last verdict.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, app.exit)
+    # mouse=False: no mouse-reporting escape codes over an SSH link.
+    await app.run_async(mouse=False)
     return app.return_code or 0

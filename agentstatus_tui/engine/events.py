@@ -88,8 +88,26 @@ class IncidentChanged:
     record: IncidentRecord  # the incident after the change
 
 
+@dataclass(frozen=True)
+class ConnectionChanged:
+    """A front end attached to a daemon lost it or got it back (a local Monitor never
+    publishes this). While disconnected, what the front end shows is stale and commands
+    fail; once connected again, every agent's snapshot has been read afresh."""
+
+    connected: bool
+    where: str  # "api.sock", "http://bastion:8747"
+    detail: str = ""  # why it is disconnected
+
+
+@dataclass(frozen=True)
+class StoreChanged:
+    """The history store started or stopped failing (`store_failure` says how)."""
+
+    failure: str | None
+
+
 Event = (RunStarted | RunFinished | TransitionEvent | AgentPaused | AlertChanged
-         | IncidentChanged | PagingChanged)
+         | IncidentChanged | PagingChanged | ConnectionChanged | StoreChanged)
 Subscriber = Callable[[Event], None]
 
 log = logging.getLogger("agentstatus")

@@ -5,6 +5,7 @@ client can fill later, without the front end changing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from .events import Subscriber
@@ -21,6 +22,33 @@ if TYPE_CHECKING:
     from .incidents.checklist import Resolved
     from .incidents.store import IncidentRecord
     from .probe.prober import ProbeReply
+
+
+class FrontEndError(Exception):
+    """A read or command the engine could not carry out, said for a person: the daemon an
+    attached dashboard talks to is gone, a token may only read, too many manual runs.
+    A local Monitor does not raise it."""
+
+
+class Disconnected(FrontEndError):
+    """The daemon cannot be reached (the dashboard keeps retrying)."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the engine a front end talks to is: `local` (in this process), or `attached`
+    to a daemon at `where` (a socket's name or a URL), and whether it answers now."""
+
+    attached: bool = False
+    where: str = "local"
+    connected: bool = True
+    detail: str = ""  # why it is disconnected
+    # How curl reaches the daemon: `http://host:8747`, or
+    # `--unix-socket PATH http://localhost` (the incident's Verify step shows the curl).
+    api_base: str = ""
+
+
+LOCAL = Connection()
 
 
 class MonitorAPI(Protocol):
@@ -40,6 +68,8 @@ class MonitorAPI(Protocol):
       the events carry and draws from that; it never reads engine state back.
     - Commands return what they produced (a run, a probe's reply, the incident record);
       their effects also arrive as events, to every front end attached.
+    - A remote implementation raises `FrontEndError` (`Disconnected` while its daemon is
+      gone) from an async member it cannot carry out; a front end says so and carries on.
     - Every returned value is immutable (frozen dataclasses, tuples, read-only mappings)
       or a fresh list the caller owns.
     """
@@ -51,6 +81,12 @@ class MonitorAPI(Protocol):
     def store_failure(self) -> StoreError | None:
         """Set while the history store cannot be written (runs are not saved, DOWN pages
         go out directly); None while it works. Cheap: no I/O."""
+        ...
+
+    @property
+    def connection(self) -> Connection:
+        """Local, or attached to a daemon (and whether it answers); changes arrive as
+        `ConnectionChanged` events. Cheap: no I/O."""
         ...
 
     def agents(self) -> Mapping[str, AgentSnapshot]:

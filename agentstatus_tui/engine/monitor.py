@@ -30,6 +30,7 @@ from .events import (
     Subscriber,
     TransitionEvent,
 )
+from .frontend import LOCAL, Connection
 from .history.db import StoreError
 from .history.health import is_store_failure
 from .history.records import Transition
@@ -219,6 +220,10 @@ class Monitor:
         """Set while the store cannot be written (full, read-only, corrupt): runs are not
         saved and DOWN pages go out directly. The dashboard shows STORE FAILING."""
         return self.writer.health.failure
+
+    @property
+    def connection(self) -> Connection:
+        return LOCAL  # the engine is in this process
 
     def publish(self, event: Event) -> None:
         self.hub.publish(event)

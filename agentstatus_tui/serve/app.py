@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import auth
+from . import auth, frontend_api
 from .api import DAEMON, routes
 from .daemon import Daemon
 from .errors import json_errors
@@ -27,6 +27,7 @@ def make_app(daemon: Daemon) -> web.Application:
     )
     app[DAEMON] = daemon
     app.add_routes(routes())
+    app.add_routes(frontend_api.routes())
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/v1/status", status)
     return app

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..engine import wire
 from ..engine.events import (
     AgentPaused,
     AlertChanged,
@@ -75,6 +76,7 @@ class Daemon:
         self.first_round_at: float | None = None  # every polled agent had a run finished
         self._reload_lock = asyncio.Lock()
         self._stopped = False
+        self._store_said: str | None = None  # the store failure the feed last told
 
     @property
     def monitor(self) -> Monitor:
@@ -197,7 +199,21 @@ class Daemon:
             return
         kind, payload = self._payload(event, mon)
         if kind:
+            # The engine's own record of the event, for attached dashboards.
+            secrets = engine_reads.config(mon).secrets
+            payload["engine"] = wire.to_builtins(wire.event_wire(event), secrets)
             self.feed.publish(kind, payload)
+        self._store_changed(mon)
+
+    def _store_changed(self, mon: Monitor) -> None:
+        """A `store` event when the store starts or stops failing (attached dashboards say
+        STORE FAILING as a local one does)."""
+        failure = mon.store_failure
+        text = None if failure is None else str(failure)
+        if text != self._store_said:
+            self._store_said = text
+            self.feed.publish("store", {"failure": None if failure is None else {
+                "path": str(failure.path), "cause": failure.cause}})
 
     def _payload(self, event: Event, mon: Monitor) -> tuple[str, dict[str, Any]]:
         if isinstance(event, RunFinished):

@@ -205,6 +205,97 @@ NO_INCIDENT = {"404": _err("no such incident")}
 BAD = {"400": _err("a parameter or the body is not valid")}
 
 
+RECORD: Schema = {"description": "the engine's own record (field names as in the engine), "
+                                  "for attached dashboards"}
+
+
+def _record(description: str) -> Schema:
+    return {"200": _json(RECORD, description)}
+
+
+ALERT_ID = {"name": "alert_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
+EPOCH = {"type": "number", "minimum": 0}
+INCIDENT_ACTIONS = ["go-to-step", "complete-step", "acknowledge", "post-investigating", "note",
+                    "change", "probe", "root-cause", "verify-requested", "followup",
+                    "followup-toggle", "followup-delete", "resolve"]
+
+
+def monitor_paths() -> dict[str, Any]:
+    """`/api/v1/monitor/…`: the engine's front-end interface for attached dashboards."""
+    m = "/api/v1/monitor"
+    rate = {"429": _err("too many at once; see Retry-After")}
+    return {
+        f"{m}/state": {"get": _op(
+            "config (without secrets), every agent's snapshot, alert and store health, and "
+            "the id of the last event (follow /api/v1/events from it)",
+            _record("the state"))},
+        m + "/agents/{agent_id}/transitions": {"get": _op(
+            "overall verdict changes, oldest first (the newest `limit`)",
+            _record("transitions"), params=[AGENT_ID, LIMIT], errors={**NO_AGENT, **BAD})},
+        m + "/agents/{agent_id}/outages": {"get": _op(
+            "DOWN stretches overlapping [since, until] (Unix seconds)", _record("outages"),
+            params=[AGENT_ID,
+                    {"name": "since", "in": "query", "required": False, "schema": EPOCH},
+                    {"name": "until", "in": "query", "required": False, "schema": EPOCH}],
+            errors={**NO_AGENT, **BAD})},
+        m + "/agents/{agent_id}/uptimes": {"get": _op(
+            "uptime over 24h, 7d and 30d", _record("uptimes"), params=[AGENT_ID],
+            errors=NO_AGENT)},
+        m + "/agents/{agent_id}/run": {"post": _op(
+            "a manual run, answered when it is finished", _record("the run (or null)"),
+            params=[AGENT_ID], errors={**NO_AGENT, **rate,
+                                       "503": _err("the daemon stopped the run")})},
+        f"{m}/run-all": {"post": _op(
+            "every agent now", {"202": _json(RECORD, "started")}, errors=rate)},
+        m + "/agents/{agent_id}/paused": {"post": _op(
+            "pause or resume polling", _record("null"), params=[AGENT_ID],
+            errors={**NO_AGENT, **BAD},
+            body={"type": "object", "required": ["paused"],
+                  "properties": {"paused": {"type": "boolean"}}})},
+        m + "/agents/{agent_id}/probe": {"post": _op(
+            "the agent's validation request sent once from a region (no run stored)",
+            _record("the probe's reply"), params=[AGENT_ID],
+            errors={**NO_AGENT, **BAD, **rate},
+            body={"type": "object", "required": ["region"],
+                  "properties": {"region": {"type": "string"}}})},
+        m + "/agents/{agent_id}/incident": {
+            "get": _op("the agent's open incident, or null", _record("the incident"),
+                       params=[AGENT_ID], errors=NO_AGENT),
+            "post": _op("the agent's open incident, or a new one opened by hand (a drill "
+                        "when the agent is healthy)", _record("the incident"),
+                        params=[AGENT_ID], errors=NO_AGENT)},
+        f"{m}/alerts": {"get": _op("the outbox's alerts, newest first", _record("alerts"),
+                                   params=[LIMIT], errors=BAD)},
+        f"{m}/alerts/health": {"get": _op("the outbox's delivery health",
+                                          _record("alert health"))},
+        f"{m}/alerts/status": {"get": _op(
+            "pending / delivered / failed of each alert asked about", _record("statuses"),
+            params=[{"name": "ids", "in": "query", "required": False,
+                     "description": "alert ids, separated by commas",
+                     "schema": {"type": "string"}}], errors=BAD)},
+        m + "/alerts/{alert_id}/attempts": {"get": _op(
+            "one alert's delivery attempts", _record("attempts"), params=[ALERT_ID],
+            errors={"404": _err("not an alert id")})},
+        m + "/incidents/{incident_id}": {"get": _op(
+            "one incident's record (timeline, steps, notes, follow-ups, impact)",
+            _record("the incident"), params=[INCIDENT_ID], errors=NO_INCIDENT)},
+        m + "/incidents/{incident_id}/{action}": {"post": _op(
+            "one command of the incident checklist, acting as the caller",
+            _record("what the command returns: alert ids queued, the resolution, or null"),
+            params=[INCIDENT_ID, {"name": "action", "in": "path", "required": True,
+                                  "schema": {"type": "string", "enum": INCIDENT_ACTIONS}}],
+            errors={**NO_INCIDENT, **BAD, "409": _err("already resolved")},
+            body={"type": "object", "properties": {
+                "step": {"type": "integer", "minimum": 1, "maximum": 8},
+                "note": {"type": "string"}, "text": {"type": "string"},
+                "item": {"type": "string"}, "checked": {"type": "boolean"},
+                "region": {"type": "string"}, "summary": {"type": "string"},
+                "key": {"type": "string"}, "followup_id": {"type": "integer"},
+                "resolution": {"type": "string"}}})},
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     agent_ok = {"200": _json(_ref("Agent"), "the agent")}
@@ -320,6 +411,7 @@ def openapi_document() -> dict[str, Any]:
             {"200": _json({"type": "object"}, "reloaded")},
             errors={"422": _err("the new config has errors; the old one keeps running")})},
     }
+    paths.update(monitor_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "agentstatus", "version": __version__,

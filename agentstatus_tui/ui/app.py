@@ -23,6 +23,7 @@ from ..engine.text import duration
 from . import format as fmt
 from . import messages as msg
 from .commands import DashboardCommands
+from .engine_guard import attempt, says_why
 from .textual_private import app_bindings, crop_partial_updates, notifications, withdraw
 from .themes import choose_theme, load_themes, next_theme, with_product_variables
 from .widgets.detail import DetailPane
@@ -257,7 +258,25 @@ class AgentStatusApp(App[int]):
     def _show_header(self) -> None:
         self.header.show(self.snapshots.values(), self.alert_health,
                          configured=bool(self.api.config.channels),
-                         store_failing=self.api.store_failure is not None)
+                         store_failing=self.api.store_failure is not None,
+                         connection=self.api.connection)
+
+    def _connection_changed(self, event: events.ConnectionChanged) -> None:
+        """An attached dashboard lost its daemon (rows go stale, the header says so) or
+        got it back: every agent as the daemon knows it now, and its alert health."""
+        if event.connected:
+            self.snapshots = dict(self.api.agents())
+            self.grid.stale = False
+            self.grid.show(self.visible_states())
+            self.detail.show(self.selected_state())
+            self.run_worker(self._reread_alert_health(), group="alert-health",
+                            exclusive=True, exit_on_error=False)
+        else:
+            self.grid.set_stale(True)
+        self._show_header()
+
+    async def _reread_alert_health(self) -> None:
+        self._alerts_changed(await self._read_alert_health())
 
     async def _read_alert_health(self) -> AlertHealth | None:
         try:
@@ -286,6 +305,12 @@ class AgentStatusApp(App[int]):
             if handler is not None:
                 handler(message.event)
         event = message.event
+        if isinstance(event, events.ConnectionChanged):
+            self._connection_changed(event)
+            return
+        if isinstance(event, events.StoreChanged):
+            self._show_header()
+            return
         if isinstance(event, events.AlertChanged):
             self._alerts_changed(event.health)
             return
@@ -378,12 +403,14 @@ class AgentStatusApp(App[int]):
     def action_rerun(self) -> None:
         state = self._need_selection()
         if state is not None:
-            self.run_worker(self.api.run_now(state.agent.id), group="rerun",
+            self.run_worker(attempt(self, self.api.run_now(state.agent.id)), group="rerun",
                             exit_on_error=False)
 
     def action_rerun_all(self) -> None:
-        self.run_worker(self.api.run_all_now(), group="rerun", exit_on_error=False)
+        self.run_worker(attempt(self, self.api.run_all_now()), group="rerun",
+                        exit_on_error=False)
 
+    @says_why
     async def action_pause(self) -> None:
         state = self._need_selection()
         if state is not None:
@@ -416,6 +443,7 @@ class AgentStatusApp(App[int]):
 
         self.push_screen(AlertsScreen(self.api, clock=self.clock))
 
+    @says_why
     async def action_incident(self) -> None:
         state = self._need_selection()
         if state is None:
@@ -431,6 +459,7 @@ class AgentStatusApp(App[int]):
             return
         await self._open_incident(agent_id)
 
+    @says_why
     async def _open_drill(self, agent_id: str, yes: bool | None) -> None:
         if yes:
             await self._open_incident(agent_id)

@@ -14,9 +14,6 @@ class MonitorMessage(Message):
         super().__init__()
         self.event = event
 
-    @property
-    def agent_id(self) -> str:
-        return self.event.agent_id
 
 
 class RunStarted(MonitorMessage):
@@ -47,6 +44,14 @@ class PagingChanged(MonitorMessage):
     pass
 
 
+class ConnectionChanged(MonitorMessage):
+    pass
+
+
+class StoreChanged(MonitorMessage):
+    pass
+
+
 _BY_EVENT: dict[type, type[MonitorMessage]] = {
     events.RunStarted: RunStarted,
     events.RunFinished: RunFinished,
@@ -55,6 +60,8 @@ _BY_EVENT: dict[type, type[MonitorMessage]] = {
     events.AlertChanged: AlertChanged,
     events.IncidentChanged: IncidentChanged,
     events.PagingChanged: PagingChanged,
+    events.ConnectionChanged: ConnectionChanged,
+    events.StoreChanged: StoreChanged,
 }
 
 

@@ -15,6 +15,7 @@ from ...engine.alerts.outbox import AlertRecord, AttemptRecord
 from ...engine.frontend import MonitorAPI
 from ...engine.secrets import redact
 from .. import format as fmt
+from ..engine_guard import says_why
 from ..widgets.list_table import ListTable
 
 LOG_LIMIT = 200
@@ -105,6 +106,7 @@ class AlertsScreen(Screen[None]):
         await self.fill()
         self._table.focus()
 
+    @says_why
     async def fill(self) -> None:
         if not self._ready:
             return  # on_mount fills it; until then the table has no columns
@@ -133,6 +135,7 @@ class AlertsScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key and key.isdigit() else None
 
+    @says_why
     async def show_attempts(self) -> None:
         """The attempts of the highlighted alert, under the log."""
         alert_id = self.selected_alert()
@@ -144,6 +147,7 @@ class AlertsScreen(Screen[None]):
                 attempts, secrets, self.clock())
         self._attempts.update(text)
 
+    @says_why
     async def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         await self.show_attempts()
 

@@ -38,7 +38,8 @@ from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
 from ..clipboard import copy_text
-from ..widgets.incident_steps import StepView, render, step_marks, step_strip
+from ..engine_guard import says_why
+from ..widgets.incident_steps import StepView, render, run_curl, step_marks, step_strip
 from ..widgets.scroll_pane import ScrollPane
 from .confirm import ConfirmScreen
 
@@ -275,8 +276,12 @@ class IncidentScreen(ModalScreen[None]):
             matches=match_run(last), alert_status=self._alert_status(),
             region=self.probe_region, curl=curl_command(self.agent, region),
             probe=self.probe, probing=self.probing, verifying=self.verifying,
-            cursor=self.item_cursor, width=self.step_width(),
+            cursor=self.item_cursor, width=self.step_width(), run_curl=self._run_curl(),
         )
+
+    def _run_curl(self) -> str:
+        connection = self.api.connection
+        return run_curl(connection.api_base, self.agent_id) if connection.attached else ""
 
     def _show_step(self, record: IncidentRecord) -> None:
         self._step.update(render(record.incident.current_step, self.step_view(record)))
@@ -308,6 +313,8 @@ class IncidentScreen(ModalScreen[None]):
 
     def monitor_event(self, event: events.Event) -> None:
         """Called by the App for every Monitor event while this screen is open."""
+        if isinstance(event, events.ConnectionChanged | events.StoreChanged):
+            return
         if event.agent_id != self.agent_id:
             return
         if isinstance(event, events.IncidentChanged):
@@ -362,21 +369,25 @@ class IncidentScreen(ModalScreen[None]):
     # Commands are awaited in the key's own handler, so the next key acts on the step
     # this one led to; the engine's IncidentChanged events keep other changes coming.
 
+    @says_why
     async def action_next_step(self) -> None:
         await self.api.go_to_step(self.incident_id, self.step + 1)
         await self._reload()
         self._moved()
 
+    @says_why
     async def action_done(self) -> None:
         await self.api.complete_step(self.incident_id, self.step)
         await self._reload()
         self.refresh_all()
 
+    @says_why
     async def action_step(self, delta: int) -> None:
         await self.api.go_to_step(self.incident_id, self.step + delta)
         await self._reload()
         self._moved()
 
+    @says_why
     async def action_go(self, n: int) -> None:
         await self.api.go_to_step(self.incident_id, n)
         await self._reload()
@@ -392,6 +403,7 @@ class IncidentScreen(ModalScreen[None]):
             self._alert_ids.append((i, f"{label} {what}"))
         self._alert_statuses.update(await self.api.alert_status(ids))
 
+    @says_why
     async def action_acknowledge(self) -> None:
         ids = await self.api.acknowledge(self.incident_id)
         await self._labels(ids, "acknowledge")
@@ -400,6 +412,7 @@ class IncidentScreen(ModalScreen[None]):
         await self._reload()
         self.refresh_all()
 
+    @says_why
     async def action_post_slack(self) -> None:
         ids = await self.api.post_investigating(self.incident_id)
         await self._labels(ids, "post")
@@ -420,6 +433,7 @@ class IncidentScreen(ModalScreen[None]):
         self.item_cursor = max(0, self.item_cursor - 1)
         self.refresh_all()
 
+    @says_why
     async def action_toggle_item(self) -> None:
         step = self.step
         if step == CHANGES:
@@ -445,6 +459,7 @@ class IncidentScreen(ModalScreen[None]):
         elif step == RESOLVE:
             self._ask("followup", "follow-up action", "")
 
+    @says_why
     async def action_delete_item(self) -> None:
         followups = self.record.followups
         if followups:
@@ -475,11 +490,14 @@ class IncidentScreen(ModalScreen[None]):
         self.refresh_all()
         self.run_worker(self._send(self.probe_region), group="incident-probe", exit_on_error=False)
 
+    @says_why
     async def _send(self, region: str) -> None:
         try:
             reply = await self.api.send_probe(self.agent.id, region)
         finally:
             self.probing = False
+            if self.is_mounted:
+                self.refresh_all()
         self.probe = reply
         await self.api.record_probe(self.incident_id, region, format_probe(reply))
         await self._reload()
@@ -487,20 +505,28 @@ class IncidentScreen(ModalScreen[None]):
 
     # -- verify
 
+    @says_why
     async def action_verify(self) -> None:
         if self.verifying:
             return
         self.verifying = True
-        await self.api.verify_requested(self.incident_id)
+        try:
+            await self.api.verify_requested(self.incident_id)
+        except BaseException:
+            self.verifying = False
+            raise
         await self._reload()
         self.refresh_all()
         self.run_worker(self._verify(), group="incident-verify", exit_on_error=False)
 
+    @says_why
     async def _verify(self) -> None:
         try:
             await self.api.run_now(self.agent_id)
         finally:
             self.verifying = False
+            if self.is_mounted:
+                self.refresh_all()
         await self._reload()
         if self.is_mounted:
             self.refresh_all()
@@ -549,6 +575,7 @@ class IncidentScreen(ModalScreen[None]):
         self._step_pane.focus()
 
     @on(Input.Submitted, "#incident-input")
+    @says_why
     async def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         purpose, text = self._input_for, event.value.strip()

@@ -123,10 +123,15 @@ def name_cell(name: str, marker: str, width: int) -> str:
     return _cut(f"{name} {marker}", width)
 
 
+STALE = "verdict--unknown"  # what the dashboard knew before it lost its daemon
+
+
 def row_texts(
-    state: AgentSnapshot, plan: GridPlan, now: float
+    state: AgentSnapshot, plan: GridPlan, now: float, *, stale: bool = False
 ) -> dict[str, tuple[str, str | None]]:
-    """column key -> (text, style component) for one agent's row."""
+    """column key -> (text, style component) for one agent's row. A `stale` row (an
+    attached dashboard lost its daemon) keeps its words in the UNKNOWN style: the last
+    thing known, no longer known to be true."""
     agent = state.agent
     last = state.last
     paused = state.paused
@@ -136,7 +141,7 @@ def row_texts(
     skipped = fmt.eval_skipped(len(agent.gold_prompts), last.overall if last else None)
     word = "PAUSED" if paused else fmt.verdict_word(verdict, short=plan.short,
                                                      eval_skipped=skipped)
-    out["verdict"] = (word, verdict_component(verdict))
+    out["verdict"] = (word, STALE if stale else verdict_component(verdict))
     region_verdicts: Mapping[str, Verdict] = state.region_verdicts
     for region in plan.regions:
         if region not in agent.regions:
@@ -148,7 +153,7 @@ def row_texts(
             rv, stats = Verdict.UNKNOWN, None
         cell = fmt.region_cell(rv, stats, short=plan.short,
                                eval_skipped=fmt.eval_skipped(len(agent.gold_prompts), stats))
-        out["r:" + region] = (cell, verdict_component(rv))
+        out["r:" + region] = (cell, STALE if stale else verdict_component(rv))
     if plan.eval:
         if last is None:
             text = fmt.NONE
@@ -225,7 +230,8 @@ class AgentGrid(DataTable[Any]):
         self._latest: dict[str, AgentSnapshot] = {}  # the newest state of every row
         # agent id -> column -> text in the table's cell. A row missing here has empty
         # cells: it has not been on the screen since the rows were built.
-        self._shown: dict[str, dict[str, str]] = {}
+        self._shown: dict[str, dict[str, tuple[str, str | None]]] = {}  # (text, style)
+        self.stale = False  # the engine is out of reach: every row is what it last said
         self._building = False
         self.writes = 0  # cells written since start: lets tests see that idle means idle
 
@@ -278,11 +284,11 @@ class AgentGrid(DataTable[Any]):
                 for i, st in enumerate(states):
                     agent_id = st.agent.id
                     if i < height or i in near:
-                        texts = row_texts(st, plan, now)
+                        texts = row_texts(st, plan, now, stale=self.stale)
                         self.add_row(
                             *(StyledCell(t, self, c) for t, c in texts.values()), key=agent_id
                         )
-                        self._shown[agent_id] = {col: t for col, (t, _) in texts.items()}
+                        self._shown[agent_id] = dict(texts)
                     else:
                         self.add_row(key=agent_id)
                 skip_measuring(self)  # fixed column widths, one-line rows
@@ -337,7 +343,14 @@ class AgentGrid(DataTable[Any]):
         self._latest[agent_id] = state  # the ticking "LAST" ages are worked out from it
         if index not in self.visible_rows():
             return 0  # written when it scrolls into view
-        return self._write(index, state, row_texts(state, self.plan, self.clock()))
+        return self._write(index, state, row_texts(state, self.plan, self.clock(),
+                                                   stale=self.stale))
+
+    def set_stale(self, stale: bool) -> int:
+        """Mark every row stale (or fresh again): the rows on the screen now, the others
+        when they scroll into view. Returns the cells rewritten."""
+        self.stale = stale
+        return self.sync_visible()
 
     def tick(self) -> int:
         """Refresh the "LAST" ages of the rows on the screen; touches only cells whose
@@ -354,21 +367,22 @@ class AgentGrid(DataTable[Any]):
         changed = 0
         for index in self.visible_rows():
             state = self._latest[self._order[index]]
-            changed += self._write(index, state, row_texts(state, self.plan, now))
+            changed += self._write(index, state, row_texts(state, self.plan, now,
+                                                           stale=self.stale))
         return changed
 
     def _write(self, index: int, state: AgentSnapshot,
                texts: Mapping[str, tuple[str, str | None]]) -> int:
         agent_id = state.agent.id
         shown = self._shown.setdefault(agent_id, {})
-        todo = [(col, t, c) for col, (t, c) in texts.items() if shown.get(col) != t]
+        todo = [(col, t, c) for col, (t, c) in texts.items() if shown.get(col) != (t, c)]
         if not todo:
             return 0
         row_key = RowKey(agent_id)
         with self.app.batch_update():
             for col, t, c in todo:
                 write_line_cell(self, index, row_key, ColumnKey(col), StyledCell(t, self, c))
-                shown[col] = t
+                shown[col] = (t, c)
         self.writes += len(todo)
         return len(todo)
 
@@ -378,7 +392,18 @@ class AgentGrid(DataTable[Any]):
         index = self._index.get(agent_id)
         if index is None or self.plan is None:
             return None
+        return self._cell(agent_id, column)[0]
+
+    def cell_style(self, agent_id: str, column: str) -> str | None:
+        """The style component of one cell (`verdict--down`, …), as `cell_text` finds it."""
+        return self._cell(agent_id, column)[1]
+
+    def _cell(self, agent_id: str, column: str) -> tuple[str | None, str | None]:
+        index = self._index.get(agent_id)
+        if index is None or self.plan is None:
+            return None, None
         if index in self.visible_rows():
-            return self._shown.get(agent_id, {}).get(column)
-        text = row_texts(self._latest[agent_id], self.plan, self.clock()).get(column)
-        return text[0] if text is not None else None
+            return self._shown.get(agent_id, {}).get(column, (None, None))
+        found = row_texts(self._latest[agent_id], self.plan, self.clock(),
+                          stale=self.stale).get(column)
+        return found if found is not None else (None, None)

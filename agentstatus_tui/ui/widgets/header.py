@@ -13,6 +13,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from ...engine.alerts.outbox import AlertHealth, ChannelFailure
+from ...engine.frontend import LOCAL, Connection
 from ...engine.model import Verdict
 from .. import format as fmt
 from ..part_style import part_style
@@ -105,6 +106,12 @@ STORE_FAILING = Paging(("STORE FAILING: history not saved, DOWN pages sent direc
                         "STORE FAILING"), loud=True)
 
 
+def disconnected(where: str) -> Paging:
+    """An attached dashboard whose daemon is gone: louder than anything it last heard."""
+    return Paging((f"disconnected — retrying ({where})", "disconnected — retrying",
+                   "DISCONNECTED"), loud=True)
+
+
 def alerts_text(health: AlertHealth | None, *, configured: bool = True) -> str:
     return paging(health, configured=configured).text
 
@@ -114,12 +121,18 @@ def last_run_text(states: Iterable[Any]) -> str:
     return f"last run {fmt.clock(max(finished))}" if finished else "no run yet"
 
 
-def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str
-        ) -> tuple[str, str, str, str]:
+def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str, *,
+        where: str = "") -> tuple[str, str, str, str]:
     """(title, counts, alerts, last run) that fit `width`. Given up in this order: the
-    title, the last run, the long counts, the alert detail, the other counts; the DOWN
-    count stays. Failing paging keeps its detail (channel, error, since) longest."""
-    tries = [(TITLE, counts[0], alerts[0], last_run), ("", counts[0], alerts[0], last_run)]
+    title, the last run, where the dashboard is attached (`where`, in the last run's
+    place), the long counts, the alert detail, the other counts; the DOWN count stays.
+    Failing paging keeps its detail (channel, error, since) longest."""
+    tries = []
+    if where:
+        placed = (" " * GAP).join(p for p in (last_run, where) if p)
+        tries += [(TITLE, counts[0], alerts[0], placed), ("", counts[0], alerts[0], placed),
+                  ("", counts[0], alerts[0], where)]
+    tries += [(TITLE, counts[0], alerts[0], last_run), ("", counts[0], alerts[0], last_run)]
     tries += [("", c, a, "") for a in alerts for c in counts]
     for t in tries:
         if len((GAP * " ").join(p for p in t if p)) <= width:
@@ -173,13 +186,20 @@ class StatusHeader(Widget):
         self._drawn: tuple[str, bool, bool] | None = None
 
     def show(self, states: Iterable[Any], health: AlertHealth | None, *,
-             configured: bool = True, store_failing: bool = False) -> None:
+             configured: bool = True, store_failing: bool = False,
+             connection: Connection = LOCAL) -> None:
         states = list(states)
         self._counts = counts_variants(states)
-        self._paging = STORE_FAILING if store_failing else paging(health, configured=configured)
+        if not connection.connected:
+            self._paging = disconnected(connection.where)
+        else:
+            self._paging = (STORE_FAILING if store_failing
+                            else paging(health, configured=configured))
         self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
-                       "last-run": last_run_text(states)}
-        self.set_class(bool(health and health.failing) or store_failing, "-paging-failing")
+                       "last-run": last_run_text(states),
+                       "where": f"attached: {connection.where}" if connection.attached else ""}
+        self.set_class(connection.connected and (bool(health and health.failing)
+                                                 or store_failing), "-paging-failing")
         self._repaint()
 
     def _repaint(self) -> None:
@@ -205,7 +225,8 @@ class StatusHeader(Widget):
         return line
 
     def _fit(self, width: int) -> tuple[str, str, str, str]:
-        return fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""))
+        return fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""),
+                   where=self._texts.get("where", ""))
 
     def _line(self, width: int) -> Text:
         title, counts, alerts, last = self._fit(width)
@@ -224,7 +245,8 @@ class StatusHeader(Widget):
         return Text.assemble(left, " " * gap, right, no_wrap=True, overflow="crop")
 
     def text(self, part: str) -> str:
-        """The full text of a part (`counts`, `alerts`, `last-run`), however narrow."""
+        """The full text of a part (`counts`, `alerts`, `last-run`, `where`), however
+        narrow."""
         return self._texts.get(part, "")
 
     def shown(self) -> str:

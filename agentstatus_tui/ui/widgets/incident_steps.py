@@ -37,6 +37,7 @@ class StepView:
     probe: Any | None = None  # ProbeReply
     probing: bool = False
     verifying: bool = False
+    run_curl: str = ""  # attached to a daemon: the curl that asks it for a run (step 7)
     cursor: int = 0  # item cursor inside steps 3, 5 and 8
     width: int = 100  # columns the step body has: lines are laid out to fit them
 
@@ -339,7 +340,17 @@ def _verify(v: StepView) -> Text:
         t.append("running…\n")
     t.append("\n")
     _key(t, "v", "run now")
+    if v.run_curl:
+        t.append("\nOr from a shell, the daemon's manual run:\n", style="dim")
+        for line in wrap_curl(v.run_curl, v.width):
+            t.append(line + "\n")
     return t
+
+
+def run_curl(api_base: str, agent_id: str) -> str:
+    """The seed's manual run against the daemon, the token left to the shell."""
+    return (f"curl -X POST {api_base}/api/v1/agents/{agent_id}/run \\\n"
+            '  -H "Authorization: Bearer $AGENTSTATUS_API_KEY"')
 
 
 def _resolve(v: StepView) -> Text:

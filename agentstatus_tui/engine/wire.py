@@ -1,0 +1,378 @@
+"""The engine's records as JSON, for the daemon and a dashboard attached to it.
+
+The daemon sends what the front-end interface (`frontend.py`) hands out — agent
+snapshots, transitions, outages, alert records, incident records, probe replies — with
+the engine's own field names, and an attached dashboard decodes them back into the same
+frozen dataclasses, so the dashboard cannot tell a remote engine from a local one.
+
+What leaves the daemon is safe to show: every `${VAR}` value is masked in the whole
+document, and the config a dashboard gets keeps headers, URLs and proxies as written
+(`${VAR}` kept), channels as their name and type only, and no API token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import PurePath
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import msgspec
+
+from .alerts.outbox import AlertHealth
+from .events import (
+    AgentPaused,
+    AlertChanged,
+    Event,
+    IncidentChanged,
+    RunFinished,
+    RunStarted,
+    TransitionEvent,
+)
+from .history.records import Transition
+from .incidents.store import IncidentRecord
+from .model import (
+    AgentConfig,
+    AlertRules,
+    Channel,
+    Config,
+    EmailChannel,
+    Expectation,
+    GoldPrompt,
+    PagerDutyChannel,
+    Region,
+    RequestResult,
+    Runbook,
+    RunResult,
+    SlackChannel,
+    StatuspageChannel,
+    Thresholds,
+    Verdict,
+    WebhookChannel,
+)
+from .secrets import MASK, redact
+from .snapshots import AgentSnapshot
+
+T = TypeVar("T")
+
+
+class WireError(Exception):
+    """A document that does not hold what it should (another version, a proxy's page)."""
+
+
+def _enc(obj: Any) -> Any:
+    if isinstance(obj, MappingProxyType):
+        return dict(obj)
+    if isinstance(obj, re.Pattern):
+        return obj.pattern
+    if isinstance(obj, PurePath):
+        return str(obj)
+    if isinstance(obj, frozenset | set):
+        return sorted(obj)
+    raise NotImplementedError(f"cannot send {type(obj).__name__}")
+
+
+def _dec(kind: type, obj: Any) -> Any:
+    if isinstance(kind, type) and issubclass(kind, PurePath):
+        return kind(obj)
+    raise NotImplementedError(f"cannot read {kind}")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_enc)
+
+
+def to_json(obj: Any, secrets: Collection[str] = ()) -> bytes:
+    """`obj` (engine records, mappings and lists of them) as JSON with every secret masked
+    in every form it may take inside the text."""
+    raw = _ENCODER.encode(obj)
+    if not secrets:
+        return raw
+    masked = redact(raw.decode(), secrets)
+    return masked.encode()
+
+
+def to_builtins(obj: Any, secrets: Collection[str] = ()) -> Any:
+    """The same, as plain dicts and lists (to sit inside a larger JSON document)."""
+    return msgspec.json.decode(to_json(obj, secrets))
+
+
+def from_json(data: bytes | str, kind: type[T]) -> T:
+    try:
+        return msgspec.json.decode(data, type=kind, dec_hook=_dec)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise WireError(str(exc)) from None
+
+
+def from_builtins(obj: Any, kind: type[T]) -> T:
+    try:
+        return msgspec.convert(obj, kind, dec_hook=_dec, strict=False)
+    except msgspec.ValidationError as exc:
+        raise WireError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class SnapshotWire:
+    """An `AgentSnapshot` without its agent's config (sent once, in the state)."""
+
+    agent_id: str
+    verdict: Verdict
+    since: float | None
+    last: RunResult | None
+    region_verdicts: dict[str, Verdict]
+    points: tuple[float | None, ...]
+    transitions: tuple[Transition, ...]
+    uptime: dict[str, float | None]
+    last_failure: RequestResult | None
+    in_flight: bool
+    paused: bool
+    next_run_at: float | None
+
+
+_SNAPSHOT_FIELDS = tuple(f.name for f in fields(AgentSnapshot) if f.name != "agent")
+
+
+def snapshot_wire(snap: AgentSnapshot) -> SnapshotWire:
+    values = {name: getattr(snap, name) for name in _SNAPSHOT_FIELDS}
+    values["region_verdicts"] = dict(snap.region_verdicts)
+    values["uptime"] = dict(snap.uptime)
+    return SnapshotWire(agent_id=snap.agent_id, **values)
+
+
+def snapshot_from_wire(wire: SnapshotWire, agent: AgentConfig) -> AgentSnapshot:
+    values = {name: getattr(wire, name) for name in _SNAPSHOT_FIELDS}
+    values["region_verdicts"] = MappingProxyType(dict(wire.region_verdicts))
+    values["uptime"] = MappingProxyType(dict(wire.uptime))
+    return AgentSnapshot(agent=agent, **values)
+
+
+# ---------------------------------------------------------------- the config a dashboard sees
+
+
+@dataclass(frozen=True)
+class ExpectationWire:
+    kind: str
+    value: str | float | bool
+
+
+@dataclass(frozen=True)
+class GoldPromptWire:
+    prompt: str
+    expect: tuple[ExpectationWire, ...]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class AgentWire:
+    id: str
+    name: str
+    url: str  # as written: a `${VAR}` in it stays
+    header_templates: dict[str, str]
+    model: str | None
+    stream: bool
+    regions: tuple[str, ...]
+    interval: float
+    recheck: float
+    timeout: float
+    validations: int
+    retries: int
+    ttfb_sla: float
+    max_tokens: int
+    probe_messages: tuple[dict[str, str], ...]
+    gold_prompts: tuple[GoldPromptWire, ...]
+    alerts: AlertRules
+    runbook: Runbook
+
+
+@dataclass(frozen=True)
+class RegionWire:
+    name: str
+    proxy: str | None  # as written
+    canary: str | None
+
+
+@dataclass(frozen=True)
+class ConfigWire:
+    """What a dashboard needs of the daemon's config: nothing that is a secret."""
+
+    agents: tuple[AgentWire, ...]
+    regions: tuple[RegionWire, ...]
+    channels: dict[str, str]  # name -> type
+    thresholds: Thresholds
+    theme: str | None
+    bell: bool
+    keymap: dict[str, str]
+
+
+def config_wire(config: Config) -> ConfigWire:
+    agents = tuple(
+        AgentWire(
+            id=a.id, name=a.name, url=a.url_template or a.url,
+            header_templates=dict(a.header_templates), model=a.model, stream=a.stream,
+            regions=a.regions, interval=a.interval, recheck=a.recheck, timeout=a.timeout,
+            validations=a.validations, retries=a.retries, ttfb_sla=a.ttfb_sla,
+            max_tokens=a.max_tokens, probe_messages=tuple(dict(m) for m in a.probe_messages),
+            gold_prompts=tuple(
+                GoldPromptWire(g.prompt, tuple(ExpectationWire(e.kind, _expect_value(e.value))
+                                               for e in g.expect), g.name)
+                for g in a.gold_prompts),
+            alerts=a.alerts, runbook=a.runbook)
+        for a in config.agents)
+    regions = tuple(RegionWire(r.name, r.proxy_template or r.proxy, r.canary)
+                    for r in config.regions.values())
+    return ConfigWire(agents=agents, regions=regions,
+                      channels={name: ch.type for name, ch in config.channels.items()},
+                      thresholds=config.thresholds, theme=config.theme, bell=config.bell,
+                      keymap=dict(config.keymap))
+
+
+def _expect_value(value: Any) -> str | float | bool:
+    if isinstance(value, re.Pattern):
+        return str(value.pattern)
+    if isinstance(value, str | float | bool | int):
+        return value
+    return str(value)
+
+
+def _channel(name: str, kind: str) -> Channel:
+    """A stand-in of a channel of `kind`: its name and type say what the dashboard shows;
+    its address and keys stay with the daemon."""
+    hidden = MASK
+    if kind == "email":
+        return EmailChannel(name, to=(), from_addr=hidden, host=hidden)
+    if kind == "pagerduty":
+        return PagerDutyChannel(name, routing_key=hidden)
+    if kind == "slack":
+        return SlackChannel(name, url=hidden)
+    if kind == "statuspage":
+        return StatuspageChannel(name, api_key=hidden, page_id=hidden)
+    return replace(WebhookChannel(name, url=hidden), type=kind)  # type: ignore[arg-type]
+
+
+def config_from_wire(wire: ConfigWire) -> Config:
+    """A `Config` for a dashboard attached to a daemon: enough to draw every screen and
+    write every curl (secrets as `${VAR}`); nothing in it can reach an agent or a channel
+    by itself, since headers and keys are not there."""
+    agents = tuple(
+        AgentConfig(
+            id=a.id, name=a.name, url=a.url, url_template=a.url,
+            header_templates=MappingProxyType(dict(a.header_templates)), model=a.model,
+            stream=a.stream, regions=a.regions, interval=a.interval, recheck=a.recheck,
+            timeout=a.timeout, validations=a.validations, retries=a.retries,
+            ttfb_sla=a.ttfb_sla, max_tokens=a.max_tokens,
+            probe_messages=tuple(MappingProxyType(dict(m)) for m in a.probe_messages),
+            gold_prompts=tuple(GoldPrompt(g.prompt, tuple(_expectation(e) for e in g.expect),
+                                          g.name) for g in a.gold_prompts),
+            alerts=a.alerts, runbook=a.runbook)
+        for a in wire.agents)
+    regions = {r.name: Region(r.name, proxy=r.proxy, canary=r.canary, proxy_template=r.proxy)
+               for r in wire.regions}
+    return Config(agents=agents, regions=MappingProxyType(regions),
+                  channels=MappingProxyType({n: _channel(n, t) for n, t in wire.channels.items()}),
+                  thresholds=wire.thresholds, theme=wire.theme, bell=wire.bell,
+                  keymap=MappingProxyType(dict(wire.keymap)))
+
+
+def _expectation(e: ExpectationWire) -> Expectation:
+    return Expectation(e.kind, e.value)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- events
+
+
+def event_wire(event: Event) -> dict[str, Any]:
+    """An engine event's fields, its snapshot without the agent's config (the receiver
+    has it), ready for `to_builtins`."""
+    out: dict[str, Any] = {f.name: getattr(event, f.name) for f in fields(event)}
+    snap = out.get("snapshot")
+    if isinstance(snap, AgentSnapshot):
+        out["snapshot"] = snapshot_wire(snap)
+    return out
+
+
+@dataclass(frozen=True)
+class _RunStartedWire:
+    agent_id: str
+    at: float
+    manual: bool
+    snapshot: SnapshotWire
+
+
+@dataclass(frozen=True)
+class _RunFinishedWire:
+    result: RunResult
+    snapshot: SnapshotWire
+
+
+@dataclass(frozen=True)
+class _TransitionWire:
+    agent_id: str
+    region: str | None
+    previous: Verdict
+    current: Verdict
+    at: float
+    snapshot: SnapshotWire
+
+
+@dataclass(frozen=True)
+class _PausedWire:
+    agent_id: str
+    paused: bool
+    snapshot: SnapshotWire
+
+
+@dataclass(frozen=True)
+class _AlertWire:
+    alert_id: int
+    agent_id: str
+    channel: str
+    event: str
+    status: str
+    attempts: int
+    last_error: str | None = None
+    health: AlertHealth | None = None
+
+
+@dataclass(frozen=True)
+class _IncidentWire:
+    incident_id: int
+    agent_id: str
+    record: IncidentRecord
+
+
+def event_from_wire(kind: str, data: Any, agents: Mapping[str, AgentConfig]) -> Event | None:
+    """The engine event a daemon's feed frame of `kind` carried (its `engine` object);
+    None for a kind this version does not know, or an agent not in `agents`."""
+    def snap(w: SnapshotWire) -> AgentSnapshot | None:
+        agent = agents.get(w.agent_id)
+        return None if agent is None else snapshot_from_wire(w, agent)
+
+    if kind == "run_started":
+        rs = from_builtins(data, _RunStartedWire)
+        s = snap(rs.snapshot)
+        return None if s is None else RunStarted(rs.agent_id, rs.at, rs.manual, s)
+    if kind == "run_finished":
+        rf = from_builtins(data, _RunFinishedWire)
+        s = snap(rf.snapshot)
+        return None if s is None else RunFinished(rf.result, s)
+    if kind == "transition":
+        t = from_builtins(data, _TransitionWire)
+        s = snap(t.snapshot)
+        return None if s is None else TransitionEvent(t.agent_id, t.region, t.previous,
+                                                      t.current, t.at, s)
+    if kind == "paused":
+        p = from_builtins(data, _PausedWire)
+        s = snap(p.snapshot)
+        return None if s is None else AgentPaused(p.agent_id, p.paused, s)
+    if kind == "alert":
+        a = from_builtins(data, _AlertWire)
+        return AlertChanged(a.alert_id, a.agent_id, a.channel, a.event, a.status, a.attempts,
+                            a.last_error, a.health)
+    if kind == "incident":
+        i = from_builtins(data, _IncidentWire)
+        return IncidentChanged(i.incident_id, i.agent_id, i.record)
+    return None

@@ -1,0 +1,117 @@
+"""Dashboards attached to a real daemon (`App.run_test` over `RemoteMonitor`): many
+dashboards, one poller; `r` in one shows in all; a daemon killed with SIGKILL leaves the
+dashboards saying so, and they come back when a new daemon answers on the socket."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agent_server import AgentServer, Reply
+from serve_process import ServeProcess, agents_config
+
+from agentstatus_tui.client.remote import RemoteMonitor
+from agentstatus_tui.client.target import Target
+from agentstatus_tui.ui.app import AgentStatusApp
+from agentstatus_tui.ui.textual_private import notifications
+
+pytestmark = pytest.mark.timeout(120)
+
+VALIDATIONS = 2  # requests per run (agents_config's defaults)
+
+
+async def until(pilots: list[Any], cond: Callable[[], bool], limit: float = 40.0,
+                what: str = "condition") -> None:
+    """Let the apps run until `cond` holds (the limit only stops a broken test hanging)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + limit
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        for pilot in pilots:
+            await pilot.pause(0.05)
+
+
+def config_text(agents: AgentServer) -> str:
+    return agents_config({"steady": agents.url("/ok")}, interval="1h")
+
+
+async def attach(d: ServeProcess) -> RemoteMonitor:
+    return await RemoteMonitor.attach(Target(socket=d.socket), retry=(0.05, 0.5))
+
+
+async def test_two_dashboards_one_poller_and_r_shows_in_both(tmp_path: Path):
+    async with AgentServer() as agents:
+        agents.route("/ok", Reply("4"))
+        async with ServeProcess(tmp_path, config_text(agents), tcp=False, socket=True) as d:
+            first_round = len(agents.received("/ok"))
+            assert first_round == VALIDATIONS  # the daemon's first round, before any dashboard
+            a_api, b_api = await attach(d), await attach(d)
+            a, b = AgentStatusApp(a_api), AgentStatusApp(b_api)
+            async with a.run_test(size=(100, 30)) as pa, b.run_test(size=(100, 30)) as pb:
+                pilots = [pa, pb]
+                await until(pilots, lambda: a.header.text("where") == "attached: api.sock"
+                            and b.header.text("where") == "attached: api.sock", what="header")
+                assert "attached: api.sock" in b.header.shown()
+                before = b.snapshots["steady"].last
+                assert before is not None and not before.manual
+                await pa.press("r")
+                await until(pilots, lambda: (b.snapshots["steady"].last or before).manual,
+                            what="the run pressed in A shown in B")
+                await until(pilots, lambda: (a.snapshots["steady"].last or before).manual,
+                            what="the run shown in A")
+                assert b.grid.cell_text("steady", "verdict") == "UP·"
+                # Two dashboards open, one run asked for: the agent saw the daemon's
+                # first round and that one run, nothing from the dashboards themselves.
+                assert len(agents.received("/ok")) == first_round + VALIDATIONS
+
+
+async def test_daemon_killed_then_back_on_the_same_socket(tmp_path: Path):
+    async with AgentServer() as agents:
+        agents.route("/ok", Reply("4"))
+        d = await ServeProcess(tmp_path, config_text(agents), tcp=False, socket=True).start()
+        try:
+            api = await attach(d)
+            app = AgentStatusApp(api)
+            async with app.run_test(size=(100, 30)) as pilot:
+                pilots = [pilot]
+                await until(pilots, lambda: app.header.text("where") == "attached: api.sock")
+                assert app.grid.cell_style("steady", "verdict") == "verdict--up"
+                await d.stop(signal.SIGKILL)
+                await until(pilots, lambda: "disconnected" in app.header.text("alerts"),
+                            what="the header saying disconnected")
+                assert "retrying" in app.header.text("alerts")
+                # The rows stay, in the UNKNOWN style: the last word, no longer known.
+                assert app.grid.cell_text("steady", "verdict") == "UP·"
+                assert app.grid.cell_style("steady", "verdict") == "verdict--unknown"
+                # A key that needs the daemon says so instead of failing.
+                await pilot.press("r")
+                await until(pilots, lambda: any("Not connected" in n.message
+                                                for n in notifications(app)),
+                            what="the toast")
+                await pilot.press("p")
+                await until(pilots, lambda: sum("Not connected" in n.message
+                                                for n in notifications(app)) >= 2,
+                            what="the pause toast")
+                assert app.is_running
+                resyncs = api.resyncs
+                # A new daemon on the same socket (the killed one left its file behind).
+                d = await ServeProcess(tmp_path, config_text(agents), tcp=False,
+                                       socket=True).start()
+                await until(pilots, lambda: api.connection.connected and api.resyncs > resyncs,
+                            what="reattached")
+                await until(pilots, lambda: "disconnected" not in app.header.text("alerts"),
+                            what="the header back to normal")
+                assert app.grid.cell_style("steady", "verdict") == "verdict--up"
+                # Events flow again: a run asked for now shows.
+                await pilot.press("r")
+                await until(pilots, lambda: (app.snapshots["steady"].last is not None
+                                             and app.snapshots["steady"].last.manual),
+                            what="a manual run after reattaching")
+        finally:
+            if d.proc is not None and d.proc.returncode is None:
+                await d.stop()
