@@ -115,3 +115,51 @@ async def test_daemon_killed_then_back_on_the_same_socket(tmp_path: Path):
         finally:
             if d.proc is not None and d.proc.returncode is None:
                 await d.stop()
+
+
+async def test_incident_checklist_through_the_daemon(tmp_path: Path):
+    from agentstatus_tui.ui.screens.incident import IncidentScreen
+    from agentstatus_tui.ui.widgets.incident_steps import render
+
+    async with AgentServer() as agents:
+        agents.route("/ok", Reply("4"))
+        agents.route("/bad", Reply("boom", status=500))
+        text = agents_config({"flaky": agents.url("/bad")}, interval="1h")
+        async with ServeProcess(tmp_path, text, tcp=False, socket=True) as d:
+            api = await attach(d)
+            app = AgentStatusApp(api)
+            async with app.run_test(size=(120, 40)) as pilot:
+                pilots = [pilot]
+                await until(pilots, lambda: app.grid.cell_text("flaky", "verdict") == "DOWN")
+                await pilot.press("i")
+                await until(pilots, lambda: isinstance(app.screen, IncidentScreen))
+                screen = app.screen
+                assert isinstance(screen, IncidentScreen)
+                await pilot.press("a")
+                await until(pilots, lambda: screen.record.incident.acknowledged_at is not None,
+                            what="acknowledged through the daemon")
+                await pilot.press("7")
+                await until(pilots, lambda: screen.step == 7)
+                step = render(7, screen.step_view(screen.record)).plain
+                # The seed's step 7 against this daemon, the token left to the shell (the
+                # command is wrapped to the width, each line but the last ending in `\`).
+                command = " ".join(step.replace("\\\n", " ").split())
+                assert (f"curl -X POST --unix-socket {d.socket} "
+                        "http://localhost/api/v1/agents/flaky/run") in command
+                assert '"Authorization: Bearer $AGENTSTATUS_API_KEY"' in step
+                # Verify runs the agent through the daemon.
+                before = len(agents.received("/bad"))
+                await pilot.press("v")
+                await until(pilots, lambda: len(agents.received("/bad")) > before
+                            and not screen.verifying, what="the verify run")
+                agents.route("/bad", Reply("4"))
+                await pilot.press("8", "r")
+                await until(pilots, lambda: screen._input.has_class("-shown") or
+                            not isinstance(app.screen, IncidentScreen), what="resolve asks")
+                if not isinstance(app.screen, IncidentScreen):  # still DOWN: confirm first
+                    await pilot.press("y")
+                    await until(pilots, lambda: screen._input.has_class("-shown"))
+                await pilot.press(*"rolled back", "enter")
+                await until(pilots, lambda: screen.record.incident.resolved_at is not None,
+                            what="resolved through the daemon")
+                assert screen.record.incident.resolution == "rolled back"
