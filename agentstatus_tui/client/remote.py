@@ -148,7 +148,8 @@ class RemoteMonitor:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._http.aclose()
+        if not self._http.is_closed:
+            await self._http.aclose()
 
     # ------------------------------------------------------------------ the state
 
@@ -414,6 +415,8 @@ def _error_text(r: httpx.Response) -> str:
 def _why(exc: BaseException) -> str:
     if isinstance(exc, FrontEndError):
         return str(exc)
+    if isinstance(exc, wire.WireError):
+        return f"an answer this dashboard cannot read ({str(exc)[:200]})"
     if isinstance(exc, httpx.ConnectError | FileNotFoundError | ConnectionRefusedError):
         return "nothing answers"
     if isinstance(exc, httpx.ReadTimeout):

@@ -291,6 +291,8 @@ def event_wire(event: Event) -> dict[str, Any]:
     snap = out.get("snapshot")
     if isinstance(snap, AgentSnapshot):
         out["snapshot"] = snapshot_wire(snap)
+        if isinstance(event, RunFinished) and snap.last == event.result:
+            out["result"] = None  # the snapshot's last run: sent once
     return out
 
 
@@ -304,7 +306,7 @@ class _RunStartedWire:
 
 @dataclass(frozen=True)
 class _RunFinishedWire:
-    result: RunResult
+    result: RunResult | None  # None: the snapshot's last run
     snapshot: SnapshotWire
 
 
@@ -358,7 +360,8 @@ def event_from_wire(kind: str, data: Any, agents: Mapping[str, AgentConfig]) -> 
     if kind == "run_finished":
         rf = from_builtins(data, _RunFinishedWire)
         s = snap(rf.snapshot)
-        return None if s is None else RunFinished(rf.result, s)
+        result = rf.result or (s.last if s is not None else None)
+        return None if s is None or result is None else RunFinished(result, s)
     if kind == "transition":
         t = from_builtins(data, _TransitionWire)
         s = snap(t.snapshot)

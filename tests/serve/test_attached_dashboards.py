@@ -118,6 +118,8 @@ async def test_daemon_killed_then_back_on_the_same_socket(tmp_path: Path):
 
 
 async def test_incident_checklist_through_the_daemon(tmp_path: Path):
+    from agentstatus_tui.ui.screens.alerts import AlertsScreen
+    from agentstatus_tui.ui.screens.history import HistoryScreen
     from agentstatus_tui.ui.screens.incident import IncidentScreen
     from agentstatus_tui.ui.widgets.incident_steps import render
 
@@ -131,6 +133,14 @@ async def test_incident_checklist_through_the_daemon(tmp_path: Path):
             async with app.run_test(size=(120, 40)) as pilot:
                 pilots = [pilot]
                 await until(pilots, lambda: app.grid.cell_text("flaky", "verdict") == "DOWN")
+                # History and the alert log read through the daemon too.
+                await pilot.press("h")
+                await until(pilots, lambda: isinstance(app.screen, HistoryScreen)
+                            and app.screen._outages.row_count == 1, what="the history")
+                await pilot.press("escape", "a")
+                await until(pilots, lambda: isinstance(app.screen, AlertsScreen))
+                await pilot.press("escape")
+                await until(pilots, lambda: not isinstance(app.screen, AlertsScreen))
                 await pilot.press("i")
                 await until(pilots, lambda: isinstance(app.screen, IncidentScreen))
                 screen = app.screen
