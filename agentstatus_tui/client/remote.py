@@ -64,7 +64,7 @@ class StoreFailureWire:
 class StateWire:
     config: wire.ConfigWire
     agents: tuple[wire.SnapshotWire, ...]
-    alert_health: AlertHealth | None
+    alert_health: wire.AlertHealthWire | None
     store_failure: StoreFailureWire | None
     last_event_id: int
 
@@ -166,7 +166,7 @@ class RemoteMonitor:
             else self._snapshots.get(a.id) or _unknown(a)
             for a in self._agents_cfg.values()
         }
-        self._alert_health = state.alert_health
+        self._alert_health = None if state.alert_health is None else state.alert_health.health()
         f = state.store_failure
         self._store_failure = None if f is None else StoreError(f.path, f.cause)
         self._last_id = state.last_event_id
@@ -313,7 +313,7 @@ class RemoteMonitor:
     # ------------------------------------------------------------------ alerts
 
     async def alert_health(self) -> AlertHealth:
-        health = await self._get("/alerts/health", AlertHealth)
+        health = wire.alert_health_from(await self._send("GET", "/alerts/health"))
         self._alert_health = health
         return health
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from .alerts.outbox import AlertHealth
+from .alerts.outbox import AlertHealth, ChannelFailure
 from .events import (
     AgentPaused,
     AlertChanged,
@@ -31,6 +31,7 @@ from .events import (
     RunStarted,
     TransitionEvent,
 )
+from .heartbeat import HeartbeatHealth
 from .history.records import Transition
 from .incidents.store import IncidentRecord
 from .model import (
@@ -186,6 +187,7 @@ class AgentWire:
     gold_prompts: tuple[GoldPromptWire, ...]
     alerts: AlertRules
     runbook: Runbook
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def config_wire(config: Config) -> ConfigWire:
                 GoldPromptWire(g.prompt, tuple(ExpectationWire(e.kind, _expect_value(e.value))
                                                for e in g.expect), g.name)
                 for g in a.gold_prompts),
-            alerts=a.alerts, runbook=a.runbook)
+            alerts=a.alerts, runbook=a.runbook, depends_on=a.depends_on)
         for a in config.agents)
     regions = tuple(RegionWire(r.name, r.proxy_template or r.proxy, r.canary)
                     for r in config.regions.values())
@@ -267,7 +269,7 @@ def config_from_wire(wire: ConfigWire) -> Config:
             probe_messages=tuple(MappingProxyType(dict(m)) for m in a.probe_messages),
             gold_prompts=tuple(GoldPrompt(g.prompt, tuple(_expectation(e) for e in g.expect),
                                           g.name) for g in a.gold_prompts),
-            alerts=a.alerts, runbook=a.runbook)
+            alerts=a.alerts, runbook=a.runbook, depends_on=a.depends_on)
         for a in wire.agents)
     regions = {r.name: Region(r.name, proxy=r.proxy, canary=r.canary, proxy_template=r.proxy)
                for r in wire.regions}
@@ -279,6 +281,29 @@ def config_from_wire(wire: ConfigWire) -> Config:
 
 def _expectation(e: ExpectationWire) -> Expectation:
     return Expectation(e.kind, e.value)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- alert health
+
+
+@dataclass(frozen=True)
+class AlertHealthWire:
+    """`AlertHealth` as sent (its own module names the heartbeat's type for the type
+    checker only, so it cannot be read back directly)."""
+
+    pending: int
+    failed: int
+    last_error: str | None
+    failing: tuple[ChannelFailure, ...] = ()
+    heartbeat: HeartbeatHealth | None = None
+
+    def health(self) -> AlertHealth:
+        return AlertHealth(self.pending, self.failed, self.last_error, self.failing,
+                           heartbeat=self.heartbeat)
+
+
+def alert_health_from(data: bytes | str) -> AlertHealth:
+    return from_json(data, AlertHealthWire).health()
 
 
 # ---------------------------------------------------------------- events
@@ -336,7 +361,7 @@ class _AlertWire:
     status: str
     attempts: int
     last_error: str | None = None
-    health: AlertHealth | None = None
+    health: AlertHealthWire | None = None
 
 
 @dataclass(frozen=True)
@@ -374,7 +399,7 @@ def event_from_wire(kind: str, data: Any, agents: Mapping[str, AgentConfig]) -> 
     if kind == "alert":
         a = from_builtins(data, _AlertWire)
         return AlertChanged(a.alert_id, a.agent_id, a.channel, a.event, a.status, a.attempts,
-                            a.last_error, a.health)
+                            a.last_error, None if a.health is None else a.health.health())
     if kind == "incident":
         i = from_builtins(data, _IncidentWire)
         return IncidentChanged(i.incident_id, i.agent_id, i.record)

@@ -20,6 +20,7 @@ from agentstatus_tui.engine.events import (
     RunStarted,
     TransitionEvent,
 )
+from agentstatus_tui.engine.heartbeat import HeartbeatHealth
 from agentstatus_tui.engine.history.records import Transition
 from agentstatus_tui.engine.incidents.checklist import Resolved
 from agentstatus_tui.engine.incidents.store import (
@@ -72,7 +73,8 @@ RECORD = IncidentRecord(
     steps=MappingProxyType({1: StepState(1, 2.0, "alice", {"x": [1]}), 2: StepState(2)}),
     notes=(Note(1, 2, 3.0, "alice", "hm"),), followups=(FollowUp(1, "canary", False, 4.0),),
     impact=(RegionImpact("us", Verdict.DOWN, 1, 2, 2, MappingProxyType({"HTTP_500": 2})),))
-HEALTH = AlertHealth(1, 0, "HTTP 500", (ChannelFailure("pd", 2, "HTTP 500", 5.0),))
+HEALTH = AlertHealth(1, 0, "HTTP 500", (ChannelFailure("pd", 2, "HTTP 500", 5.0),),
+                     heartbeat=HeartbeatHealth(1.0, None, 1.0, "HTTP 503"))
 
 EVENTS: list[tuple[str, Event]] = [
     ("run_started", RunStarted("bot", 1.0, True, SNAP)),
@@ -126,6 +128,10 @@ def test_the_config_a_dashboard_gets_keeps_templates_and_no_secret():
     assert got.regions["us"].proxy_template == "http://u:${PROXY_PASS}@proxy:3128"
     assert got.channels["pd"].type == "pagerduty"
     assert not got.secrets and not got.api_tokens
+
+
+def test_alert_health_round_trips_with_its_heartbeat():
+    assert wire.alert_health_from(wire.to_json(HEALTH)) == HEALTH
 
 
 def test_resolved_and_records_round_trip():
