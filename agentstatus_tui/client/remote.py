@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -44,6 +45,7 @@ from ..engine.history.uptime import Outage
 from ..engine.incidents.checklist import Resolved
 from ..engine.incidents.store import IncidentRecord
 from ..engine.model import AgentConfig, Config, RunResult
+from ..engine.paging import PagingStatus
 from ..engine.probe.prober import ProbeReply
 from ..engine.snapshots import AgentSnapshot
 from .target import Target
@@ -180,8 +182,10 @@ class RemoteMonitor:
         while True:
             try:
                 if not fresh:
+                    before = dict(self._snapshots)
                     await self._read_state()
                     self._set_connected(True, "")
+                    self._announce_missed(before)
                 fresh = False
                 await self._stream()
                 reason = "the daemon closed the event stream"
@@ -211,8 +215,21 @@ class RemoteMonitor:
                 if sse.event == "resync":
                     raise _Resync()
                 if sse.id:
-                    self._last_id = int(sse.id)
+                    seen = int(sse.id)
+                    if self._last_id is not None and seen != self._last_id + 1:
+                        raise _Resync()  # a gap: events were lost on the way
+                    self._last_id = seen
                 self._on_frame(sse.event, json.loads(sse.data) if sse.data else {})
+
+    def _announce_missed(self, before: Mapping[str, AgentSnapshot]) -> None:
+        """Verdicts that changed while the feed was away, as the transitions they were
+        (the dashboard toasts a DOWN it would otherwise never hear of)."""
+        for agent_id, snap in self._snapshots.items():
+            old = before.get(agent_id)
+            if old is not None and old.verdict is not snap.verdict:
+                at = snap.since if snap.since is not None else time.time()
+                self._hub.publish(TransitionEvent(agent_id, None, old.verdict, snap.verdict,
+                                                  at, snap))
 
     def _on_frame(self, kind: str, payload: Any) -> None:
         if not isinstance(payload, dict):
@@ -256,14 +273,15 @@ class RemoteMonitor:
         """One API call; `FrontEndError` with the daemon's own words when it says no,
         `Disconnected` when nothing answers (at once while the feed knows it is gone)."""
         if check and not self._connected and self._task is not None:
-            raise Disconnected(self._gone())
+            raise Disconnected(self._gone(), self._detail)
         try:
             r = await self._http.request(
                 method, API + path, json=body, params=params,
                 timeout=httpx.Timeout(self._http.timeout.connect, read=None) if wait
                 else httpx.USE_CLIENT_DEFAULT)
         except httpx.TransportError as exc:
-            raise Disconnected(self._gone(_why(exc))) from None
+            why = _why(exc)
+            raise Disconnected(self._gone(why), why) from None
         if r.status_code >= 400:
             raise FrontEndError(_error_text(r))
         return r.content
@@ -329,6 +347,9 @@ class RemoteMonitor:
         found = await self._get("/alerts/status", dict[int, str],
                                 ids=",".join(str(int(i)) for i in alert_ids))
         return dict(found)
+
+    async def paging(self, agent_id: str) -> PagingStatus:
+        return await self._get(f"/agents/{_q(agent_id)}/paging", PagingStatus)
 
     # ------------------------------------------------------------------ incidents
 
@@ -413,6 +434,8 @@ def _error_text(r: httpx.Response) -> str:
 
 
 def _why(exc: BaseException) -> str:
+    if isinstance(exc, Disconnected) and exc.reason:
+        return exc.reason
     if isinstance(exc, FrontEndError):
         return str(exc)
     if isinstance(exc, wire.WireError):

@@ -31,7 +31,12 @@ class FrontEndError(Exception):
 
 
 class Disconnected(FrontEndError):
-    """The daemon cannot be reached (the dashboard keeps retrying)."""
+    """The daemon cannot be reached (the dashboard keeps retrying); `reason` in a few
+    words (`nothing answers`)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from .model import (
     Verdict,
     WebhookChannel,
 )
+from .paging import QUIET, PagingStatus
 from .secrets import MASK, redact
 from .snapshots import AgentSnapshot
 
@@ -132,6 +133,7 @@ class SnapshotWire:
     in_flight: bool
     paused: bool
     next_run_at: float | None
+    paging: PagingStatus = QUIET
 
 
 _SNAPSHOT_FIELDS = tuple(f.name for f in fields(AgentSnapshot) if f.name != "agent")

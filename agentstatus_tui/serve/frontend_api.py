@@ -8,6 +8,7 @@ token's name on TCP, the unix user on the socket."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from ..engine.monitor import Monitor
     from .daemon import Daemon
 
+log = logging.getLogger("agentstatus.serve")
+
 PREFIX = "/api/v1/monitor"
 CHANGE_KEYS = frozenset(key for key, _label in CHANGE_ITEMS)
 CAUSE_KEYS = frozenset(c.key for c in CAUSES)
@@ -40,6 +43,7 @@ def routes() -> web.RouteTableDef:
     r.get(PREFIX + "/agents/{agent_id}/transitions")(transitions)
     r.get(PREFIX + "/agents/{agent_id}/outages")(outages)
     r.get(PREFIX + "/agents/{agent_id}/uptimes")(uptimes)
+    r.get(PREFIX + "/agents/{agent_id}/paging")(paging)
     r.post(PREFIX + "/agents/{agent_id}/run")(run_now)
     r.post(f"{PREFIX}/run-all")(run_all)
     r.post(PREFIX + "/agents/{agent_id}/paused")(set_paused)
@@ -147,6 +151,11 @@ async def uptimes(request: web.Request) -> web.Response:
     return _send(daemon, dict(await daemon.monitor.uptimes(agent_id)))
 
 
+async def paging(request: web.Request) -> web.Response:
+    daemon, agent_id = _agent(request)
+    return _send(daemon, await daemon.monitor.paging(agent_id))
+
+
 async def alert_log(request: web.Request) -> web.Response:
     daemon = _daemon(request)
     return _send(daemon, await daemon.monitor.alert_log(_int(request, "limit", 100)))
@@ -195,6 +204,7 @@ async def run_now(request: web.Request) -> web.Response:
     """A manual run, answered when it is finished (its result, or null)."""
     daemon, agent_id = _agent(request)
     _rate_limited(daemon, agent_id, f"manual runs of '{agent_id}'")
+    log.info("manual run of %s asked by %s", agent_id, caller(request).name)
     run = daemon.runs.start(agent_id, daemon.monitor)
     try:
         result = await asyncio.shield(run.task)
@@ -208,6 +218,7 @@ async def run_all(request: web.Request) -> web.Response:
     """Every agent now (each joins a run already in flight); answered at once."""
     daemon = _daemon(request)
     _rate_limited(daemon, "*", "runs of every agent")
+    log.info("a run of every agent asked by %s", caller(request).name)
     for agent_id in engine_reads.known_ids(daemon.monitor):
         daemon.runs.start(agent_id, daemon.monitor)
     return _send(daemon, None, status=202)
@@ -219,6 +230,7 @@ async def set_paused(request: web.Request) -> web.Response:
     if not isinstance(paused, bool):
         raise ApiError(400, "'paused' must be true or false")
     await daemon.monitor.set_paused(agent_id, paused)
+    log.info("%s %s by %s", "paused" if paused else "resumed", agent_id, caller(request).name)
     return _send(daemon, None)
 
 

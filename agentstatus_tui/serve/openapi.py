@@ -265,6 +265,10 @@ def monitor_paths() -> dict[str, Any]:
             "post": _op("the agent's open incident, or a new one opened by hand (a drill "
                         "when the agent is healthy)", _record("the incident"),
                         params=[AGENT_ID], errors=NO_AGENT)},
+        m + "/agents/{agent_id}/paging": {"get": _op(
+            "the agent's paging status: silenced, maintenance, flapping, acknowledged, "
+            "escalation, a held page", _record("the paging status"), params=[AGENT_ID],
+            errors=NO_AGENT)},
         f"{m}/alerts": {"get": _op("the outbox's alerts, newest first", _record("alerts"),
                                    params=[LIMIT], errors=BAD)},
         f"{m}/alerts/health": {"get": _op("the outbox's delivery health",

@@ -44,6 +44,7 @@ from agentstatus_tui.engine.model import (
     Stats,
     Verdict,
 )
+from agentstatus_tui.engine.paging import PagingStatus, Quieted
 from agentstatus_tui.engine.snapshots import AgentSnapshot
 
 SECRET = "sk-live-0123456789abcdef"
@@ -66,7 +67,9 @@ SNAP = AgentSnapshot(
     points=(0.2, None), transitions=(Transition(7, "bot", None, 2.0, Verdict.UP, Verdict.DOWN,
                                                 "HTTP_500"),),
     uptime=MappingProxyType({"24h": 0.5, "7d": None}), last_failure=FAILED, in_flight=False,
-    paused=False, next_run_at=60.0)
+    paused=False, next_run_at=60.0,
+    paging=PagingStatus(silenced=Quieted(99.0, "SILENCED until 14:00 — deploy"), flapping=True,
+                        acknowledged=True, acknowledged_by="alice", held="parent DOWN"))
 RECORD = IncidentRecord(
     incident=Incident(3, "bot", "Bot", 1.0, "alice", "DOWN", Verdict.DOWN, Verdict.DOWN),
     timeline=(TimelineEntry(1, 1.0, "detected", "went DOWN", None),),
@@ -97,6 +100,7 @@ def test_every_event_comes_back_as_it_was(kind: str, event: Event):
         # agent's config is not sent: the receiver has its own).
         assert SECRET not in json.dumps(sent)
         assert type(back) is type(event) and back.snapshot.agent is AGENT
+        assert back.snapshot.paging == SNAP.paging
         assert back.snapshot.last is not None and back.snapshot.last.requests[0].detail == (
             "echoed •••••• back")
         assert wire.to_builtins(wire.event_wire(back)) == sent

@@ -99,14 +99,19 @@ async def test_daemon_killed_then_back_on_the_same_socket(tmp_path: Path):
                             what="the pause toast")
                 assert app.is_running
                 resyncs = api.resyncs
-                # A new daemon on the same socket (the killed one left its file behind).
+                # The agent broke while nobody could tell the dashboard, and a new daemon
+                # answers on the same socket (the killed one left its file behind).
+                agents.route("/ok", Reply("boom", status=500))
                 d = await ServeProcess(tmp_path, config_text(agents), tcp=False,
                                        socket=True).start()
                 await until(pilots, lambda: api.connection.connected and api.resyncs > resyncs,
                             what="reattached")
+                # Its DOWN, missed or not, is announced as a local dashboard would.
+                await until(pilots, lambda: any(n.title == "DOWN" for n in notifications(app)),
+                            what="the DOWN toast")
                 await until(pilots, lambda: "disconnected" not in app.header.text("alerts"),
                             what="the header back to normal")
-                assert app.grid.cell_style("steady", "verdict") == "verdict--up"
+                assert app.grid.cell_style("steady", "verdict") == "verdict--down"
                 # Events flow again: a run asked for now shows.
                 await pilot.press("r")
                 await until(pilots, lambda: (app.snapshots["steady"].last is not None

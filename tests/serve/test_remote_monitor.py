@@ -65,6 +65,9 @@ async def exercise(remote: RemoteMonitor, agents: AgentServer, *, pd: list) -> N
     assert outages and outages[-1].ongoing
     uptimes = await remote.uptimes("flaky")
     assert set(uptimes) >= {"24h", "7d", "30d"}
+    status = await remote.paging("flaky")
+    assert status.page_open and not status.acknowledged
+    assert remote.agents()["flaky"].paging.page_open
 
     # Alerts: the log, the attempts, the statuses, the health.
     log = await until(lambda: remote.alert_log(50), what="an alert")
