@@ -32,6 +32,7 @@ from ..engine.events import (
     AlertChanged,
     ConnectionChanged,
     EventHub,
+    PagingChanged,
     RunFinished,
     RunStarted,
     StoreChanged,
@@ -249,7 +250,8 @@ class RemoteMonitor:
         event = wire.event_from_wire(kind, engine, self._agents_cfg)
         if event is None:
             return
-        if isinstance(event, RunStarted | RunFinished | TransitionEvent | AgentPaused):
+        if isinstance(event, RunStarted | RunFinished | TransitionEvent | AgentPaused
+                      | PagingChanged):
             self._snapshots[event.agent_id] = event.snapshot
         elif isinstance(event, AlertChanged) and event.health is not None:
             self._alert_health = event.health

@@ -27,6 +27,7 @@ from .events import (
     AlertChanged,
     Event,
     IncidentChanged,
+    PagingChanged,
     RunFinished,
     RunStarted,
     TransitionEvent,
@@ -355,6 +356,12 @@ class _PausedWire:
 
 
 @dataclass(frozen=True)
+class _PagingWire:
+    agent_id: str
+    snapshot: SnapshotWire
+
+
+@dataclass(frozen=True)
 class _AlertWire:
     alert_id: int
     agent_id: str
@@ -398,6 +405,10 @@ def event_from_wire(kind: str, data: Any, agents: Mapping[str, AgentConfig]) -> 
         p = from_builtins(data, _PausedWire)
         s = snap(p.snapshot)
         return None if s is None else AgentPaused(p.agent_id, p.paused, s)
+    if kind == "paging":
+        pg = from_builtins(data, _PagingWire)
+        s = snap(pg.snapshot)
+        return None if s is None else PagingChanged(pg.agent_id, s)
     if kind == "alert":
         a = from_builtins(data, _AlertWire)
         return AlertChanged(a.alert_id, a.agent_id, a.channel, a.event, a.status, a.attempts,

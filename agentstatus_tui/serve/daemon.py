@@ -242,5 +242,8 @@ class Daemon:
                 else redact(event.last_error, secrets)}
         if isinstance(event, IncidentChanged):
             return "incident", {"incident_id": event.incident_id, "agent_id": event.agent_id}
+        if isinstance(event, PagingChanged):
+            return "paging", {"agent_id": event.agent_id,
+                              "paging": event.snapshot.paging.document()}
         return "", {}
 

@@ -379,7 +379,7 @@ def openapi_document() -> dict[str, Any]:
             params=[LIMIT], errors=BAD)},
         "/api/v1/events": {"get": _op(
             "Server-Sent Events: run_finished, run_started, transition, alert, incident, "
-            "paused, reloaded, resync. Each but resync has an id; send Last-Event-ID to resume.",
+            "paused, paging, store, reloaded, resync. Each but resync has an id; send Last-Event-ID to resume.",
             {"200": {"description": "an event stream",
                      "content": {"text/event-stream": {"schema": {"type": "string"}}}}})},
         "/api/v1/silences": {

@@ -16,6 +16,7 @@ from agentstatus_tui.engine.events import (
     AlertChanged,
     Event,
     IncidentChanged,
+    PagingChanged,
     RunFinished,
     RunStarted,
     TransitionEvent,
@@ -86,6 +87,7 @@ EVENTS: list[tuple[str, Event]] = [
                                  SNAP)),
     ("transition", TransitionEvent("bot", "eu", Verdict.UP, Verdict.DOWN, 2.0, SNAP)),
     ("paused", AgentPaused("bot", True, SNAP)),
+    ("paging", PagingChanged("bot", SNAP)),
     ("alert", AlertChanged(4, "bot", "pd", "trigger", "pending", 1, "HTTP 500", HEALTH)),
     ("incident", IncidentChanged(3, "bot", RECORD)),
 ]
@@ -95,7 +97,8 @@ EVENTS: list[tuple[str, Event]] = [
 def test_every_event_comes_back_as_it_was(kind: str, event: Event):
     sent = wire.to_builtins(wire.event_wire(event), {SECRET})
     back = wire.event_from_wire(kind, sent, {"bot": AGENT})
-    if isinstance(event, RunFinished | RunStarted | TransitionEvent | AgentPaused):
+    if isinstance(event, RunFinished | RunStarted | TransitionEvent | AgentPaused
+                  | PagingChanged):
         # The only difference: the secret the agent echoed is masked on the way (the
         # agent's config is not sent: the receiver has its own).
         assert SECRET not in json.dumps(sent)

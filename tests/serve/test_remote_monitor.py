@@ -101,6 +101,11 @@ async def exercise(remote: RemoteMonitor, agents: AgentServer, *, pd: list) -> N
     ack = await remote.acknowledge(inc, "looking")
     assert isinstance(ack, list)
     assert isinstance(await remote.post_investigating(inc), list)
+    # The paging status follows (the daemon publishes the change to every dashboard).
+    assert (await remote.paging("flaky")).acknowledged
+    await until(lambda: _async([e for e in seen if isinstance(e, events.PagingChanged)
+                                and e.snapshot.paging.acknowledged]), what="PagingChanged")
+    assert remote.agents()["flaky"].paging.acknowledged
     await remote.go_to_step(inc, 3)
     await remote.complete_step(inc, 2)
     await remote.add_note(inc, "a note from afar")
