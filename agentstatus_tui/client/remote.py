@@ -27,6 +27,7 @@ from httpx_sse import SSEError, aconnect_sse
 
 from ..engine import wire
 from ..engine.alerts.outbox import AlertHealth, AlertRecord, AttemptRecord
+from ..engine.alerts.silences import NoSuchSilence, Silence, SilenceError
 from ..engine.events import (
     AgentPaused,
     AlertChanged,
@@ -74,6 +75,16 @@ class StateWire:
 
 class _Resync(Exception):
     """The feed asked for the whole state to be read again."""
+
+
+class _Refused(Exception):
+    """The engine refused a command for a reason of its own (said to the user as the
+    engine's own error)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 class RemoteMonitor:
@@ -285,6 +296,8 @@ class RemoteMonitor:
             why = _why(exc)
             raise Disconnected(self._gone(why), why) from None
         if r.status_code >= 400:
+            if _error_code(r) in ("silence", "no_silence"):
+                raise _Refused(r.status_code, _error_text(r))
             raise FrontEndError(_error_text(r))
         return r.content
 
@@ -352,6 +365,29 @@ class RemoteMonitor:
 
     async def paging(self, agent_id: str) -> PagingStatus:
         return await self._get(f"/agents/{_q(agent_id)}/paging", PagingStatus)
+
+    # ------------------------------------------------------------------ silences
+
+    async def silences(self, *, include_expired: bool = False) -> list[Silence]:
+        return await self._get("/silences", list[Silence],
+                               include_expired="true" if include_expired else "false")
+
+    async def add_silence(self, matcher_kind: str, matcher_value: str, ends_at: float,
+                          reason: str, author: str | None) -> Silence:
+        """The daemon records the caller as the author (the socket's user, the token's
+        name); its refusals come back as `SilenceError`, as a local one would."""
+        body = {"matcher_kind": matcher_kind, "matcher_value": matcher_value,
+                "ends_at": ends_at, "reason": reason}
+        try:
+            return await self._post("/silences", Silence, body)
+        except _Refused as exc:
+            raise SilenceError(exc.message) from None
+
+    async def expire_silence(self, silence_id: str) -> Silence:
+        try:
+            return await self._post(f"/silences/{_q(silence_id)}/expire", Silence)
+        except _Refused as exc:
+            raise (NoSuchSilence if exc.status == 404 else SilenceError)(exc.message) from None
 
     # ------------------------------------------------------------------ incidents
 
@@ -433,6 +469,14 @@ def _error_text(r: httpx.Response) -> str:
     except (ValueError, KeyError, TypeError):
         pass
     return f"the daemon answered HTTP {r.status_code}"
+
+
+def _error_code(r: httpx.Response) -> str:
+    try:
+        code = r.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return code if isinstance(code, str) else ""
 
 
 def _why(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..engine import wire
+from ..engine.alerts.silences import NoSuchSilence, SilenceError
 from ..engine.incidents.document import CHANGE_ITEMS
 from ..engine.incidents.rootcause import CAUSES
 from ..engine.incidents.store import STEPS
@@ -54,6 +55,9 @@ def routes() -> web.RouteTableDef:
     r.get(f"{PREFIX}/alerts/health")(alert_health)
     r.get(f"{PREFIX}/alerts/status")(alert_status)
     r.get(PREFIX + "/alerts/{alert_id}/attempts")(alert_attempts)
+    r.get(f"{PREFIX}/silences")(silences)
+    r.post(f"{PREFIX}/silences")(add_silence)
+    r.post(PREFIX + "/silences/{silence_id}/expire")(expire_silence)
     r.get(PREFIX + "/incidents/{incident_id}")(incident)
     r.post(PREFIX + "/incidents/{incident_id}/{action}")(incident_action)
     return r
@@ -195,6 +199,48 @@ async def incident(request: web.Request) -> web.Response:
     if record is None:
         raise ApiError(404, f"no incident {incident_id}")
     return _send(daemon, record)
+
+
+# ---------------------------------------------------------------- silences
+
+
+async def silences(request: web.Request) -> web.Response:
+    daemon = _daemon(request)
+    every = request.query.get("include_expired", "false").lower() in ("true", "1", "yes")
+    return _send(daemon, await daemon.monitor.silences(include_expired=every))
+
+
+async def add_silence(request: web.Request) -> web.Response:
+    """A silence as the dashboard's form asks for it; a refusal (an unknown name, no
+    reason, no future end) is 400 with the engine's own words."""
+    daemon = _daemon(request)
+    data = await _body(request)
+    kind, value = _text(data, "matcher_kind"), _text(data, "matcher_value")
+    reason = _text(data, "reason")
+    ends_at = data.get("ends_at")
+    if isinstance(ends_at, bool) or not isinstance(ends_at, int | float) \
+            or not math.isfinite(ends_at):
+        raise ApiError(400, "'ends_at' must be Unix seconds", code="silence")
+    try:
+        found = await daemon.monitor.add_silence(kind or "", value or "", float(ends_at),
+                                                 reason or "", caller(request).name)
+    except SilenceError as exc:
+        raise ApiError(400, str(exc), code="silence") from None
+    log.info("silence %s added by %s", found.id, caller(request).name)
+    return _send(daemon, found)
+
+
+async def expire_silence(request: web.Request) -> web.Response:
+    daemon = _daemon(request)
+    silence_id = request.match_info["silence_id"][:100]
+    try:
+        found = await daemon.monitor.expire_silence(silence_id)
+    except NoSuchSilence as exc:
+        raise ApiError(404, str(exc), code="no_silence") from None
+    except SilenceError as exc:
+        raise ApiError(409, str(exc), code="silence") from None
+    log.info("silence %s expired by %s", silence_id, caller(request).name)
+    return _send(daemon, found)
 
 
 # ---------------------------------------------------------------- commands

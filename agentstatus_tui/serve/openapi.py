@@ -281,6 +281,24 @@ def monitor_paths() -> dict[str, Any]:
         m + "/alerts/{alert_id}/attempts": {"get": _op(
             "one alert's delivery attempts", _record("attempts"), params=[ALERT_ID],
             errors={"404": _err("not an alert id")})},
+        f"{m}/silences": {
+            "get": _op("silences in force or to come (with include_expired, every one)",
+                       _record("silences"),
+                       params=[{"name": "include_expired", "in": "query", "required": False,
+                                "schema": {"type": "boolean"}}]),
+            "post": _op("silence an agent, region or tag until ends_at, the caller as author",
+                        _record("the silence"), errors=BAD,
+                        body={"type": "object",
+                              "required": ["matcher_kind", "matcher_value", "ends_at",
+                                           "reason"],
+                              "properties": {"matcher_kind": {"type": "string"},
+                                             "matcher_value": {"type": "string"},
+                                             "ends_at": EPOCH, "reason": {"type": "string"}}})},
+        m + "/silences/{silence_id}/expire": {"post": _op(
+            "end a silence now", _record("the silence"),
+            params=[{"name": "silence_id", "in": "path", "required": True,
+                     "schema": {"type": "string"}}],
+            errors={"404": _err("no such silence"), "409": _err("already ended")})},
         m + "/incidents/{incident_id}": {"get": _op(
             "one incident's record (timeline, steps, notes, follow-ups, impact)",
             _record("the incident"), params=[INCIDENT_ID], errors=NO_INCIDENT)},

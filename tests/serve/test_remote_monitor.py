@@ -15,6 +15,7 @@ from serve_process import READ_TOKEN, WRITE_TOKEN, ServeProcess, agents_config, 
 from agentstatus_tui.client.remote import RemoteMonitor
 from agentstatus_tui.client.target import Target
 from agentstatus_tui.engine import events
+from agentstatus_tui.engine.alerts.silences import NoSuchSilence, SilenceError
 from agentstatus_tui.engine.frontend import FrontEndError
 from agentstatus_tui.engine.incidents.rootcause import CAUSES
 from agentstatus_tui.engine.model import Verdict
@@ -141,6 +142,19 @@ async def exercise(remote: RemoteMonitor, agents: AgentServer, *, pd: list) -> N
     assert await remote.current_incident("steady") is None
     drill = await remote.open_incident("steady")
     assert drill.incident.agent_id == "steady"
+
+    # Silences: added (the caller is the author), listed, expired; refusals as the engine's.
+    silence = await remote.add_silence("agent", "steady", time.time() + 3600, "deploy", None)
+    assert silence.matcher_value == "steady" and silence.author
+    assert [x.id for x in await remote.silences()] == [silence.id]
+    with pytest.raises(SilenceError, match="nobody|no agent|unknown|not"):
+        await remote.add_silence("agent", "nobody-by-that-name", time.time() + 60, "x", None)
+    ended = await remote.expire_silence(silence.id)
+    assert ended.expired_at is not None
+    assert await remote.silences() == []
+    assert [x.id for x in await remote.silences(include_expired=True)] == [silence.id]
+    with pytest.raises(NoSuchSilence):
+        await remote.expire_silence("no-such-silence")
 
     # run_all_now starts every agent.
     before = len(agents.received("/ok"))

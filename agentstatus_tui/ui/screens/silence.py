@@ -15,6 +15,7 @@ from textual.widgets import Input, Label, Static
 
 from ...engine.alerts.silences import SilenceError
 from ...engine.config.yaml_lines import parse_duration
+from ...engine.frontend import FrontEndError
 from ...engine.history.db import StoreError
 from ...engine.model import AgentConfig
 from ...engine.text import duration as duration_text
@@ -112,7 +113,7 @@ class SilenceScreen(ModalScreen["Silence | None"]):
         try:
             silence = await self.api.add_silence("agent", self.agent.id,
                                                  self.clock() + seconds, reason, self.author)
-        except (SilenceError, StoreError) as exc:
+        except (SilenceError, StoreError, FrontEndError) as exc:
             self._saving = False
             self.say(str(exc) if isinstance(exc, SilenceError) else f"Not saved: {exc}")
             return
