@@ -147,7 +147,7 @@ async def exercise(remote: RemoteMonitor, agents: AgentServer, *, pd: list) -> N
     silence = await remote.add_silence("agent", "steady", time.time() + 3600, "deploy", None)
     assert silence.matcher_value == "steady" and silence.author
     assert [x.id for x in await remote.silences()] == [silence.id]
-    with pytest.raises(SilenceError, match="nobody|no agent|unknown|not"):
+    with pytest.raises(SilenceError, match=r"nobody-by-that-name"):
         await remote.add_silence("agent", "nobody-by-that-name", time.time() + 60, "x", None)
     ended = await remote.expire_silence(silence.id)
     assert ended.expired_at is not None
