@@ -3,6 +3,7 @@ updates, and maps keys to actions. It never polls; the Monitor does."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from .widgets.header import StatusHeader, failing_text
 if TYPE_CHECKING:
     from ..engine.alerts.outbox import AlertHealth
     from ..engine.alerts.silences import Silence
+    from .help_screen import HelpScreen
 
 
 def _bindings() -> list[BindingType]:
@@ -78,6 +80,9 @@ def matches(state: AgentSnapshot, query: str) -> bool:
         return False
     return True
 
+
+SCREENS = (".help_screen", ".screens.incident", ".screens.history", ".screens.alerts",
+           ".screens.confirm", ".screens.silence")  # imported when first needed, or a second after start-up
 
 DOWN_TOAST_SECONDS = 10.0  # how long a DOWN toast stays; later DOWNs merge into it
 
@@ -130,6 +135,7 @@ class AgentStatusApp(App[int]):
         self._down_toasted: dict[str, float] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._header_pending = False
+        self._help: tuple[HelpScreen, object] | None = None
         # Set by quit: keys already typed behind `q` (one terminal read: `qi`) must not
         # open screens or incidents while the app closes.
         self.leaving = False
@@ -211,6 +217,13 @@ class AgentStatusApp(App[int]):
             # Polling starts once the first frame is drawn: drawing a grid of hundreds of
             # rows while the first answers arrive would delay their timing.
             self.call_after_refresh(self._start_polling)
+            # The screens keys open are imported once the dashboard is up, not on the
+            # first press of their key (the incident panel's alone took ~50 ms).
+            self.set_timer(1.0, self._import_screens)
+
+    def _import_screens(self) -> None:
+        for name in SCREENS:
+            importlib.import_module(name, __package__)
 
     async def _start_polling(self) -> None:
         await self.api.start()
@@ -508,8 +521,16 @@ class AgentStatusApp(App[int]):
     def action_help(self) -> None:
         from .help_screen import HelpScreen
 
-        self.push_screen(HelpScreen(self.key_list(), self.incident_key_list(),
-                                    width=self.size.width))
+        # Built once and kept: composing and styling its tables again on every `?` made
+        # the key slow to answer. Built anew when what it lists or the width changes.
+        made = (self.key_list(), self.incident_key_list(), self.size.width)
+        if self._help is None or self._help[1] != made:
+            if self._help is not None:
+                self.uninstall_screen(self._help[0])
+            keys, incident_keys, width = made
+            self._help = (HelpScreen(keys, incident_keys, width=width), made)
+            self.install_screen(self._help[0], "help")
+        self.push_screen(self._help[0])
 
     def incident_key_list(self) -> list[tuple[str, str, str]]:
         """(keys, description, binding id) of the incident panel, as the keymap binds them."""

@@ -109,5 +109,9 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(key, Text(desc, overflow="fold"), binding_id, height=lines)
         return table
 
+    def on_screen_resume(self) -> None:
+        # The screen is kept between presses of `?`: it opens at the top each time.
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

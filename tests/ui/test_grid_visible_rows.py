@@ -127,3 +127,26 @@ def test_the_header_repaints_only_what_changed() -> None:
     assert changed_spans("abc", "abc") == []
     assert changed_spans("12345", "2") == [(0, 5)]  # a shorter line clears the rest
     assert changed_spans("a1b2c", "a9b9c") == [(1, 3)]  # close changes are one repaint
+
+
+async def test_the_help_screen_is_kept_between_presses_and_rebuilt_for_a_new_width(
+        crowd) -> None:
+    from agentstatus_tui.ui.help_screen import HelpScreen
+
+    app = AgentStatusApp(crowd, clock=lambda: NOW, live=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        first = app.screen
+        assert isinstance(first, HelpScreen) and first.width == 100
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        assert app.screen is first  # shown again, not composed again
+        assert first.query_one("#help-keys").row_count > 5
+        await pilot.press("escape")
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen) and app.screen is not first
+        assert app.screen.width == 80
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
