@@ -67,6 +67,9 @@ AFTER_RUN_GAP = 0.1
 # default is 700): at 2,000 agents the collector took 5-11 % of a core and paused the
 # loop up to 0.75 s; with this and the start-up objects frozen, about 1 %.
 YOUNG_GC_THRESHOLD = 20_000
+# How often every agent's paging status is read again between runs (a silence added by
+# another process, a maintenance window beginning): one read per agent each time.
+PAGING_STATUS_EVERY = 60.0
 
 
 @dataclass
@@ -727,7 +730,8 @@ class Monitor:
         except Exception as exc:
             self._store_trouble(exc, "incident tracking failed")
 
-    def _tick(self, results: Mapping[str, RunResult] | None = None) -> None:
+    def _tick(self, results: Mapping[str, RunResult] | None = None, *,
+              statuses: bool = True) -> None:
         """Time-based paging (a confirmation reached, a hold ended, a reminder or an
         escalation step due): the alert center decides, once over every process. The
         agents' paging status follows (the run's agent, or all of them on the timer)."""
@@ -741,7 +745,7 @@ class Monitor:
                     if st is not None:
                         self._set_paging(agent_id, self.alerts.paging_status(st.agent),
                                          publish=False)
-            else:
+            elif statuses or new:
                 for agent_id, status in self.alerts.paging_statuses().items():
                     self._set_paging(agent_id, status, publish=True)
         except Exception as exc:
@@ -755,9 +759,13 @@ class Monitor:
             return False
 
     async def _paging_ticks(self) -> None:
+        last_statuses = self.clock()
         while True:
             await asyncio.sleep(PAGING_TICK)
-            self._tick()
+            due = self.clock() - last_statuses >= PAGING_STATUS_EVERY
+            if due:
+                last_statuses = self.clock()
+            self._tick(statuses=due)
 
     async def _store_unknown(self, agent_id: str, at: float) -> None:
         try:
