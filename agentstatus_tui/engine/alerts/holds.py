@@ -11,6 +11,7 @@ from typing import Literal
 
 from ..model import AgentConfig, Config, Verdict
 from ..text import clock
+from .quiet import quiet_for
 
 HoldKind = Literal["silence", "maintenance", "parent", "confirm"]
 
@@ -83,10 +84,6 @@ def last_change_at(conn: sqlite3.Connection, agent_id: str) -> float | None:
 def quiet_hold(conn: sqlite3.Connection, config: Config, agent: AgentConfig,
                now: float) -> Hold | None:
     """A silence or maintenance window over the agent now."""
-    try:  # silences and maintenance windows land in their own module
-        from .quiet import quiet_for  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
     q = quiet_for(conn, config, agent, now, down_regions(conn, agent.id))
     if q is None:
         return None
