@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from ..engine.alerts.outbox import AlertHealth
@@ -125,18 +124,23 @@ def incident(record: Any, now: float, markdown: str | None = None) -> dict[str, 
     return doc
 
 
-@dataclass(frozen=True)
 class _Cached:
-    head: bytes  # the object's JSON without `running`, `next_run_at` and the closing brace
-    paging: object
+    __slots__ = ("head", "paging", "tail", "tail_of")
+
+    def __init__(self, head: bytes, paging: object) -> None:
+        self.head = head  # the object's JSON without `running`, `next_run_at` and its `}`
+        self.paging = paging
+        self.tail = b""
+        self.tail_of: tuple[bool, float | None] | None = None  # what `tail` was built for
 
 
 class AgentCache:
     """Each agent's JSON, built when its event arrives (a run finished, a verdict change,
-    a pause) from the snapshot the event carries, so `GET /api/v1/agents` for 500 agents
-    joins bytes instead of building 500 documents on the event loop. `running` and
-    `next_run_at` are appended at each request from `live` (they move without an event),
-    and a paging status that moved since the object was built rebuilds it."""
+    a pause, a paging change) from the snapshot the event carries, so `GET
+    /api/v1/agents` for 500 agents joins bytes instead of building 500 documents on the
+    event loop. `running` and `next_run_at` move without an event: they are appended from
+    `live` at the request (rebuilt only when they changed), and a paging status that moved
+    without its event rebuilds the object."""
 
     def __init__(self, live: Callable[[str], Live | None]) -> None:
         self._live = live
@@ -161,12 +165,17 @@ class AgentCache:
         if live is None:
             return None
         hit = self._docs.get(agent_id)
-        if hit is None or hit.paging != live.paging:
+        if hit is None or (hit.paging is not live.paging and hit.paging != live.paging):
             found = view(agent_id)
             if found is None:
                 return None
             self.update(found)
             hit = self._docs[agent_id]
-        return b"%b,\"running\":%b,\"next_run_at\":%b}" % (
-            hit.head, b"true" if live.running else b"false",
-            b"null" if live.next_run_at is None else b'"%b"' % iso_utc(live.next_run_at).encode())
+        moving = (live.running, live.next_run_at)
+        if hit.tail_of != moving:
+            when = (b"null" if live.next_run_at is None
+                    else b'"%b"' % iso_utc(live.next_run_at).encode())
+            hit.tail = b',"running":%b,"next_run_at":%b}' % (
+                b"true" if live.running else b"false", when)
+            hit.tail_of = moving
+        return hit.head + hit.tail

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..engine.history.records import RunRecord, Transition
 from ..engine.history.uptime import Outage
@@ -30,8 +29,7 @@ if TYPE_CHECKING:
 AgentView = AgentSnapshot  # one agent as the engine's front-end interface hands it out
 
 
-@dataclass(frozen=True)
-class Live:
+class Live(NamedTuple):
     """What changes in an agent's API object without an event: the run in flight, the
     next run's time (set by the poll loop after the run's event), the paging status
     (moved by the alert center's clock)."""
