@@ -7,7 +7,8 @@ after exactly 200 ms. Prints wall time, client CPU per request and the median an
 per-agent TTFB p50, then each goal's figure beside its baseline, marked met or not:
 CPU/request <= 0.4 ms and within 1.25x bare aiohttp's, wall <= 1.1x bare aiohttp's,
 median agent p50 <= delay + 15 ms, worst <= delay + 50 ms. With --cli, also
-`agentstatus check --json` over --cli-agents agents (default 500): < 15 s.
+`agentstatus check --json` over --cli-agents agents (default 500), --repeat times: its
+median wall < 15 s.
 
 Usage: python bench/engine.py [--agents 100] [--validations 10] [--delay 0.2]
                               [--in-flight 64] [--repeat 3] [--cli] [--cli-agents 500]
@@ -223,8 +224,12 @@ def main() -> None:
     cli: tuple[float, float | None, float | None] | None = None
     try:
         if args.cli:
-            cli = check_cli(port, args.cli_agents, args.validations, args.cli_in_flight,
-                            args.delay)
+            checks = [check_cli(port, args.cli_agents, args.validations, args.cli_in_flight,
+                                args.delay) for _ in range(args.repeat)]
+            walls = sorted(c[0] for c in checks)
+            print(f"  check wall over {len(walls)} runs: min {walls[0]:.1f} s,"
+                  f" median {statistics.median(walls):.1f} s")
+            cli = sorted(checks, key=lambda c: c[0])[len(checks) // 2]  # the median run
         for name, fn in variants.items():
             samples = []
             for _ in range(args.repeat):
