@@ -65,8 +65,9 @@ def unreachable(args: argparse.Namespace, reason: str) -> int:
 
 
 def _verdict(doc: Mapping[str, Any]) -> Verdict:
+    verdict = doc.get("verdict")
     try:
-        return Verdict(doc.get("verdict"))
+        return Verdict(verdict) if isinstance(verdict, str) else Verdict.UNKNOWN
     except ValueError:
         return Verdict.UNKNOWN
 

@@ -315,6 +315,7 @@ async def acknowledge_incident(request: web.Request) -> web.Response:
     note = _text(await _body(request), "note", required=False)
     who = caller(request).name
     engine_reads.checklist(daemon.monitor, who).acknowledge(incident_id, note or None)
+    await engine_reads.paging_follows(daemon.monitor, incident_id)
     log.info("incident %d acknowledged by %s", incident_id, who)
     return ok(await _incident_doc(daemon, incident_id))
 
@@ -342,6 +343,7 @@ async def resolve_incident(request: web.Request) -> web.Response:
     assert resolution is not None
     who = caller(request).name
     engine_reads.checklist(daemon.monitor, who).resolve(incident_id, resolution)
+    await engine_reads.paging_follows(daemon.monitor, incident_id)
     log.info("incident %d resolved by %s", incident_id, who)
     return ok(await _incident_doc(daemon, incident_id))
 

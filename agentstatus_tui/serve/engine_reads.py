@@ -133,6 +133,15 @@ def checklist(monitor: Monitor, user: str) -> Checklist:
     return Checklist(monitor.incidents, user=user)
 
 
+async def paging_follows(monitor: Monitor, incident_id: int) -> None:
+    """An incident acknowledged or resolved through the API: its agent's paging status
+    (ACK in every attached dashboard, the API's agent object) follows now, as it does
+    when the checklist acts through the interface."""
+    agent_id = monitor.incidents.incidents.get(incident_id).agent_id
+    if agent_id in monitor.states:
+        await monitor.paging(agent_id)
+
+
 def paused_ids(monitor: Monitor) -> set[str]:
     """Read from the Monitor's states, not its snapshots: asked after every run until the
     first round is done, where 500 snapshots each time would cost."""

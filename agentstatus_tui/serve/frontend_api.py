@@ -392,5 +392,7 @@ async def incident_action(request: web.Request) -> web.Response:
     data = await _body(request)
     checklist = engine_reads.checklist(daemon.monitor, caller(request).name)
     result = action(checklist, incident_id, data)
+    if request.match_info["action"] in ("acknowledge", "resolve"):
+        await engine_reads.paging_follows(daemon.monitor, incident_id)
     return _send(daemon, result)
 

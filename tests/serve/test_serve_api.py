@@ -245,6 +245,11 @@ async def test_incidents_and_alerts(daemon, pagerduty):
             assert r.status == 200
             acked = await r.json()
         assert acked["acknowledged_by"] == "oncall"
+        # The agent's paging status follows at once (ACK in every attached dashboard, the
+        # API's agent object), not at the next minute's re-read of every agent.
+        async with s.get("/api/v1/agents/broken") as r:
+            agent = await r.json()
+        assert agent["acknowledged"] is True and agent["acknowledged_by"] == "oncall"
         async with s.post(path + "/note", json={"text": "restarted the pod", "step": 6}) as r:
             assert r.status == 200
             assert any(n["text"] == "restarted the pod" for n in (await r.json())["notes"])
