@@ -192,12 +192,14 @@ class Daemon:
 
     def _on_event(self, event: Event) -> None:
         self.metrics.on_event(event)
+        # A finished run's agent object is built once: for the event and the cache.
+        built = documents.agent(event.snapshot) if isinstance(event, RunFinished) else None
         if isinstance(event, RunFinished | AgentPaused | TransitionEvent | PagingChanged):
-            self.agent_docs.update(event.snapshot)  # (running, next run: appended live)
+            self.agent_docs.update(event.snapshot, built)  # (running, next run: live)
         mon = self._monitor
         if mon is None:
             return
-        kind, payload = self._payload(event, mon)
+        kind, payload = self._payload(event, mon, built)
         if kind:
             # The engine's own record of the event, for attached dashboards.
             secrets = engine_reads.config(mon).secrets
@@ -215,13 +217,14 @@ class Daemon:
             self.feed.publish("store", {"failure": None if failure is None else {
                 "path": str(failure.path), "cause": failure.cause}})
 
-    def _payload(self, event: Event, mon: Monitor) -> tuple[str, dict[str, Any]]:
+    def _payload(self, event: Event, mon: Monitor,
+                 built: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         if isinstance(event, RunFinished):
             self._ran.add(event.result.agent_id)
             self.runs_finished += 1
             if self.first_round_at is None and not self._waiting(mon):
                 self.first_round_at = time.time()
-            return "run_finished", {"agent": documents.agent(event.snapshot),
+            return "run_finished", {"agent": built or documents.agent(event.snapshot),
                                     "manual": event.result.manual}
         if isinstance(event, RunStarted):
             return "run_started", {"agent_id": event.agent_id, "at": documents.iso(event.at),

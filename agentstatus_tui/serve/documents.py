@@ -152,9 +152,10 @@ class AgentCache:
         else:
             self._docs.pop(agent_id, None)
 
-    def update(self, view: AgentView) -> None:
-        """Build the agent's object now, from the snapshot an event carries."""
-        doc = agent(view)
+    def update(self, view: AgentView, built: dict[str, Any] | None = None) -> None:
+        """Build the agent's object now, from the snapshot an event carries (or take
+        `built`, the event's own `agent(view)`, so a run builds it once)."""
+        doc = dict(built) if built is not None else agent(view)
         del doc["running"], doc["next_run_at"]
         head = json.dumps(doc, separators=(",", ":")).encode()[:-1]
         self._docs[view.agent.id] = _Cached(head, view.paging)
