@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # tests/receivers.py is shared by every area's tests; make `import receivers` work from
 # tests/engine without a package or a conftest.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+if TYPE_CHECKING:
+    from receivers import HttpReceiver
 
 from agentstatus_tui.engine.model import (
     AgentConfig,
@@ -102,3 +106,8 @@ def db_bytes(path: Path) -> bytes:
     for p in path.parent.glob(path.name + "*"):
         out += p.read_bytes()
     return out
+
+
+def pd_events(rx: HttpReceiver) -> list[tuple[str, str]]:
+    """(event_action, dedup_key) of every PagerDuty event the receiver got, in order."""
+    return [(r.json["event_action"], r.json["dedup_key"]) for r in rx.at(PD_PATH)]

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from alerts_helpers import PD_PATH, SLACK_PATH, agent, run
+from alerts_helpers import SLACK_PATH, agent, run
 from receivers import HttpReceiver
 
 from agentstatus_tui.engine.alerts.center import AlertCenter
@@ -69,10 +69,6 @@ class Pager:
     async def close(self) -> None:
         await self.center.aclose()
         self.store.close()
-
-
-def pd_events(rx: HttpReceiver) -> list[tuple[str, str]]:
-    return [(r.json["event_action"], r.json["dedup_key"]) for r in rx.at(PD_PATH)]
 
 
 def slack_texts(rx: HttpReceiver) -> list[str]:

@@ -25,6 +25,7 @@ from alerts_helpers import (
     channels,
     config,
     db_bytes,
+    pd_events,
     run,
 )
 from receivers import PAGERDUTY_OK, HttpReceiver, Reply, SmtpReceiver
@@ -75,10 +76,6 @@ class Harness:
     async def close(self) -> None:
         await self.center.aclose()
         self.store.close()
-
-
-def pd_events(rx: HttpReceiver) -> list[tuple[str, str]]:
-    return [(r.json["event_action"], r.json["dedup_key"]) for r in rx.at(PD_PATH)]
 
 
 async def test_up_down_down_up_pages_once_each_way_on_every_channel(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from agent_server import AgentServer
 from agent_server import Reply as AgentReply
-from alerts_helpers import channels, config
-from paging_helpers import Clock, Pager, paging_agent, pd_events, slack_texts
+from alerts_helpers import channels, config, pd_events
+from paging_helpers import Clock, Pager, paging_agent, slack_texts
 from receivers import HttpReceiver, Reply
 
 from agentstatus_tui.engine.alerts.outbox import SUPPRESSED

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alerts_helpers import channels, config
-from paging_helpers import Clock, Pager, paging_agent, pd_events, slack_texts
+from alerts_helpers import channels, config, pd_events
+from paging_helpers import Clock, Pager, paging_agent, slack_texts
 from receivers import HttpReceiver, SmtpReceiver
 
 from agentstatus_tui.engine.alerts import pages

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts_helpers import HOOK_PATH, channels, config
-from paging_helpers import Clock, Pager, paging_agent, pd_events, slack_texts
+from alerts_helpers import HOOK_PATH, channels, config, pd_events
+from paging_helpers import Clock, Pager, paging_agent, slack_texts
 from receivers import HttpReceiver
 
 from agentstatus_tui.engine.alerts import pages

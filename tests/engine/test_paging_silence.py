@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alerts_helpers import channels, config
-from paging_helpers import Clock, Pager, paging_agent, pd_events, slack_texts
+from alerts_helpers import channels, config, pd_events
+from paging_helpers import Clock, Pager, paging_agent, slack_texts
 from receivers import HttpReceiver
 
 from agentstatus_tui.engine.alerts.outbox import SUPPRESSED
