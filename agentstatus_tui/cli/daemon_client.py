@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from ..client.target import Target, parse_target
 
 TOKEN_ENV = "AGENTSTATUS_API_KEY"  # the seed's name for the API key
 DEFAULT_TIMEOUT = 10.0  # seconds: the Nagios plugin default
@@ -29,24 +30,6 @@ class DaemonUnreachable(DaemonError):
 
 class DaemonRefused(DaemonError):
     """401/403: the token is missing, unknown, or may not do this."""
-
-
-@dataclass(frozen=True)
-class Target:
-    url: str  # http(s)://host:port, or http://daemon on a unix socket
-    socket: Path | None = None
-
-    def __str__(self) -> str:
-        return f"unix:{self.socket}" if self.socket is not None else self.url
-
-
-def parse_target(text: str) -> Target:
-    """`http://host:port`, `https://…`, `unix:PATH`, or a socket's path."""
-    raw = text.strip()
-    if raw.startswith(("http://", "https://")):
-        return Target(raw.rstrip("/"))
-    path = raw.removeprefix("unix:")
-    return Target("http://daemon", Path(path).expanduser())
 
 
 def default_socket(args: argparse.Namespace) -> Path:
@@ -86,7 +69,7 @@ def target_from_args(args: argparse.Namespace) -> Target:
     given = getattr(args, "server", None)
     if given:
         return parse_target(given)
-    return Target("http://daemon", default_socket(args))
+    return Target(socket=default_socket(args))
 
 
 def add_server_options(parser: argparse.ArgumentParser, *, what: str) -> None:
@@ -110,7 +93,7 @@ class DaemonClient:
             headers["Authorization"] = f"Bearer {token}"
         transport = (httpx.HTTPTransport(uds=os.fspath(target.socket))
                      if target.socket is not None else None)
-        self._client = httpx.Client(base_url=target.url, headers=headers,
+        self._client = httpx.Client(base_url=target.base_url, headers=headers,
                                     timeout=httpx.Timeout(timeout), transport=transport,
                                     trust_env=False, follow_redirects=False)
 

@@ -17,6 +17,10 @@ class Target:
     url: str | None = None  # http(s)://host:port, for TCP
     socket: Path | None = None  # the unix socket
 
+    def __str__(self) -> str:
+        """How a message names it in full: `unix:PATH`, or the URL."""
+        return f"unix:{self.socket}" if self.socket is not None else str(self.url)
+
     @property
     def where(self) -> str:
         """How the header names it: the socket's file name, or the URL."""
@@ -40,11 +44,11 @@ class Target:
 
 
 def parse_target(text: str) -> Target:
-    """`http://host:port`, `https://…`, or the path of a unix socket."""
+    """`http://host:port`, `https://…`, `unix:PATH`, or the path of a unix socket."""
     text = text.strip()
     if text.startswith(("http://", "https://")):
         return Target(url=text.rstrip("/"))
-    return Target(socket=Path(text).expanduser())
+    return Target(socket=Path(text.removeprefix("unix:")).expanduser())
 
 
 def socket_answers(path: Path, timeout: float = 1.0) -> bool:
