@@ -191,9 +191,6 @@ class Prober:
         att = _Attempt()
         cap = self.config.max_body_bytes
         t0 = time.perf_counter()
-        if timeout <= 0:
-            att.error, att.detail = ErrorCode.TIMEOUT, "run deadline reached"
-            return att
         try:
             session = self._session(region)
             url, headers = self._prepared(agent, region)
@@ -286,21 +283,26 @@ class Prober:
         gold_index: int | None = None,
         mine: InFlight | None = None,
     ) -> RequestResult | None:
-        """One request with its retries; None when the run deadline passed before it got a
-        slot (the monitor was too busy: not the agent's fault, so it is not counted).
+        """One request with its retries; None when the monitor's own queue kept it from a
+        fair try before the run deadline (not the agent's fault, so it is not counted).
         `mine` is the run's own limit (PER_AGENT), when it has more requests than that."""
         loop = asyncio.get_running_loop()
         retried = 0
+        counted: tuple[_Attempt, float, int] | None = None  # last attempt that counts
         while True:
+            queued = self._must_wait(mine)
             slot = await self._take_slot(deadline, mine)
             if slot is None:
-                if retried == 0:
-                    return None
-                break  # keep the last attempt's failure
+                break  # keep the last attempt's failure, if any
+            taken = loop.time()
+            if taken >= deadline:
+                # The slot came after the deadline (the loop fell behind): nothing was sent.
+                slot.release()
+                self.open_requests.release()
+                break
             # A request still unanswered after SLOT_HOLD is waiting on its agent and
             # costs the monitor nothing: it gives its slot back, so a few hanging agents
             # cannot hold every slot for their whole timeout and stall everyone's runs.
-            taken = loop.time()
             hand_back = loop.call_later(SLOT_HOLD, slot.release)
             try:
                 started_at = time.time()
@@ -311,6 +313,11 @@ class Prober:
                 slot.release()
                 self.open_requests.release()
                 self.pacing.observe(loop.time() - taken)
+            if queued and att.error == ErrorCode.TIMEOUT and timeout < agent.timeout:
+                # It waited for its slot, then the run's deadline, not the agent's own
+                # timeout, ended it: the monitor's queue took the time the agent was owed.
+                break
+            counted = att, started_at, retried
             if not att.retryable or retried >= agent.retries:
                 break
             pause = _backoff(retried)
@@ -318,6 +325,9 @@ class Prober:
                 break
             await asyncio.sleep(pause)
             retried += 1
+        if counted is None:
+            return None
+        att, started_at, retried = counted
         ok = att.error is None
         if ok and gold is not None:
             failed = expectations.failures(gold.expect, att.answer or "", att.ttfb)
@@ -339,6 +349,14 @@ class Prober:
             answer=self._redact(answer),
             detail=self._redact(att.detail),
             gold_index=gold_index,
+        )
+
+    def _must_wait(self, mine: InFlight | None) -> bool:
+        """Whether a request asking for its slot now has to queue for it."""
+        return (
+            (mine is not None and mine.locked())
+            or self.open_requests.locked()
+            or self.slots.locked()
         )
 
     async def _take_slot(self, deadline: float, mine: InFlight | None) -> _HeldSlot | None:
