@@ -281,11 +281,13 @@ class AgentStatusApp(App[int]):
             self.snapshots = dict(self.api.agents())
             self.grid.stale = False
             self.grid.show(self.visible_states())
+            self.detail.set_stale(False)
             self.detail.show(self.selected_state())
             self.run_worker(self._reread_alert_health(), group="alert-health",
                             exclusive=True, exit_on_error=False)
         else:
             self.grid.set_stale(True)
+            self.detail.set_stale(True)
         self._show_header()
 
     async def _reread_alert_health(self) -> None:

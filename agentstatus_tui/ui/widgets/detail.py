@@ -18,11 +18,14 @@ from ...engine.snapshots import AgentSnapshot
 from ...engine.text import duration
 from .. import format as fmt
 from ..plain import plain
-from .grid import StyledCell, set_cell_quietly, verdict_component
+from .grid import STALE, StyledCell, set_cell_quietly, verdict_component
 from .latency_bars import LatencyBars
 from .list_table import ListTable
 
 REGION_COLUMNS = ("REGION", "VERDICT", "P50", "P95", "REACH", "EVAL", "ERRORS")
+# Said after the title while the engine is out of reach (an attached dashboard whose
+# daemon is gone): what the pane shows is the last word, no longer known to be true.
+STALE_MARK = " · stale (disconnected)"
 
 
 def title_text(state: AgentSnapshot, now: float) -> str:
@@ -38,7 +41,17 @@ def title_text(state: AgentSnapshot, now: float) -> str:
             f"{paging}")
 
 
-def region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...]]:
+def region_rows(state: AgentSnapshot, *, stale: bool = False
+                ) -> list[tuple[tuple[str, str | None], ...]]:
+    """One row per region; `stale` draws every verdict in the UNKNOWN style, as the grid
+    draws a stale row."""
+    rows = _region_rows(state)
+    if not stale:
+        return rows
+    return [(row[0], (row[1][0], STALE), *row[2:]) for row in rows]
+
+
+def _region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...]]:
     last = state.last
     rows: list[tuple[tuple[str, str | None], ...]] = []
     for region in state.agent.regions:
@@ -170,6 +183,8 @@ class DetailPane(Vertical):
         self._history_table = HistoryTable(id="history", cursor_type="row")
         self._ready = False
         self._waiting: Any | None = None
+        self._state: AgentSnapshot | None = None  # as last shown
+        self.stale = False  # the engine is out of reach: the pane is its last word
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="detail-body"):
@@ -197,6 +212,7 @@ class DetailPane(Vertical):
         if not self._ready:
             self._waiting = state
             return
+        self._state = state
         if state is None:
             self.agent_id = None
             self._set_title("no agent selected")
@@ -204,8 +220,8 @@ class DetailPane(Vertical):
         now = self.clock()
         agent_changed = self.agent_id != state.agent.id
         self.agent_id = state.agent.id
-        self._set_title(title_text(state, now))
-        rows = region_rows(state)
+        self._set_title(self._title_text(state, now))
+        rows = region_rows(state, stale=self.stale)
         if rows != self._regions:
             table = self._region_table
             same_shape = agent_changed is False and len(rows) == len(self._regions)
@@ -241,7 +257,20 @@ class DetailPane(Vertical):
 
     def tick(self, state: AgentSnapshot | None) -> None:
         if state is not None and state.agent.id == self.agent_id:
-            self._set_title(title_text(state, self.clock()))
+            self._set_title(self._title_text(state, self.clock()))
+
+    def set_stale(self, stale: bool) -> None:
+        """Mark what the pane shows as the last word of an engine out of reach (or as
+        fresh again): the title says so and the region verdicts go to the UNKNOWN style."""
+        if stale == self.stale:
+            return
+        self.stale = stale
+        self.set_class(stale, "-stale")
+        if self._ready:
+            self.show(self._state)
+
+    def _title_text(self, state: AgentSnapshot, now: float) -> str:
+        return title_text(state, now) + (STALE_MARK if self.stale else "")
 
     def _set_title(self, text: str) -> None:
         if text != self._title:
@@ -255,6 +284,11 @@ class DetailPane(Vertical):
     @property
     def failure(self) -> str:
         return self._failure
+
+    def region_cell(self, region: str, column: str) -> tuple[str, str | None] | None:
+        """(text, style component) of one cell of the regions table, as drawn."""
+        index = REGION_COLUMNS.index(column)
+        return next((row[index] for row in self._regions if row[0][0] == region), None)
 
 
 class HistoryTable(ListTable):

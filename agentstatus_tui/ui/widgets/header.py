@@ -112,6 +112,14 @@ def disconnected(where: str) -> Paging:
                    "DISCONNECTED"), loud=True)
 
 
+LOCAL_WHERE = "local"  # this dashboard polls the agents itself (no daemon)
+
+
+def where_text(connection: Connection) -> str:
+    """`attached: api.sock` (a daemon polls; this dashboard shows it), or `local`."""
+    return f"attached: {connection.where}" if connection.attached else LOCAL_WHERE
+
+
 def alerts_text(health: AlertHealth | None, *, configured: bool = True) -> str:
     return paging(health, configured=configured).text
 
@@ -122,17 +130,23 @@ def last_run_text(states: Iterable[Any]) -> str:
 
 
 def fit(width: int, counts: Sequence[str], alerts: Sequence[str], last_run: str, *,
-        where: str = "") -> tuple[str, str, str, str]:
+        where: str = "", where_outlasts_run: bool = True) -> tuple[str, str, str, str]:
     """(title, counts, alerts, last run) that fit `width`. Given up in this order: the
-    title, the last run, where the dashboard is attached (`where`, in the last run's
+    title, the last run, where the dashboard's engine is (`where`, in the last run's
     place), the long counts, the alert detail, the other counts; the DOWN count stays.
-    Failing paging keeps its detail (channel, error, since) longest."""
+    A `where` that is not worth the last run's place (`local`: this process polls) is
+    shown in it only when the last run does not fit either. Failing paging keeps its
+    detail (channel, error, since) longest."""
     tries = []
+    alone = [("", counts[0], alerts[0], where)] if where else []
     if where:
         placed = (" " * GAP).join(p for p in (last_run, where) if p)
-        tries += [(TITLE, counts[0], alerts[0], placed), ("", counts[0], alerts[0], placed),
-                  ("", counts[0], alerts[0], where)]
+        tries += [(TITLE, counts[0], alerts[0], placed), ("", counts[0], alerts[0], placed)]
+        if where_outlasts_run:
+            tries += alone
     tries += [(TITLE, counts[0], alerts[0], last_run), ("", counts[0], alerts[0], last_run)]
+    if not where_outlasts_run:
+        tries += alone
     tries += [("", c, a, "") for a in alerts for c in counts]
     for t in tries:
         if len((GAP * " ").join(p for p in t if p)) <= width:
@@ -197,7 +211,7 @@ class StatusHeader(Widget):
                             else paging(health, configured=configured))
         self._texts = {"counts": self._counts[0], "alerts": self._paging.text,
                        "last-run": last_run_text(states),
-                       "where": f"attached: {connection.where}" if connection.attached else ""}
+                       "where": where_text(connection)}
         self.set_class(connection.connected and (bool(health and health.failing)
                                                  or store_failing), "-paging-failing")
         self._repaint()
@@ -226,7 +240,8 @@ class StatusHeader(Widget):
 
     def _fit(self, width: int) -> tuple[str, str, str, str]:
         return fit(width, self._counts, self._paging.variants, self._texts.get("last-run", ""),
-                   where=self._texts.get("where", ""))
+                   where=self._texts.get("where", ""),
+                   where_outlasts_run=self._texts.get("where") != LOCAL_WHERE)
 
     def _line(self, width: int) -> Text:
         title, counts, alerts, last = self._fit(width)
