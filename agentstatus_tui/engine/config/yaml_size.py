@@ -85,20 +85,23 @@ def oversize(root: Node) -> Oversize | None:
         name, child = step
         if id(child) in size:
             continue
-        path = _join(frame.path, name)
         if id(child) in open_ids:
             return Oversize(
                 child.start_mark.line + 1,
-                path,
+                _join(frame.path, name),
                 "config too deeply merged: an alias is used inside its own anchor "
                 "(&a … *a), so it never ends",
             )
         if len(stack) >= MAX_DEPTH:
             return Oversize(
                 child.start_mark.line + 1,
-                path,
+                _join(frame.path, name),
                 f"config nested too deeply (more than {MAX_DEPTH} levels of mappings and lists)",
             )
+        if isinstance(child, ScalarNode):
+            size[id(child)] = 1  # no children: done at once (most nodes are scalars)
+            continue
+        path = _join(frame.path, name)
         open_ids.add(id(child))
         grandchildren = _children(child)
         stack.append(_Frame(child, path, grandchildren, iter(grandchildren)))
