@@ -29,22 +29,37 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _top_parser(*, commands: bool) -> argparse.ArgumentParser:
+    """The parser of `agentstatus [options]`; its commands are added by build_parser."""
     top = argparse.ArgumentParser(add_help=False)
     add_common_options(top)
-    common = argparse.ArgumentParser(add_help=False)
-    add_common_options(common, suppress=True)
     parser = argparse.ArgumentParser(
         prog="agentstatus",
         description="Monitor AI agents (OpenAI chat-completions endpoints) from the terminal. "
         "Without a COMMAND it opens the dashboard.",
         parents=[top],
+        # Without the commands (the dashboard's quick parse), -h and --version are only
+        # noted, never acted on: the full parser answers them. Same options either way,
+        # so an abbreviated option reads the same in both.
+        add_help=commands,
+        exit_on_error=commands,
     )
-    parser.add_argument("--version", action="version", version=f"agentstatus {__version__}")
+    if commands:
+        parser.add_argument("--version", action="version", version=f"agentstatus {__version__}")
+    else:
+        parser.add_argument("-h", "--help", action="store_true")
+        parser.add_argument("--version", action="store_true")
     parser.add_argument("--theme", help="dashboard theme: dark, light, high-contrast, monochrome")
     from .attach import add_attach_options
 
     add_attach_options(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _top_parser(commands=True)
+    common = argparse.ArgumentParser(add_help=False)
+    add_common_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub, [common])
@@ -55,9 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def dashboard_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The options of a bare `agentstatus [options]` (the dashboard), read without
+    importing every command's module (a tenth of the dashboard's start-up); None when
+    `argv` names a command, asks for help or the version, or does not parse: then the
+    full parser reads it and says what is wrong."""
+    try:
+        args, rest = _top_parser(commands=False).parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest or args.help or args.version:
+        return None
+    del args.help, args.version
+    args.command = None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = dashboard_args(words) or build_parser().parse_args(words)
     func = getattr(args, "func", None)
     try:
         if func is None:

@@ -7,14 +7,15 @@ import asyncio
 import contextlib
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..client.target import Target
 from ..engine.model import Config
 from .attach import running_daemon, token
 from .common import demo_data_dir, load_config_from_args
 
 if TYPE_CHECKING:
+    from ..client.target import Target
     from ..engine.frontend import MonitorAPI
 
 
@@ -42,10 +43,10 @@ async def _dashboard(args: argparse.Namespace) -> int:
         async with DemoAgents() as demo:
             return await _serve(demo.config(), demo_data_dir(args), args)
     engine = choose_engine(args)
-    if isinstance(engine, Target):
-        return await _attached(engine, args)
     if engine is None:
         return 2
+    if not isinstance(engine, Config):
+        return await _attached(engine, args)
     return await _serve(engine, args.data_dir, args)
 
 
@@ -53,21 +54,28 @@ def choose_engine(args: argparse.Namespace) -> Target | Config | None:
     """A daemon to attach to (`--attach`, or one answering on the default socket for this
     data dir unless `--local`), else the config to poll from here (None: it could not be
     read, and the errors are printed)."""
-    from ..client.target import parse_target
-
     if getattr(args, "attach", None):
+        from ..client.target import parse_target
+
         return parse_target(args.attach)
     local = getattr(args, "local", False)
     if not local and (found := running_daemon(args)) is not None:
-        return Target(socket=found)
+        return _socket(found)
     config = load_config_from_args(args)
     if config is None:
         return None
     if not local and config.data_dir and not getattr(args, "data_dir", None):
         found = running_daemon(args, config.data_dir)  # the config names its own data dir
         if found is not None:
-            return Target(socket=found)
+            return _socket(found)
     return config
+
+
+def _socket(path: Path) -> Target:
+    # The daemon's client (and its HTTP library) is imported only to attach to one.
+    from ..client.target import Target
+
+    return Target(socket=path)
 
 
 async def _attached(target: Target, args: argparse.Namespace) -> int:

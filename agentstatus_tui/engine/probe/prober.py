@@ -8,11 +8,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
-
-import aiohttp
-from multidict import CIMultiDict
-from yarl import URL
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import verdicts
 from ..model import (
@@ -29,9 +25,15 @@ from ..model import (
 from ..secrets import redact
 from . import expectations
 from .body import BadBody, Decoder, SSEStream, TooLarge, completion_text, parse_json, snippet
-from .http import failure, make_session
 from .pacing import CAP, PER_AGENT, SLOT_HOLD, InFlight, Pacing
 from .request import REGION_HEADER, request_body
+
+if TYPE_CHECKING:
+    # The HTTP client is imported with the first request, not with the engine: a
+    # dashboard draws its first frame before it polls.
+    import aiohttp
+    from multidict import CIMultiDict
+    from yarl import URL
 
 SNIPPET_BYTES = 2048  # body kept for details and the Reproduce step
 ANSWER_CHARS = 1000  # answer text kept per request
@@ -132,6 +134,8 @@ class Prober:
     def _session(self, region: str) -> aiohttp.ClientSession:
         session = self._sessions.get(region)
         if session is None:
+            from .http import make_session
+
             session = make_session(
                 self._region(region),
                 # Room for every open request: a request queued inside the connection
@@ -171,6 +175,9 @@ class Prober:
         if prepared is None:
             if len(self._requests) > 10_000:
                 self._requests.clear()  # agents came and went: start afresh
+            from multidict import CIMultiDict
+            from yarl import URL
+
             headers = {**agent.headers, REGION_HEADER: region, "Content-Type": "application/json"}
             if agent.stream:
                 headers["Accept"] = "text/event-stream"
@@ -215,6 +222,8 @@ class Prober:
         except TooLarge as e:
             att.error, att.detail = ErrorCode.TOO_LARGE, str(e)
         except Exception as e:  # every transport failure becomes an error code
+            from .http import failure
+
             att.error, att.detail = failure(e)
         att.elapsed = time.perf_counter() - t0
         return att
@@ -390,6 +399,8 @@ class Prober:
             except TimeoutError:
                 return f"canary {url}: TIMEOUT"
             except Exception as e:
+                from .http import failure
+
                 code, why = failure(e)
                 return f"canary {url}: {code} ({why})"
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.geometry import Region
 from textual.widget import Widget
 
-from ...engine.alerts.outbox import AlertHealth, ChannelFailure
 from ...engine.frontend import LOCAL, Connection
 from ...engine.model import Verdict
 from .. import format as fmt
 from ..part_style import part_style
+
+if TYPE_CHECKING:  # the alert outbox is the engine's: the header only reads what it says
+    from ...engine.alerts.outbox import AlertHealth, ChannelFailure
 
 ORDER = (Verdict.UP, Verdict.DEGRADED, Verdict.DOWN, Verdict.UNKNOWN)
 TITLE = "AgentStatus"
