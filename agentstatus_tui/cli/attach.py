@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 TOKEN_ENV = "AGENTSTATUS_API_KEY"  # the seed's name for the daemon's token
 
@@ -17,7 +16,8 @@ def add_attach_options(parser: argparse.ArgumentParser) -> None:
         "--attach", metavar="URL|SOCKET",
         help="show a running `agentstatus serve` instead of polling from here: its URL "
              "(http://host:8747) or unix socket path. Bare `agentstatus` attaches by itself "
-             "when a daemon answers on the default socket")
+             "when a daemon keeping the same data dir answers on the default socket or "
+             "the system daemon's (/run/agentstatus/api.sock)")
     where.add_argument("--local", action="store_true",
                        help="poll from this dashboard even when a daemon is running")
     parser.add_argument(
@@ -26,22 +26,5 @@ def add_attach_options(parser: argparse.ArgumentParser) -> None:
              "variable keeps it out of the process list)")
 
 
-def default_socket_for(args: argparse.Namespace, data_dir: str | None) -> Path:
-    """The socket `agentstatus serve` listens on by default for this data dir."""
-    from ..engine.history import db
-    from ..serve.listen import default_socket
-
-    return default_socket(str(db.data_dir(getattr(args, "data_dir", None) or data_dir)))
-
-
 def token(args: argparse.Namespace) -> str | None:
     return getattr(args, "token", None) or os.environ.get(TOKEN_ENV) or None
-
-
-def running_daemon(args: argparse.Namespace, data_dir: str | None = None) -> Path | None:
-    """The default socket when a daemon answers on it (a killed daemon's stale socket
-    file does not count)."""
-    from ..client.target import socket_answers
-
-    path = default_socket_for(args, data_dir)
-    return path if socket_answers(path) else None

@@ -81,6 +81,13 @@ def load_config_from_args(args: argparse.Namespace) -> Config | None:
     return read_config(path, load_config)
 
 
+def config_given_or_found(args: argparse.Namespace) -> bool:
+    """Whether there is a config to read: --config, or the user's agents.yaml."""
+    from ..engine.config.load import find_user_config
+
+    return bool(getattr(args, "config", None)) or find_user_config() is not None
+
+
 def demo_data_dir(args: argparse.Namespace) -> str:
     """The demo keeps its own history (in `demo/` under the data dir), apart from the real
     agents' history, and across restarts like the real thing."""

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 
 from ..client.target import Target, parse_target
+from .daemon_sockets import data_dir_path, default_sockets
 
 TOKEN_ENV = "AGENTSTATUS_API_KEY"  # the seed's name for the API key
 DEFAULT_TIMEOUT = 10.0  # seconds: the Nagios plugin default
-SYSTEM_SOCKET = Path("/run/agentstatus/api.sock")  # where the systemd unit puts it
 
 
 class DaemonError(Exception):
@@ -33,22 +33,15 @@ class DaemonRefused(DaemonError):
 
 
 def default_socket(args: argparse.Namespace) -> Path:
-    """The socket `agentstatus serve` listens on by default for this data dir, as serve
-    chooses it: $XDG_RUNTIME_DIR/agentstatus/api.sock, else beside the store. With no
-    data dir named, the team's daemon's socket (/run/agentstatus/api.sock, the systemd
-    unit's) when there is none of this user's own."""
-    import platformdirs
-
-    from ..engine.history.db import APP_NAME
-    from ..serve.listen import default_socket as serve_socket
-
+    """The socket of the daemon to ask when none is named (`default_sockets`: this data
+    dir's, as serve chooses it, then the system daemon's): this data dir's when it exists
+    or the data dir is named, else the first of the others that exists (the team's
+    daemon, for a user who runs none of their own)."""
     named = getattr(args, "data_dir", None) or _config_data_dir(args)
-    raw = named or os.environ.get("AGENTSTATUS_DATA_DIR")
-    mine = serve_socket(str(Path(raw).expanduser()) if raw
-                        else platformdirs.user_data_dir(APP_NAME))
-    if not named and not mine.exists() and SYSTEM_SOCKET.exists():
-        return SYSTEM_SOCKET
-    return mine
+    sockets = default_sockets(data_dir_path(named))
+    if named:
+        return sockets[0]
+    return next((s for s in sockets if s.exists()), sockets[0])
 
 
 def _config_data_dir(args: argparse.Namespace) -> str | None:

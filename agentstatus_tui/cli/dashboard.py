@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engine.model import Config
-from .attach import running_daemon, token
-from .common import demo_data_dir, load_config_from_args
+from .attach import token
+from .common import config_given_or_found, demo_data_dir, load_config_from_args
 
 if TYPE_CHECKING:
     from ..client.target import Target
@@ -51,24 +51,27 @@ async def _dashboard(args: argparse.Namespace) -> int:
 
 
 def choose_engine(args: argparse.Namespace) -> Target | Config | None:
-    """A daemon to attach to (`--attach`, or one answering on the default socket for this
-    data dir unless `--local`), else the config to poll from here (None: it could not be
-    read, and the errors are printed)."""
+    """A daemon to attach to (`--attach`, or unless `--local` one keeping this dashboard's
+    data dir that answers on a default socket), else the config to poll from here (None:
+    it could not be read, and the errors are printed)."""
     if getattr(args, "attach", None):
         from ..client.target import parse_target
 
         return parse_target(args.attach)
-    local = getattr(args, "local", False)
-    if not local and (found := running_daemon(args)) is not None:
+    if getattr(args, "local", False):
+        return load_config_from_args(args)
+    from .daemon_sockets import find_daemon
+
+    named = getattr(args, "data_dir", None)
+    config = None
+    if not named and config_given_or_found(args):
+        config = load_config_from_args(args)  # it may name the data dir
+        if config is None:
+            return None
+    found = find_daemon(named or (config.data_dir if config is not None else None))
+    if found is not None:
         return _socket(found)
-    config = load_config_from_args(args)
-    if config is None:
-        return None
-    if not local and config.data_dir and not getattr(args, "data_dir", None):
-        found = running_daemon(args, config.data_dir)  # the config names its own data dir
-        if found is not None:
-            return _socket(found)
-    return config
+    return config if config is not None else load_config_from_args(args)
 
 
 def _socket(path: Path) -> Target:

@@ -8,8 +8,10 @@ import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # the HTTP library comes with attaching, not with finding a daemon
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Target:
         return "http://daemon" if self.socket is not None else str(self.url).rstrip("/")
 
     def transport(self) -> httpx.AsyncHTTPTransport:
+        import httpx
+
         if self.socket is not None:
             return httpx.AsyncHTTPTransport(uds=os.fspath(self.socket))
         return httpx.AsyncHTTPTransport()

@@ -151,6 +151,8 @@ SCHEMAS: dict[str, Schema] = {
             "uptime_s": {"type": "number"}, "ready": {"type": "boolean"},
             "checks": {"type": "object"},
             "listening": {"type": "array", "items": {"type": "string"}},
+            "data_dir": {"type": "string", "description": "where the history is kept"},
+            "config": {"type": ["string", "null"], "description": "the config file"},
             "events": {"type": "object", "properties": {
                 "clients": {"type": "integer"}, "dropped": {"type": "integer"}}},
             "agents": {"type": "object", "properties": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -39,6 +40,7 @@ def status_document(daemon: Daemon) -> dict[str, Any]:
         "checks": checks,
         "listening": list(daemon.listening),
         "events": {"clients": daemon.feed.clients, "dropped": daemon.feed.dropped},
+        **serves(daemon),
     }
     try:
         mon = daemon.monitor
@@ -77,6 +79,14 @@ def status_document(daemon: Daemon) -> dict[str, Any]:
     }
     doc["store"] = {"writable": bool(checks.get("store", {}).get("ok"))}
     return doc
+
+
+def serves(daemon: Daemon) -> dict[str, str | None]:
+    """What this daemon monitors: its data dir and config file, absolute, so a dashboard
+    that finds it on a default socket can tell whether it is the one for its own data."""
+    config = daemon.config_path
+    return {"data_dir": str(Path(daemon.data_dir).resolve()),
+            "config": None if config is None else str(Path(config).resolve())}
 
 
 async def status(request: web.Request) -> web.Response:
