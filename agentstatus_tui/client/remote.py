@@ -7,7 +7,10 @@ health, the feed's last event id), then follows the feed from that id: each even
 the engine's own record, which becomes the same engine event a local Monitor publishes.
 When the daemon goes away it says so (`ConnectionChanged`), keeps what it last knew, and
 retries with backoff; once the daemon answers again it reads the whole state afresh
-(a new daemon's event ids do not continue the old one's) and says it is back."""
+(a new daemon's event ids do not continue the old one's) and says it is back. The whole
+state is read again, and `ConnectionChanged(connected=True)` said, also when the feed
+cannot be followed event by event (the daemon says `resync`, the ids skip) and when the
+daemon reloads its config (agents and regions added or removed show at once)."""
 
 from __future__ import annotations
 
@@ -169,15 +172,13 @@ class RemoteMonitor:
 
     async def _read_state(self) -> None:
         state = wire.from_json(await self._send("GET", "/state", check=False), StateWire)
-        if self._config is None:
-            self._config = wire.config_from_wire(state.config)
-            self._agents_cfg = {a.id: a for a in self._config.agents}
+        # The daemon's config as it runs now (a reload adds and removes agents and
+        # regions): the front end redraws every agent from it on `ConnectionChanged`.
+        self._config = wire.config_from_wire(state.config)
+        self._agents_cfg = {a.id: a for a in self._config.agents}
         snaps = {w.agent_id: w for w in state.agents}
-        # The config is the session's (the grid's columns are drawn from it); agents the
-        # daemon no longer has keep their last snapshot, new ones wait for a restart.
         self._snapshots = {
-            a.id: wire.snapshot_from_wire(snaps[a.id], a) if a.id in snaps
-            else self._snapshots.get(a.id) or _unknown(a)
+            a.id: wire.snapshot_from_wire(snaps[a.id], a) if a.id in snaps else _unknown(a)
             for a in self._agents_cfg.values()
         }
         self._alert_health = None if state.alert_health is None else state.alert_health.health()

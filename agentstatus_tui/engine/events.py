@@ -92,7 +92,9 @@ class IncidentChanged:
 class ConnectionChanged:
     """A front end attached to a daemon lost it or got it back (a local Monitor never
     publishes this). While disconnected, what the front end shows is stale and commands
-    fail; once connected again, every agent's snapshot has been read afresh."""
+    fail; once connected again, every agent's snapshot has been read afresh (and the
+    config: a daemon's reload adds and removes agents). Also said, connected, when the
+    front end read the whole state again without losing the daemon (a resync)."""
 
     connected: bool
     where: str  # "api.sock", "http://bastion:8747"

@@ -61,7 +61,10 @@ class MonitorAPI(Protocol):
 
     The contract, so that a remote implementation needs no change in the front end:
 
-    - Synchronous members are cheap and never do I/O: `config` (fixed for the session),
+    - Synchronous members are cheap and never do I/O: `config` (a local Monitor's is
+      fixed for the session; an attached front end's follows its daemon's reloads, and
+      `ConnectionChanged(connected=True)` follows each change, after which a front end
+      redraws its agents and regions from `config` and `agents()`),
       `agents()` (every agent's latest `AgentSnapshot`; a remote client answers from the
       snapshots it keeps), `store_failure` (a remote client keeps the daemon's last word
       on it) and `subscribe`.

@@ -276,9 +276,11 @@ class AgentStatusApp(App[int]):
 
     def _connection_changed(self, event: events.ConnectionChanged) -> None:
         """An attached dashboard lost its daemon (rows go stale, the header says so) or
-        got it back: every agent as the daemon knows it now, and its alert health."""
+        got it back (or read its state again): every agent and region as the daemon
+        knows them now, and its alert health."""
         if event.connected:
             self.snapshots = dict(self.api.agents())
+            self.grid.regions = tuple(self.api.config.regions)  # a reload may change them
             self.grid.stale = False
             self.grid.show(self.visible_states())
             self.detail.set_stale(False)
