@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from ..client.target import Target, parse_target
-from .daemon_sockets import data_dir_path, default_sockets
+from .daemon_sockets import daemon_for, data_dir_path, default_sockets
 
 TOKEN_ENV = "AGENTSTATUS_API_KEY"  # the seed's name for the API key
 DEFAULT_TIMEOUT = 10.0  # seconds: the Nagios plugin default
@@ -33,14 +33,16 @@ class DaemonRefused(DaemonError):
 
 
 def default_socket(args: argparse.Namespace) -> Path:
-    """The socket of the daemon to ask when none is named (`default_sockets`: this data
-    dir's, as serve chooses it, then the system daemon's): this data dir's when it exists
-    or the data dir is named, else the first of the others that exists (the team's
-    daemon, for a user who runs none of their own)."""
+    """The socket of the daemon to ask when none is named, from `default_sockets` (this
+    data dir's, as serve chooses it, then the system daemon's): with a data dir named
+    (--data-dir, the config's `data_dir:`), the one whose daemon keeps that data dir, as
+    the dashboard attaches; with none, the first that exists (the team's daemon, for a
+    user who runs none of their own)."""
     named = getattr(args, "data_dir", None) or _config_data_dir(args)
-    sockets = default_sockets(data_dir_path(named))
+    mine = data_dir_path(named)
+    sockets = default_sockets(mine)
     if named:
-        return sockets[0]
+        return daemon_for(mine)[0] or sockets[0]
     return next((s for s in sockets if s.exists()), sockets[0])
 
 

@@ -60,20 +60,27 @@ def find_daemon(named_data_dir: str | None) -> Path | None:
     """The default socket of a daemon keeping this data dir's history, if one answers;
     when only other daemons answer, one line on stderr says so (and the caller polls
     from here)."""
+    mine = data_dir_path(named_data_dir)
+    found, others = daemon_for(mine)
+    if found is None and others:
+        print(others[0].line(mine), file=sys.stderr)
+    return found
+
+
+def daemon_for(mine: Path) -> tuple[Path | None, list[OtherDaemon]]:
+    """The default socket on which a daemon keeping `mine` answers (None: no such
+    daemon), and the other daemons that answer on the default sockets."""
     from ..client.target import socket_answers
 
-    mine = data_dir_path(named_data_dir)
     others: list[OtherDaemon] = []
     for path in default_sockets(mine):
         if not socket_answers(path):
             continue
         theirs = daemon_data_dir(path)
         if theirs is not None and Path(theirs) == mine:
-            return path
+            return path, others
         others.append(OtherDaemon(path, theirs))
-    if others:
-        print(others[0].line(mine), file=sys.stderr)
-    return None
+    return None, others
 
 
 def daemon_data_dir(path: Path) -> str | None:

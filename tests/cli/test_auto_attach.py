@@ -103,9 +103,13 @@ async def test_bare_agentstatus_finds_the_system_daemon_of_its_data_dir(tmp_path
             assert f"the daemon on {d.socket} keeps its history in {d.data_dir}" in (
                 capsys.readouterr().err)
             # `agentstatus status` and `check --server` ask the team's daemon when the
-            # user runs none of their own.
+            # user runs none of their own, and when it keeps the data dir they name.
             parser = build_parser()
             assert default_socket(parser.parse_args(["status"])) == d.socket
+            assert default_socket(parser.parse_args(
+                ["status", "--data-dir", str(d.data_dir)])) == d.socket
+            assert default_socket(parser.parse_args(
+                ["status", "--data-dir", str(mine)])) == runtime / "agentstatus" / "api.sock"
 
 
 @pytest.mark.parametrize("runtime", [True, False], ids=["runtime-dir", "no-runtime-dir"])
