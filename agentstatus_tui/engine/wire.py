@@ -12,12 +12,15 @@ document, and the config a dashboard gets keeps headers, URLs and proxies as wri
 
 from __future__ import annotations
 
+import functools
+import json
+import operator
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, make_dataclass, replace
 from pathlib import PurePath
-from types import MappingProxyType
-from typing import Any, TypeVar
+from types import MappingProxyType, UnionType
+from typing import Any, TypeVar, get_args, get_type_hints
 
 import msgspec
 
@@ -84,16 +87,38 @@ def _dec(kind: type, obj: Any) -> Any:
 
 
 _ENCODER = msgspec.json.Encoder(enc_hook=_enc)
+# What msgspec leaves raw in a JSON string and a reader may not take raw: DEL and every
+# non-ASCII character (U+2028, U+0085 end a line for a line-oriented reader such as an
+# event stream's; C1 controls and bidi overrides would be escaped by the masking in a form
+# JSON does not allow).
+_NOT_ASCII = re.compile(r"[^\x00-\x7e]+")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return json.dumps(match.group())[1:-1]  # \u escapes, as `json.dumps` writes them
+
+
+def _ascii(text: str) -> str:
+    return _NOT_ASCII.sub(_escaped, text)
 
 
 def to_json(obj: Any, secrets: Collection[str] = ()) -> bytes:
     """`obj` (engine records, mappings and lists of them) as JSON with every secret masked
-    in every form it may take inside the text."""
+    in every form it may take inside the text. ASCII only, as `json.dumps` writes it: safe
+    on one line of an event stream, and the masking sees only characters it leaves alone
+    (a secret's escaped form is one of the forms it masks)."""
     raw = _ENCODER.encode(obj)
-    if not secrets:
-        return raw
-    masked = redact(raw.decode(), secrets)
-    return masked.encode()
+    if raw.isascii() and b"\x7f" not in raw:
+        if not secrets:
+            return raw
+        text = raw.decode()
+    else:
+        text = _ascii(raw.decode())
+    if secrets:
+        text = redact(text, secrets)
+        if not text.isascii():  # the mask
+            text = _ascii(text)
+    return text.encode()
 
 
 def to_builtins(obj: Any, secrets: Collection[str] = ()) -> Any:
@@ -311,109 +336,100 @@ def alert_health_from(data: bytes | str) -> AlertHealth:
 
 # ---------------------------------------------------------------- events
 
+# Every engine event a daemon sends, by the name its feed frame carries: adding an event
+# type is one line here (the daemon's feed and an attached dashboard follow).
+EVENT_KINDS: Mapping[str, type[Event]] = MappingProxyType({
+    "run_started": RunStarted,
+    "run_finished": RunFinished,
+    "transition": TransitionEvent,
+    "paused": AgentPaused,
+    "paging": PagingChanged,
+    "alert": AlertChanged,
+    "incident": IncidentChanged,
+})
+_KIND_OF: Mapping[type, str] = {cls: kind for kind, cls in EVENT_KINDS.items()}
+# How an event's records travel: a snapshot without its agent's config, the outbox health
+# as its wire twin; a run that is the snapshot's last run is sent once, in the snapshot.
+_AS_SENT: Mapping[Any, Any] = {AgentSnapshot: SnapshotWire, AlertHealth: AlertHealthWire,
+                               RunResult: RunResult | None}
+
+
+def kind_of(event: Event) -> str | None:
+    """The feed's name for `event`; None for an event a daemon does not send."""
+    return _KIND_OF.get(type(event))
+
+
+def event_fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """An event class's fields and their types (the events module names some types for
+    the type checker only)."""
+    hints = get_type_hints(cls, localns={"AlertHealth": AlertHealth,
+                                         "IncidentRecord": IncidentRecord})
+    return tuple((f.name, hints[f.name]) for f in fields(cls))
+
+
+def _as_sent(kind: Any) -> Any:
+    if kind in _AS_SENT:
+        return _AS_SENT[kind]
+    args = get_args(kind)
+    if type(kind) is UnionType and any(a in _AS_SENT for a in args):
+        return functools.reduce(operator.or_, (_AS_SENT.get(a, a) for a in args))
+    return kind
+
+
+def _wire_class(cls: type) -> type:
+    """`cls` as sent: the same fields, records as `_AS_SENT` says."""
+    defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+    return make_dataclass(
+        f"{cls.__name__}Wire",
+        [(name, _as_sent(kind), field(default=defaults[name])) if name in defaults
+         else (name, _as_sent(kind)) for name, kind in event_fields(cls)],
+        frozen=True)
+
+
+_WIRE: Mapping[type, type] = {cls: _wire_class(cls) for cls in EVENT_KINDS.values()}
+# Fields holding a run that is sent as None when it is the snapshot's last run.
+_LAST_RUN: Mapping[type, tuple[str, ...]] = {
+    cls: tuple(name for name, kind in event_fields(cls) if kind is RunResult)
+    for cls in EVENT_KINDS.values()}
+
 
 def event_wire(event: Event) -> dict[str, Any]:
     """An engine event's fields, its snapshot without the agent's config (the receiver
-    has it), ready for `to_builtins`."""
+    has it), ready for `to_json`."""
     out: dict[str, Any] = {f.name: getattr(event, f.name) for f in fields(event)}
     snap = out.get("snapshot")
     if isinstance(snap, AgentSnapshot):
         out["snapshot"] = snapshot_wire(snap)
-        if isinstance(event, RunFinished) and snap.last == event.result:
-            out["result"] = None  # the snapshot's last run: sent once
+        for name in _LAST_RUN.get(type(event), ()):
+            run = out[name]
+            if run is snap.last or run == snap.last:
+                out[name] = None  # the snapshot's last run: sent once
     return out
-
-
-@dataclass(frozen=True)
-class _RunStartedWire:
-    agent_id: str
-    at: float
-    manual: bool
-    snapshot: SnapshotWire
-
-
-@dataclass(frozen=True)
-class _RunFinishedWire:
-    result: RunResult | None  # None: the snapshot's last run
-    snapshot: SnapshotWire
-
-
-@dataclass(frozen=True)
-class _TransitionWire:
-    agent_id: str
-    region: str | None
-    previous: Verdict
-    current: Verdict
-    at: float
-    snapshot: SnapshotWire
-
-
-@dataclass(frozen=True)
-class _PausedWire:
-    agent_id: str
-    paused: bool
-    snapshot: SnapshotWire
-
-
-@dataclass(frozen=True)
-class _PagingWire:
-    agent_id: str
-    snapshot: SnapshotWire
-
-
-@dataclass(frozen=True)
-class _AlertWire:
-    alert_id: int
-    agent_id: str
-    channel: str
-    event: str
-    status: str
-    attempts: int
-    last_error: str | None = None
-    health: AlertHealthWire | None = None
-
-
-@dataclass(frozen=True)
-class _IncidentWire:
-    incident_id: int
-    agent_id: str
-    record: IncidentRecord
 
 
 def event_from_wire(kind: str, data: Any, agents: Mapping[str, AgentConfig]) -> Event | None:
     """The engine event a daemon's feed frame of `kind` carried (its `engine` object);
     None for a kind this version does not know, or an agent not in `agents`."""
-    def snap(w: SnapshotWire) -> AgentSnapshot | None:
-        agent = agents.get(w.agent_id)
-        return None if agent is None else snapshot_from_wire(w, agent)
-
-    if kind == "run_started":
-        rs = from_builtins(data, _RunStartedWire)
-        s = snap(rs.snapshot)
-        return None if s is None else RunStarted(rs.agent_id, rs.at, rs.manual, s)
-    if kind == "run_finished":
-        rf = from_builtins(data, _RunFinishedWire)
-        s = snap(rf.snapshot)
-        result = rf.result or (s.last if s is not None else None)
-        return None if s is None or result is None else RunFinished(result, s)
-    if kind == "transition":
-        t = from_builtins(data, _TransitionWire)
-        s = snap(t.snapshot)
-        return None if s is None else TransitionEvent(t.agent_id, t.region, t.previous,
-                                                      t.current, t.at, s)
-    if kind == "paused":
-        p = from_builtins(data, _PausedWire)
-        s = snap(p.snapshot)
-        return None if s is None else AgentPaused(p.agent_id, p.paused, s)
-    if kind == "paging":
-        pg = from_builtins(data, _PagingWire)
-        s = snap(pg.snapshot)
-        return None if s is None else PagingChanged(pg.agent_id, s)
-    if kind == "alert":
-        a = from_builtins(data, _AlertWire)
-        return AlertChanged(a.alert_id, a.agent_id, a.channel, a.event, a.status, a.attempts,
-                            a.last_error, None if a.health is None else a.health.health())
-    if kind == "incident":
-        i = from_builtins(data, _IncidentWire)
-        return IncidentChanged(i.incident_id, i.agent_id, i.record)
-    return None
+    cls = EVENT_KINDS.get(kind)
+    if cls is None:
+        return None
+    sent: Any = from_builtins(data, _WIRE[cls])
+    values: dict[str, Any] = {}
+    snapshot: AgentSnapshot | None = None
+    for f in fields(sent):
+        value = getattr(sent, f.name)
+        if isinstance(value, SnapshotWire):
+            agent = agents.get(value.agent_id)
+            if agent is None:
+                return None
+            value = snapshot = snapshot_from_wire(value, agent)
+        elif isinstance(value, AlertHealthWire):
+            value = value.health()
+        values[f.name] = value
+    for name in _LAST_RUN[cls]:
+        if values[name] is None:
+            values[name] = snapshot.last if snapshot is not None else None
+            if values[name] is None:
+                return None
+    event: Event = cls(**values)
+    return event

@@ -12,25 +12,16 @@ config are recorded UNKNOWN from the reload on."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..engine import wire
-from ..engine.events import (
-    AgentPaused,
-    AlertChanged,
-    Event,
-    IncidentChanged,
-    PagingChanged,
-    RunFinished,
-    RunStarted,
-    TransitionEvent,
-)
+from ..engine.events import AgentPaused, Event, PagingChanged, RunFinished, TransitionEvent
 from ..engine.model import Config, ConfigError
-from ..engine.secrets import redact
-from . import documents, engine_reads
+from . import documents, engine_reads, event_json
 from .errors import ApiError
 from .feed import EventFeed
 from .metrics import MonitorMetrics
@@ -191,20 +182,25 @@ class Daemon:
     # ------------------------------------------------------------------ events
 
     def _on_event(self, event: Event) -> None:
+        """What the daemon keeps of each event costs little: the metrics count the run,
+        the agent's API object and the feed's frame are written when first read."""
         self.metrics.on_event(event)
-        # A finished run's agent object is built once: for the event and the cache.
-        built = documents.agent(event.snapshot) if isinstance(event, RunFinished) else None
         if isinstance(event, RunFinished | AgentPaused | TransitionEvent | PagingChanged):
-            self.agent_docs.update(event.snapshot, built)  # (running, next run: live)
+            self.agent_docs.update(event.snapshot)  # (running, next run: live)
         mon = self._monitor
         if mon is None:
             return
-        kind, payload = self._payload(event, mon, built)
-        if kind:
-            # The engine's own record of the event, for attached dashboards.
+        if isinstance(event, RunFinished):
+            self._ran.add(event.result.agent_id)
+            self.runs_finished += 1
+            if self.first_round_at is None and not self._waiting(mon):
+                self.first_round_at = time.time()
+        kind = wire.kind_of(event)
+        if kind is not None:
+            # The secrets of the config the event came from, should a reload follow.
             secrets = engine_reads.config(mon).secrets
-            payload["engine"] = wire.to_builtins(wire.event_wire(event), secrets)
-            self.feed.publish(kind, payload)
+            self.feed.publish(kind, functools.partial(
+                event_json.body, kind, event, secrets, self.agent_docs.json_of))
         self._store_changed(mon)
 
     def _store_changed(self, mon: Monitor) -> None:
@@ -216,37 +212,3 @@ class Daemon:
             self._store_said = text
             self.feed.publish("store", {"failure": None if failure is None else {
                 "path": str(failure.path), "cause": failure.cause}})
-
-    def _payload(self, event: Event, mon: Monitor,
-                 built: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-        if isinstance(event, RunFinished):
-            self._ran.add(event.result.agent_id)
-            self.runs_finished += 1
-            if self.first_round_at is None and not self._waiting(mon):
-                self.first_round_at = time.time()
-            return "run_finished", {"agent": built or documents.agent(event.snapshot),
-                                    "manual": event.result.manual}
-        if isinstance(event, RunStarted):
-            return "run_started", {"agent_id": event.agent_id, "at": documents.iso(event.at),
-                                   "manual": event.manual}
-        if isinstance(event, TransitionEvent):
-            return "transition", {"agent_id": event.agent_id, "region": event.region,
-                                  "previous": str(event.previous),
-                                  "current": str(event.current), "at": documents.iso(event.at)}
-        if isinstance(event, AgentPaused):
-            return "paused", {"agent_id": event.agent_id, "paused": event.paused}
-        if isinstance(event, AlertChanged):
-            secrets = engine_reads.config(mon).secrets
-            return "alert", {
-                "alert_id": event.alert_id, "agent_id": event.agent_id,
-                "channel": event.channel, "event": event.event, "status": event.status,
-                "attempts": event.attempts,
-                "last_error": None if event.last_error is None
-                else redact(event.last_error, secrets)}
-        if isinstance(event, IncidentChanged):
-            return "incident", {"incident_id": event.incident_id, "agent_id": event.agent_id}
-        if isinstance(event, PagingChanged):
-            return "paging", {"agent_id": event.agent_id,
-                              "paging": event.snapshot.paging.document()}
-        return "", {}
-

@@ -125,22 +125,35 @@ def incident(record: Any, now: float, markdown: str | None = None) -> dict[str, 
 
 
 class _Cached:
-    __slots__ = ("head", "paging", "tail", "tail_of")
+    __slots__ = ("head", "tail", "tail_of", "view")
 
-    def __init__(self, head: bytes, paging: object) -> None:
-        self.head = head  # the object's JSON without `running`, `next_run_at` and its `}`
-        self.paging = paging
+    def __init__(self, view: AgentView) -> None:
+        self.view = view  # the snapshot its last event carried
+        self.head: bytes | None = None  # built at the first read
         self.tail = b""
         self.tail_of: tuple[bool, float | None] | None = None  # what `tail` was built for
 
 
+def _head(view: AgentView) -> bytes:
+    """`agent(view)` as JSON without `running`, `next_run_at` and its closing brace."""
+    doc = agent(view)
+    del doc["running"], doc["next_run_at"]
+    return json.dumps(doc, separators=(",", ":")).encode()[:-1]
+
+
+def _tail(running: bool, next_run_at: float | None) -> bytes:
+    when = b"null" if next_run_at is None else b'"%b"' % iso_utc(next_run_at).encode()
+    return b',"running":%b,"next_run_at":%b}' % (b"true" if running else b"false", when)
+
+
 class AgentCache:
-    """Each agent's JSON, built when its event arrives (a run finished, a verdict change,
-    a pause, a paging change) from the snapshot the event carries, so `GET
-    /api/v1/agents` for 500 agents joins bytes instead of building 500 documents on the
-    event loop. `running` and `next_run_at` move without an event: they are appended from
-    `live` at the request (rebuilt only when they changed), and a paging status that moved
-    without its event rebuilds the object."""
+    """Each agent's JSON for the API, from the snapshot its latest event carried (a run
+    finished, a verdict change, a pause, a paging change): built at the first read after
+    the event and kept, so `GET /api/v1/agents` for 500 agents mostly joins bytes, and an
+    agent nobody asks about costs nothing per run. `running` and `next_run_at` move
+    without an event: they are appended from `live` at the request (rebuilt only when
+    they changed), and a paging status that moved without its event rebuilds the
+    object."""
 
     def __init__(self, live: Callable[[str], Live | None]) -> None:
         self._live = live
@@ -152,31 +165,39 @@ class AgentCache:
         else:
             self._docs.pop(agent_id, None)
 
-    def update(self, view: AgentView, built: dict[str, Any] | None = None) -> None:
-        """Build the agent's object now, from the snapshot an event carries (or take
-        `built`, the event's own `agent(view)`, so a run builds it once)."""
-        doc = dict(built) if built is not None else agent(view)
-        del doc["running"], doc["next_run_at"]
-        head = json.dumps(doc, separators=(",", ":")).encode()[:-1]
-        self._docs[view.agent.id] = _Cached(head, view.paging)
+    def update(self, view: AgentView) -> None:
+        """The agent changed: its object is built from `view` when next read."""
+        self._docs[view.agent.id] = _Cached(view)
+
+    def _head_of(self, hit: _Cached) -> bytes:
+        if hit.head is None:
+            hit.head = _head(hit.view)
+        return hit.head
+
+    def json_of(self, view: AgentView) -> bytes:
+        """`agent(view)` as JSON, `running` and `next_run_at` as the snapshot says (a
+        finished run's event): built once for the event and the API when `view` is the
+        agent's latest snapshot."""
+        hit = self._docs.get(view.agent.id)
+        head = self._head_of(hit) if hit is not None and hit.view is view else _head(view)
+        return head + _tail(view.in_flight, view.next_run_at)
 
     def get(self, agent_id: str, view: Callable[[str], AgentView | None]) -> bytes | None:
-        """The agent's JSON; `view(agent_id)` is asked only when it must be rebuilt."""
+        """The agent's JSON; `view(agent_id)` is asked only when no event brought it or
+        its paging status moved since."""
         live = self._live(agent_id)
         if live is None:
             return None
         hit = self._docs.get(agent_id)
-        if hit is None or (hit.paging is not live.paging and hit.paging != live.paging):
+        if hit is None or (hit.view.paging is not live.paging
+                           and hit.view.paging != live.paging):
             found = view(agent_id)
             if found is None:
                 return None
-            self.update(found)
-            hit = self._docs[agent_id]
+            hit = self._docs[agent_id] = _Cached(found)
+        head = self._head_of(hit)
         moving = (live.running, live.next_run_at)
         if hit.tail_of != moving:
-            when = (b"null" if live.next_run_at is None
-                    else b'"%b"' % iso_utc(live.next_run_at).encode())
-            hit.tail = b',"running":%b,"next_run_at":%b}' % (
-                b"true" if live.running else b"false", when)
+            hit.tail = _tail(live.running, live.next_run_at)
             hit.tail_of = moving
-        return hit.head + hit.tail
+        return head + hit.tail

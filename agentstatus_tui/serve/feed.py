@@ -1,7 +1,8 @@
 """The live event feed behind `GET /api/v1/events` (Server-Sent Events).
 
-Each event is serialised once, numbered, kept in a bounded ring (for `Last-Event-ID`
-resume) and offered to every client's bounded queue without waiting. A client whose
+Each event is numbered, kept in a bounded ring (for `Last-Event-ID` resume) and offered
+to every client's bounded queue without waiting. It is serialised once, when a client
+first needs it (to send it or to replay it), so events nobody reads cost no JSON. A client whose
 queue is full is too slow: its queue is replaced by a `resync` event and it is dropped,
 so one stalled reader never slows the daemon or the other readers. Ids start at the
 daemon's start time in milliseconds, so an id from before a restart is older than every
@@ -12,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,8 @@ QUEUE_SIZE = 256
 # reader would cost that much memory and be noticed only minutes later.
 SEND_BUFFER = 64 * 1024
 
+log = logging.getLogger("agentstatus.serve")
+
 
 def bound_send_buffer(transport: asyncio.BaseTransport | None) -> None:
     """Cap the kernel's send buffer of an event stream's socket (TCP or unix)."""
@@ -35,16 +39,38 @@ def bound_send_buffer(transport: asyncio.BaseTransport | None) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
 
-@dataclass(frozen=True)
+Body = bytes | Callable[[], bytes]  # an event's JSON, or how to build it when needed
+
+
 class Frame:
-    id: int | None  # None: not resumable (resync)
-    data: bytes
+    """One event as sent: `data` is built from the body when first asked, then kept."""
+
+    __slots__ = ("_body", "_data", "id", "kind")
+
+    def __init__(self, event_id: int | None, kind: str, body: Body) -> None:
+        self.id = event_id  # None: not resumable (resync)
+        self.kind = kind
+        self._body: Body | None = body
+        self._data: bytes | None = None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            body, self._body = self._body, None
+            kind = self.kind
+            try:
+                text = body() if callable(body) else body
+            except Exception:  # never a stream ended on a bad event: the reader resyncs
+                log.exception("event %s could not be written", self.id)
+                kind, text = "resync", b'{"reason":"an event could not be written"}'
+            assert text is not None
+            head = f"id: {self.id}\n" if self.id is not None else ""
+            self._data = b"%bevent: %b\ndata: %b\n\n" % (head.encode(), kind.encode(), text)
+        return self._data
 
 
 def frame(event_id: int | None, kind: str, payload: Mapping[str, Any]) -> Frame:
-    body = json.dumps(payload, separators=(",", ":"))
-    head = f"id: {event_id}\n" if event_id is not None else ""
-    return Frame(event_id, f"{head}event: {kind}\ndata: {body}\n\n".encode())
+    return Frame(event_id, kind, json.dumps(payload, separators=(",", ":")).encode())
 
 
 def resync(reason: str) -> Frame:
@@ -75,8 +101,11 @@ class EventFeed:
     def last_id(self) -> int:
         return self._next - 1
 
-    def publish(self, kind: str, payload: Mapping[str, Any]) -> None:
-        f = frame(self._next, kind, payload)
+    def publish(self, kind: str, payload: Mapping[str, Any] | Callable[[], bytes]) -> None:
+        """`payload`, or a function that writes its JSON (called once, when a client first
+        needs the event; it must read only what cannot change, such as the event)."""
+        f = (Frame(self._next, kind, payload) if callable(payload)
+             else frame(self._next, kind, payload))
         self._next += 1
         self._ring.append(f)
         for client in list(self._clients):

@@ -6,91 +6,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import MappingProxyType
+from typing import get_args
 
 import pytest
+from wire_samples import AGENT, EVENTS, HEALTH, RECORD, SECRET, SNAP
 
 from agentstatus_tui.engine import wire
-from agentstatus_tui.engine.alerts.outbox import AlertHealth, ChannelFailure
 from agentstatus_tui.engine.events import (
     AgentPaused,
-    AlertChanged,
+    ConnectionChanged,
     Event,
-    IncidentChanged,
     PagingChanged,
     RunFinished,
     RunStarted,
+    StoreChanged,
     TransitionEvent,
 )
-from agentstatus_tui.engine.heartbeat import HeartbeatHealth
-from agentstatus_tui.engine.history.records import Transition
 from agentstatus_tui.engine.incidents.checklist import Resolved
-from agentstatus_tui.engine.incidents.store import (
-    FollowUp,
-    Incident,
-    IncidentRecord,
-    Note,
-    RegionImpact,
-    StepState,
-    TimelineEntry,
-)
-from agentstatus_tui.engine.model import (
-    AgentConfig,
-    Config,
-    Expectation,
-    GoldPrompt,
-    PagerDutyChannel,
-    Region,
-    RequestResult,
-    RunResult,
-    Stats,
-    Verdict,
-)
-from agentstatus_tui.engine.paging import PagingStatus, Quieted
-from agentstatus_tui.engine.snapshots import AgentSnapshot
-
-SECRET = "sk-live-0123456789abcdef"
-
-AGENT = AgentConfig(
-    id="bot", name="Bot", url="https://api.example/v1/chat?key=" + SECRET,
-    url_template="https://api.example/v1/chat?key=${KEY}",
-    headers=MappingProxyType({"Authorization": f"Bearer {SECRET}"}),
-    header_templates=MappingProxyType({"Authorization": "Bearer ${KEY}"}),
-    regions=("us", "eu"),
-    gold_prompts=(GoldPrompt("2+2?", (Expectation("contains", "4"),)),))
-STATS = Stats(Verdict.DOWN, validations=2, errors=MappingProxyType({"HTTP_500": 2}))
-FAILED = RequestResult("eu", "validation", 1.0, False, error="HTTP_500", status=500,
-                       detail=f"echoed {SECRET} back")
-RUN = RunResult("bot", 1.0, 2.0, STATS, MappingProxyType({"us": STATS, "eu": STATS}),
-                (FAILED,), manual=True)
-SNAP = AgentSnapshot(
-    agent=AGENT, verdict=Verdict.DOWN, since=1.5, last=RUN,
-    region_verdicts=MappingProxyType({"us": Verdict.DOWN, "eu": Verdict.DOWN}),
-    points=(0.2, None), transitions=(Transition(7, "bot", None, 2.0, Verdict.UP, Verdict.DOWN,
-                                                "HTTP_500"),),
-    uptime=MappingProxyType({"24h": 0.5, "7d": None}), last_failure=FAILED, in_flight=False,
-    paused=False, next_run_at=60.0,
-    paging=PagingStatus(silenced=Quieted(99.0, "SILENCED until 14:00 — deploy"), flapping=True,
-                        acknowledged=True, acknowledged_by="alice", held="parent DOWN"))
-RECORD = IncidentRecord(
-    incident=Incident(3, "bot", "Bot", 1.0, "alice", "DOWN", Verdict.DOWN, Verdict.DOWN),
-    timeline=(TimelineEntry(1, 1.0, "detected", "went DOWN", None),),
-    steps=MappingProxyType({1: StepState(1, 2.0, "alice", {"x": [1]}), 2: StepState(2)}),
-    notes=(Note(1, 2, 3.0, "alice", "hm"),), followups=(FollowUp(1, "canary", False, 4.0),),
-    impact=(RegionImpact("us", Verdict.DOWN, 1, 2, 2, MappingProxyType({"HTTP_500": 2})),))
-HEALTH = AlertHealth(1, 0, "HTTP 500", (ChannelFailure("pd", 2, "HTTP 500", 5.0),),
-                     heartbeat=HeartbeatHealth(1.0, None, 1.0, "HTTP 503"))
-
-EVENTS: list[tuple[str, Event]] = [
-    ("run_started", RunStarted("bot", 1.0, True, SNAP)),
-    ("run_finished", RunFinished(RUN, SNAP)),
-    ("run_finished", RunFinished(RunResult("bot", 0.0, 0.5, STATS, MappingProxyType({})),
-                                 SNAP)),
-    ("transition", TransitionEvent("bot", "eu", Verdict.UP, Verdict.DOWN, 2.0, SNAP)),
-    ("paused", AgentPaused("bot", True, SNAP)),
-    ("paging", PagingChanged("bot", SNAP)),
-    ("alert", AlertChanged(4, "bot", "pd", "trigger", "pending", 1, "HTTP 500", HEALTH)),
-    ("incident", IncidentChanged(3, "bot", RECORD)),
-]
+from agentstatus_tui.engine.incidents.store import IncidentRecord
+from agentstatus_tui.engine.model import Config, PagerDutyChannel, Region
+from agentstatus_tui.engine.secrets import MASK
 
 
 @pytest.mark.parametrize(("kind", "event"), EVENTS, ids=[k for k, _ in EVENTS])
@@ -147,3 +82,25 @@ def test_resolved_and_records_round_trip():
     assert wire.from_json(wire.to_json(RECORD), IncidentRecord) == RECORD
     with pytest.raises(wire.WireError):
         wire.from_json(b'{"incident": 1}', IncidentRecord)
+
+
+@pytest.mark.parametrize("secrets", [(), (SECRET,)])
+def test_any_text_goes_out_as_valid_ascii_json(secrets: tuple[str, ...]):
+    # C1 controls and DEL were turned into `\x85`-style escapes by the masking (JSON
+    # allows no such escape: the document did not parse); U+2028 ends a line for a
+    # line-oriented reader such as an event stream's.
+    text = f"a\x85b\x7fc\x1b[2J\u202ed\u2028e\u2029f é 😀 {SECRET}"
+    sent = wire.to_json({"answer": text}, secrets)
+    assert sent.isascii()
+    got = json.loads(sent)["answer"]
+    assert got == (text if not secrets else text.replace(SECRET, MASK))
+
+
+def test_every_event_a_daemon_sends_has_one_kind():
+    front_end_only = {ConnectionChanged, StoreChanged}  # a dashboard's own events
+    engine_events = set(get_args(Event)) - front_end_only
+    assert set(wire.EVENT_KINDS.values()) == engine_events
+    assert {kind for kind, _ in EVENTS} == set(wire.EVENT_KINDS)
+    for kind, event in EVENTS:
+        assert wire.kind_of(event) == kind
+    assert wire.kind_of(StoreChanged(None)) is None

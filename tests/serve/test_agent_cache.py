@@ -1,6 +1,7 @@
-"""The API's agent objects built when each agent's event arrives (so `GET /api/v1/agents`
-only joins bytes) are the objects built from the monitor's state at the request: the run
-in flight, the next run and a paging status that moved without an event included."""
+"""The API's agent objects built from the snapshot each agent's latest event carried (at
+the first read after it, then kept, so `GET /api/v1/agents` mostly joins bytes) are the
+objects built from the monitor's state at the request: the run in flight, the next run
+and a paging status that moved without an event included."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from agentstatus_tui.serve import documents, engine_reads
 REGIONS = ("us", "eu")
 
 
-async def test_objects_built_at_events_are_the_objects_of_the_moment(tmp_path: Path):
+async def test_objects_built_from_events_are_the_objects_of_the_moment(tmp_path: Path):
     agents = tuple(AgentConfig(id=f"a{i}", name=f"A{i}", url="http://127.0.0.1:9/v1",
                                regions=REGIONS) for i in range(3))
     mon = Monitor.open(Config(agents=agents, regions={r: Region(r) for r in REGIONS}),
@@ -51,7 +52,7 @@ async def test_objects_built_at_events_are_the_objects_of_the_moment(tmp_path: P
             assert body is not None
             assert json.loads(body) == json.loads(json.dumps(
                 documents.agent(mon.snapshot(a.id)))), a.id
-        assert built == []  # every object was built at its event
+        assert built == []  # every object was built from its event's snapshot
         st = mon.states["a2"]
         st.paging = dataclasses.replace(st.paging, flapping=True)
         body = cache.get("a2", view)

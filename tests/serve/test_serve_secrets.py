@@ -63,9 +63,13 @@ api:
                     run = json.loads(await body("POST", "/api/v1/agents/echo/run",
                                                 params={"wait": "true"}))
                     assert run["status"] == "finished" and run["run"]["requests"]
-                    async for raw in events.content:  # read until that run's event
+                    finished = False
+                    async for raw in events.content:  # read that run's whole event
                         seen.append(raw.decode())
-                        if raw.startswith(b"event: run_finished"):
+                        if raw.startswith(b"event: "):
+                            finished = raw.startswith(b"event: run_finished")
+                        elif finished and raw.startswith(b'data: {"agent":{"id":"echo"'):
+                            assert b"Authorization" in raw  # the echo, in the frame
                             break
 
                 async def failed_alert():
