@@ -1,12 +1,15 @@
 """`GET /metrics` in the Prometheus text format, named after blackbox_exporter.
 
-Each agent's series are rendered from the snapshot its latest event carried (a run
-finished, a verdict changed, a pause: what they show changes only with those events) and
-from what this daemon counted of its runs (probe results, the TTFB histogram). An event
-only counts and keeps the snapshot; the agent's text is rendered at the next scrape and
-kept until its next event, so polling costs nothing here while nobody scrapes, and a
-scrape joins the text of agents that did not change. Agents with no event yet (before the
-first round, after a reload) are rendered from the Monitor's state. Integers are written as Go
+Each agent's series are rendered from the Monitor's state (verdicts, uptime, last run,
+pause) and from what this daemon counted of its runs (probe results, the TTFB
+histogram) when the agent's event arrives (a run finished, a verdict changed, a pause),
+from the snapshot the event carries: what they show changes only with those events. A
+scrape of 500 agents x 3 regions (~33,000 lines) then joins text already rendered,
+instead of building every sample on the event loop while Prometheus waits (the first
+scrape after a start took 105-118 ms that way, 57 ms when left to the first scrape
+after the first round; at events it costs ~35 us a run, 0.03 % of a core for 500 agents
+every minute). Agents with no event yet (before the first round, after a reload) are
+rendered at the scrape. Integers are written as Go
 writes floats (`3.0`); other numbers by prometheus_client's own float formatting; label
 sets are built once per agent and region. The daemon-wide series (alert attempts, the
 outbox, the process) go through a prometheus_client registry.
@@ -105,7 +108,6 @@ class _AgentSeries:
     agent_id: str
     probes: defaultdict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     ttfb: defaultdict[str, _Histogram] = field(default_factory=lambda: defaultdict(_Histogram))
-    view: AgentView | None = None  # the snapshot of its latest event
     text: dict[str, str] | None = None  # family → its lines for this agent
     _labels: dict[str | None, str] = field(default_factory=dict)
 
@@ -117,9 +119,8 @@ class _AgentSeries:
                                             else _labels(agent=self.agent_id, region=region))
         return found
 
-    def changed(self, view: AgentView) -> None:
-        self.view = view
-        self.text = None
+    def render(self, view: AgentView) -> None:
+        self.text = _render_agent(view, self)
 
 
 class MonitorMetrics:
@@ -141,9 +142,9 @@ class MonitorMetrics:
     def on_event(self, event: Event) -> None:
         if isinstance(event, RunFinished):
             self._on_run(event.result)
-            self._series(event.result.agent_id).changed(event.snapshot)
+            self._series(event.result.agent_id).render(event.snapshot)
         elif isinstance(event, TransitionEvent | AgentPaused):
-            self._series(event.agent_id).changed(event.snapshot)
+            self._series(event.agent_id).render(event.snapshot)
         elif isinstance(event, AlertChanged):
             self._on_alert(event)
 
@@ -176,7 +177,7 @@ class MonitorMetrics:
             if agent_id not in agent_ids:
                 del self._agents[agent_id]
             else:
-                self._agents[agent_id].view = self._agents[agent_id].text = None
+                self._agents[agent_id].text = None
 
     # ------------------------------------------------------------------ scraping
 
@@ -186,12 +187,12 @@ class MonitorMetrics:
         texts: list[dict[str, str]] = []
         for agent_id in engine_reads.known_ids(mon):
             series = self._series(agent_id)
-            if series.text is None:
-                # No event since the start or a reload: the Monitor's state.
-                view = series.view or engine_reads.agent(mon, agent_id)
+            if series.text is None:  # no event since the start or a reload
+                view = engine_reads.agent(mon, agent_id)
                 if view is None:
                     continue
-                series.text = _render_agent(view, series)
+                series.render(view)
+            assert series.text is not None
             texts.append(series.text)
         out: list[str] = []
         for name, kind, doc in FAMILIES:
