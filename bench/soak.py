@@ -26,11 +26,13 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import json
 import os
 import pstats
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing import Process
 from pathlib import Path
@@ -39,7 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import bare_aiohttp, free_port, serve
+from engine import REQ_JSON, bare_aiohttp, free_port, serve
 
 from agentstatus_tui.engine.events import RunFinished
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
@@ -68,6 +70,24 @@ class Window:
         self.p95: float | None = None
         self.lags: list[float] = []
         self.gc0 = GC_TIME[0]
+        self.threads0 = thread_cpu()
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each of this process's threads, by thread name (the loop
+    thread is "MainThread"; threads that ended are not counted)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            with open(f"/proc/{os.getpid()}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(tid), "other")
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 GC_TIME = [0.0]  # seconds spent in the garbage collector so far
@@ -154,6 +174,48 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             while next_at < loop.time():  # a run that overran skips, never piles up
                 next_at += args.interval
 
+    async def bare_poll(i: int, agent: AgentConfig, sessions: dict[str, Any]) -> None:
+        # The floor: bare aiohttp sending the same requests on the same schedule (one
+        # session per region, the validations of a run at once), nothing else.
+        next_at = t_start + args.interval * i / len(agents)
+        body = json.dumps(REQ_JSON).encode()
+        headers = {"Content-Type": "application/json"}
+
+        async def one(region: str) -> float:
+            t0 = time.perf_counter()
+            async with sessions[region].post(agent.url, data=body, headers=headers) as r:
+                first = await r.content.readany()
+                ttfb = time.perf_counter() - t0
+                json.loads(first + await r.read())
+            return ttfb
+
+        while True:
+            await asyncio.sleep(max(0.0, min(next_at, end) - loop.time()))
+            if loop.time() >= end:
+                return
+            ttfbs = await asyncio.gather(*(one(REGIONS[k % len(REGIONS)])
+                                           for k in range(args.validations)))
+            w = current()
+            w.runs += 1
+            w.ttfbs.extend(ttfbs)
+            w.per_agent.setdefault(agent.id, []).extend(ttfbs)
+            next_at += args.interval
+            while next_at < loop.time():
+                next_at += args.interval
+
+    async def bare() -> None:
+        import aiohttp
+
+        await prober.aclose()
+        sessions = {r: aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512))
+                    for r in REGIONS}
+        try:
+            await asyncio.gather(*(bare_poll(i, a, sessions) for i, a in enumerate(agents)))
+            polled()
+        finally:
+            for session in sessions.values():
+                await session.close()
+
     async def whole_monitor() -> None:
         # The product's own path: scheduling, the store writer, uptime reads, alert
         # rules and incident tracking after every run, in a throwaway data dir.
@@ -180,9 +242,11 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
                 await mon.start()
                 await asyncio.sleep(max(0.0, end - loop.time()))
             finally:
+                polled()  # before the store writer's thread ends
                 await mon.stop()
 
-    mode = "the whole Monitor (store, alerts, incidents)" if args.monitor else "the Prober"
+    mode = ("the whole Monitor (store, alerts, incidents)" if args.monitor
+            else "bare aiohttp (the floor)" if args.bare else "the Prober")
     print(f"{args.agents} agents x {len(REGIONS)} regions, {args.validations} validations per run, "
           f"every {args.interval:g}s, for {args.duration:g}s, through {mode}; agent answers "
           f"after {args.delay * 1000:.0f} ms. RSS at start {rss_start:.1f} MB", flush=True)
@@ -203,6 +267,14 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             current().lags.append(max(0.0, loop.time() - due))
 
     profiler = cProfile.Profile() if args.profile else None
+    at_end: dict[str, float] = {}  # each thread's CPU seconds when polling ended
+    ended: list[float] = []  # (process CPU, loop time) when polling ended
+
+    def polled() -> None:
+        """Polling is over: what comes after (stopping the monitor, which records every
+        agent UNKNOWN and closes the store) is not the steady state."""
+        at_end.update(thread_cpu())
+        ended[:] = [time.process_time(), loop.time()]
 
     async def profile_steady_state() -> None:
         # The loop thread only (the store writer's thread is not seen), after start-up.
@@ -216,8 +288,11 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
     try:
         if args.monitor:
             await whole_monitor()
+        elif args.bare:
+            await bare()
         else:
             await asyncio.gather(*(poll(i, a) for i, a in enumerate(agents)))
+            polled()
     finally:
         sampling = False
         sampler.cancel()
@@ -239,9 +314,15 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
     print(f"average CPU {total_cpu:.1f}% of one core; RSS start {rss_start:.1f} MB, "
           f"end {rss_mb():.1f} MB, peak {rss_peak:.1f} MB")
     steady = [w for w in windows if w.start - t0_loop >= args.interval] or windows
-    span = loop.time() - steady[0].start
-    cpu = (time.process_time() - steady[0].cpu0) / span * 100 if span > 0 else total_cpu
+    cpu_end, t_end = ended or (time.process_time(), loop.time())
+    span = t_end - steady[0].start
+    cpu = (cpu_end - steady[0].cpu0) / span * 100 if span > 0 else total_cpu
     print(f"steady state (after the first interval): CPU {cpu:.1f}% of one core")
+    if span > 0:
+        now_threads = at_end or thread_cpu()
+        shares = sorted(((name, (sec - steady[0].threads0.get(name, 0.0)) / span * 100)
+                         for name, sec in now_threads.items()), key=lambda kv: -kv[1])
+        print("  by thread: " + ", ".join(f"{name} {pct:.1f}%" for name, pct in shares))
     if len(done) >= 2:
         first, last = done[0], done[-1]
         assert first.p50 is not None and last.p50 is not None
@@ -307,6 +388,9 @@ def main() -> None:
     ap.add_argument("--monitor", action="store_true",
                     help="poll through the whole Monitor (store, alerts, incidents), "
                          "not the bare Prober")
+    ap.add_argument("--bare", action="store_true",
+                    help="poll with bare aiohttp on the same schedule (the floor any "
+                         "client pays at this rate), not the Prober")
     args = ap.parse_args()
     port = free_port()
     server = Process(target=serve, args=(port, args.delay), daemon=True)

@@ -33,8 +33,9 @@ from .events import (
 from .frontend import LOCAL, Connection
 from .history.db import StoreError
 from .history.health import is_store_failure
+from .history.queries import uptimes_at
 from .history.records import Transition
-from .history.uptime import Outage
+from .history.uptime import Outage, Point
 from .model import AgentConfig, Config, RequestResult, RunResult, Verdict
 from .paging import QUIET, PagingStatus
 from .probe.prober import Prober, ProbeReply
@@ -67,6 +68,9 @@ AFTER_RUN_GAP = 0.1
 # default is 700): at 2,000 agents the collector took 5-11 % of a core and paused the
 # loop up to 0.75 s; with this and the start-up objects frozen, about 1 %.
 YOUNG_GC_THRESHOLD = 20_000
+# How often an agent's stored verdict changes are read again for its uptime figures
+# when this monitor stored none (another process may have).
+UPTIME_REREAD = 600.0
 # How often every agent's paging status is read again between runs (a silence added by
 # another process, a maintenance window beginning): one read per agent each time.
 PAGING_STATUS_EVERY = 60.0
@@ -108,6 +112,49 @@ class AgentState:
             next_run_at=self.next_run_at,
             paging=self.paging,
         )
+
+
+class Wake:
+    """What an agent's poll loop sleeps on until its next slot, unless woken sooner (a
+    resume): one future and one timer per sleep. (`asyncio.wait_for` over an
+    `asyncio.Event` makes a task and more per sleep: at 500 agents that was a visible
+    share of the monitor's CPU.)"""
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._set = True
+        _settle(self._waiter)
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Until set, or `timeout` seconds have passed (None: until set)."""
+        if self._set:
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiter = waiter
+        timer = loop.call_later(timeout, _settle, waiter) if timeout is not None else None
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+
+def _settle(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 def agent_offset(agent: AgentConfig) -> float:
@@ -167,8 +214,11 @@ class Monitor:
         self.states: dict[str, AgentState] = {a.id: AgentState(agent=a) for a in config.agents}
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[RunResult | None]] = {}
-        self._wake: dict[str, asyncio.Event] = {}
+        self._wake: dict[str, Wake] = {}
         self._alerts_caught_up = False  # alert rules saw every transition stored so far
+        self._incidents_caught_up = False  # likewise the incident tracker
+        # Per agent: when its stored verdict changes were read, and what they were.
+        self._uptime_points: dict[str, tuple[float, list[Point]]] = {}
         self._ticker: asyncio.Task[None] | None = None
         # Runs finishing together share one pass of the alert rules and incidents.
         self._following: Coalesce[RunResult] = Coalesce(self._after_run, min_gap=AFTER_RUN_GAP)
@@ -270,6 +320,7 @@ class Monitor:
         return self.alerts.status(list(alert_ids))
 
     async def paging(self, agent_id: str) -> PagingStatus:
+        self.alerts.forget_reads()  # asked for: read now, whoever changed it
         status = self.alerts.paging_status(self.states[agent_id].agent)
         self._set_paging(agent_id, status, publish=True)
         return status
@@ -317,6 +368,7 @@ class Monitor:
     def _paging_changed(self) -> None:
         """A silence was added or expired: every front end's SILENCED marks follow now
         (a tag or region silence may cover several agents)."""
+        self.alerts.forget_reads()
         try:
             statuses = self.alerts.paging_statuses()
         except Exception as exc:  # the silence is stored; the next run shows it
@@ -412,7 +464,7 @@ class Monitor:
         self.alerts.kick()
         self._ticker = asyncio.create_task(self._paging_ticks(), name="alerts:tick")
         for agent in self.config.agents:
-            self._wake[agent.id] = asyncio.Event()
+            self._wake[agent.id] = Wake()
             self._loops[agent.id] = asyncio.create_task(
                 self._poll_loop(agent), name=f"poll:{agent.id}"
             )
@@ -543,9 +595,7 @@ class Monitor:
         while True:
             if not first:
                 st.next_run_at = next_slot(agent, self.clock(), last_start, recheck=recheck)
-                delay = max(0.0, st.next_run_at - self.clock())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=delay)
+                await wake.wait(max(0.0, st.next_run_at - self.clock()))
             first = False
             wake.clear()
             if st.paused:
@@ -694,19 +744,27 @@ class Monitor:
             if t.region is None:
                 st.transitions.insert(0, t)
         del st.transitions[RECENT_TRANSITIONS:]
-        st.uptime = self._uptime(st)
+        st.uptime = self._uptime(st, changed=any(t.region is None for t in transitions))
 
     def _set_verdict(self, st: AgentState, verdict: Verdict, at: float) -> None:
         if st.verdict != verdict or st.since is None:
             st.verdict = verdict
             st.since = at
 
-    def _uptime(self, st: AgentState) -> dict[str, float | None]:
+    def _uptime(self, st: AgentState, *, changed: bool = True) -> dict[str, float | None]:
+        """The agent's uptimes now. Its stored verdict changes are read again when this
+        monitor just stored one (`changed`), else at most every UPTIME_REREAD (changes
+        another process stored): in between, only time moves the figures."""
+        agent_id, now = st.agent.id, self.clock()
+        kept = self._uptime_points.get(agent_id)
         try:
-            return self.store.uptimes(st.agent.id, self.clock())
+            if changed or kept is None or not 0 <= now - kept[0] < UPTIME_REREAD:
+                kept = (now, self.store.uptime_points(agent_id, now))
+                self._uptime_points[agent_id] = kept
         except Exception as exc:
-            self._store_trouble(exc, "uptime of %s failed", st.agent.id)
+            self._store_trouble(exc, "uptime of %s failed", agent_id)
             return st.uptime
+        return uptimes_at(kept[1], now)
 
     def _after_run(self, runs: Sequence[RunResult] = (), stored: bool = True) -> None:
         """Alerts and incidents follow the transitions just stored (each with its own
@@ -725,9 +783,14 @@ class Monitor:
                 self._alerts_caught_up = False  # the next run tries again
                 self._store_trouble(exc, "alert rules failed")
         self._tick(results)
+        self._follow_incidents(runs, stored=stored)
+
+    def _follow_incidents(self, runs: Sequence[RunResult] = (), *, stored: bool = True) -> None:
         try:
-            self.incidents.process(runs)
+            self.incidents.process(runs, stored=stored or not self._incidents_caught_up)
+            self._incidents_caught_up = True
         except Exception as exc:
+            self._incidents_caught_up = False  # the next run looks at every change again
             self._store_trouble(exc, "incident tracking failed")
 
     def _tick(self, results: Mapping[str, RunResult] | None = None, *,
@@ -766,6 +829,9 @@ class Monitor:
             if due:
                 last_statuses = self.clock()
             self._tick(statuses=due)
+            # Verdict changes another process stored (a cron `check`) open and close
+            # incidents here too; this monitor's own are followed after each run.
+            self._follow_incidents()
 
     async def _store_unknown(self, agent_id: str, at: float) -> None:
         try:

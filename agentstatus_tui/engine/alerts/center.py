@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,6 +32,7 @@ from .outbox import (
 )
 from .policy import PagingPolicy, page_channels
 from .rules import CLOSED, Decision, PageState, decide_alert
+from .silences import Silence, not_over
 from .status import paging_status
 
 if TYPE_CHECKING:
@@ -47,6 +48,12 @@ MANUAL_TYPES: Mapping[str, tuple[str, ...]] = {
     "resolve": ("pagerduty", "slack", "statuspage"),
     "notify": ("slack", "webhook", "email"),
 }
+# How long this process trusts its last read of the page rows and silences for what it
+# only shows or schedules (paging status, "is a tick due", "is a page confirming"): a
+# change by another process (`agentstatus ack`, `silence add`, a cron `check`) shows
+# this late at most; this process's own changes at once. Decisions (pages, holds,
+# reminders) always read the store inside their write transaction.
+READ_FRESH = 15.0
 DIRECT_TRIES = 3  # a page sent without the outbox (a failing store): tries, no more
 RETENTION = 90 * 86400.0  # delivered / failed alerts are kept this long for the log
 
@@ -103,12 +110,42 @@ class AlertCenter:
         self._init_cursor(backfill)
         with contextlib.suppress(Exception):
             self.outbox.prune(clock() - RETENTION)
+        self._rows: dict[str, pages.PageRow] | None = None  # see READ_FRESH
+        self._silences: list[Silence] | None = None
+        self._pending: dict[str, pages.PageRow] = {}  # the rows `pages.pending` of _rows
+        self._read_at = float("-inf")
         self.heartbeat: Heartbeat | None = None
         if config.heartbeat is not None:
             from ..heartbeat import Heartbeat
 
             self.heartbeat = Heartbeat(config.heartbeat, self.conn, secrets=config.secrets,
                                        client=self._http, clock=clock)
+
+    # ------------------------------------------------------------------ reads kept
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The outbox's write transaction; what this process read of the page rows and
+        silences is read again afterwards (committed or not)."""
+        try:
+            with self.outbox.transaction():
+                yield
+        finally:
+            self.forget_reads()
+
+    def forget_reads(self) -> None:
+        """Read the page rows and silences again at the next look (a silence was added
+        or expired here, or another process is known to have changed them)."""
+        self._rows = self._silences = None
+
+    def _kept(self, now: float) -> tuple[dict[str, pages.PageRow], list[Silence]]:
+        if (self._rows is None or self._silences is None
+                or not 0 <= now - self._read_at < READ_FRESH):
+            self._rows = pages.read_all(self.conn)
+            self._pending = {k: row for k, row in self._rows.items() if pages.pending(row)}
+            self._silences = not_over(self.conn, now)
+            self._read_at = now
+        return self._rows, self._silences
 
     # ------------------------------------------------------------------ events
 
@@ -132,7 +169,7 @@ class AlertCenter:
     def _init_cursor(self, backfill: float) -> None:
         """On the first start over a store, page only for recent transitions: history
         from before alerting existed must not page anyone."""
-        with self.outbox.transaction():
+        with self._writing():
             if self.conn.execute("SELECT 1 FROM alert_cursor WHERE id = 1").fetchone():
                 return
             horizon = self.clock() - backfill
@@ -154,7 +191,7 @@ class AlertCenter:
         agents = {a.id: a for a in self.config.agents}
         now = self.clock()
         ids: list[int] = []
-        with self.outbox.transaction():
+        with self._writing():
             row = self.conn.execute(
                 "SELECT last_transition_id FROM alert_cursor WHERE id = 1").fetchone()
             cursor = int(row[0]) if row else 0
@@ -184,33 +221,39 @@ class AlertCenter:
         processes: decided in one write transaction over the stored page rows, which
         is taken only when some row has something pending."""
         now = self.clock() if now is None else now
-        if not self.policy.due(pages.read_pending(self.conn), now):
+        self._kept(now)
+        if not self.policy.due(self._pending, now):
             return []
-        with self.outbox.transaction():
+        with self._writing():
             ids = self.outbox.insert(self.policy.tick(now, results_by_agent or {}), now)
         self.outbox.announce(ids)
         return ids
 
     def paging_status(self, agent: AgentConfig) -> PagingStatus:
-        """Silenced, maintenance, flapping, acknowledged, escalation step, held page."""
-        return paging_status(self.conn, self.config, agent, self.clock())
+        """Silenced, maintenance, flapping, acknowledged, escalation step, held page (as
+        last read: see READ_FRESH)."""
+        now = self.clock()
+        rows, silences = self._kept(now)
+        return paging_status(self.conn, self.config, agent, now,
+                             rows.get(agent.id) or pages.PageRow(agent.id), silences)
 
     def paging_statuses(self) -> dict[str, PagingStatus]:
-        rows = pages.read_all(self.conn)
         now = self.clock()
+        rows, silences = self._kept(now)
         return {a.id: paging_status(self.conn, self.config, a, now,
-                                    rows.get(a.id, pages.PageRow(a.id)))
+                                    rows.get(a.id) or pages.PageRow(a.id), silences)
                 for a in self.config.agents}
 
     def confirming(self, agent_id: str) -> bool:
         """Whether the agent's page waits for more DOWN runs in a row (`confirm`)."""
-        return pages.read(self.conn, agent_id).held_kind == "confirm"
+        row = self._kept(self.clock())[0].get(agent_id)
+        return row is not None and row.held_kind == "confirm"
 
     def acknowledge(self, agent: AgentConfig, by: str | None = None,
                     note: str | None = None) -> bool:
         """Record who acknowledged the agent's open page (reminders and escalation stop);
         no message is sent. False when no page is open or it was acknowledged already."""
-        with self.outbox.transaction():
+        with self._writing():
             return self.policy.acknowledge(agent, by, note, self.clock())
 
     def _facts(self, agent: AgentConfig, d: Decision, previous: Verdict | str | None,
@@ -281,7 +324,7 @@ class AlertCenter:
             raise ValueError(f"unknown manual alert {event!r}")
         types = channel_types if channel_types is not None else MANUAL_TYPES[event]
         now = self.clock()
-        with self.outbox.transaction():
+        with self._writing():
             state = self._state(agent.id)
             key = state.dedup_key or (self._last_key(agent.id) if event == "resolve" else None)
             facts = AlertFacts(
@@ -329,7 +372,7 @@ class AlertCenter:
         if not paging_health.due(self.conn, self.config, self.outbox.health().failing, told,
                                  now):
             return []
-        with self.outbox.transaction():
+        with self._writing():
             notices = paging_health.review(self.conn, self.config,
                                            self.outbox.health().failing, now)
             ids = self.outbox.insert(notices, now)

@@ -5,13 +5,14 @@ the store inside the caller's write transaction, so every process sees the same 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from ..model import AgentConfig, Config, Verdict
 from ..text import clock
 from .quiet import quiet_for
+from .silences import Silence
 
 HoldKind = Literal["silence", "maintenance", "parent", "confirm"]
 
@@ -82,9 +83,10 @@ def last_change_at(conn: sqlite3.Connection, agent_id: str) -> float | None:
 
 
 def quiet_hold(conn: sqlite3.Connection, config: Config, agent: AgentConfig,
-               now: float) -> Hold | None:
-    """A silence or maintenance window over the agent now."""
-    q = quiet_for(conn, config, agent, now, down_regions(conn, agent.id))
+               now: float, silences: Sequence[Silence] | None = None) -> Hold | None:
+    """A silence or maintenance window over the agent now (`silences`: as already read,
+    else read now)."""
+    q = quiet_for(conn, config, agent, now, lambda: down_regions(conn, agent.id), silences)
     if q is None:
         return None
     word = "SILENCED" if q.kind == "silence" else "MAINTENANCE"

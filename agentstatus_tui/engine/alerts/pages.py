@@ -113,9 +113,15 @@ def read_all(conn: sqlite3.Connection) -> dict[str, PageRow]:
     return {r["agent_id"]: _row(r) for r in rows}
 
 
+def pending(row: PageRow) -> bool:
+    """Something that time or a run may move: a held page, a recovery to confirm,
+    flapping, or an open page nobody acknowledged (reminders, escalation)."""
+    return (row.held is not None or row.recovering_since is not None
+            or row.flapping_since is not None or (row.is_open and row.acked_at is None))
+
+
 def read_pending(conn: sqlite3.Connection) -> dict[str, PageRow]:
-    """Rows with something that time or a run may move: a held page, a recovery to
-    confirm, flapping, or an open page nobody acknowledged (reminders, escalation)."""
+    """The rows that are `pending`, read by one query."""
     rows = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM alert_pages WHERE held IS NOT NULL"
         " OR recovering_since IS NOT NULL OR flapping_since IS NOT NULL"

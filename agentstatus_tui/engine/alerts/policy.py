@@ -71,6 +71,7 @@ class PagingPolicy:
 
     def __init__(self, center: AlertCenter) -> None:
         self.center = center
+        self._agents = {a.id: a for a in center.config.agents}
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -203,9 +204,9 @@ class PagingPolicy:
     def due(self, rows: Mapping[str, PageRow], now: float) -> bool:
         """Whether `tick` has anything to look at (read without a write transaction, so
         a quiet tick costs one small read)."""
-        for agent in self.center.config.agents:
-            row = rows.get(agent.id)
-            if row is None:
+        for agent_id, row in rows.items():
+            agent = self._agents.get(agent_id)
+            if agent is None:  # removed from the config since
                 continue
             if row.held or row.recovering_since is not None or row.flapping_since is not None:
                 return True

@@ -13,7 +13,7 @@ Matching, for silences and windows alike:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,15 +36,20 @@ def _from_silence(s: Silence) -> Quiet:
 
 
 def quiet_for(conn: sqlite3.Connection, config: Config, agent: AgentConfig, now: float,
-              regions: Collection[str] = ()) -> Quiet | None:
-    """What holds `agent`'s pages at `now`, or None. `regions`: its regions DOWN now.
+              regions: Collection[str] | Callable[[], Collection[str]] = (),
+              silences: Sequence[Silence] | None = None) -> Quiet | None:
+    """What holds `agent`'s pages at `now`, or None. `regions`: its regions DOWN now (or
+    how to read them: only a region silence or window needs them). `silences`: as
+    already read (else read now); only those active at `now` count.
 
     When several apply, the one lasting longest wins (that is how long it stays quiet
     at least). A region quiet lasts as long as the shortest cover of a DOWN region.
     """
     whole: list[Quiet] = []  # quiets of the agent as a whole
     by_region: dict[str, list[Quiet]] = {}
-    for s in active_silences(conn, now):
+    for s in active_silences(conn, now) if silences is None else silences:
+        if not s.active(now):
+            continue
         q = _from_silence(s)
         if (s.matcher_kind == "agent" and s.matcher_value == agent.id) or (
                 s.matcher_kind == "tag" and s.matcher_value in agent.tags):
@@ -61,7 +66,8 @@ def quiet_for(conn: sqlite3.Connection, config: Config, agent: AgentConfig, now:
             whole.append(q)
         for region in window.regions:
             by_region.setdefault(region, []).append(q)
-    down = set(regions)
+    # No region is quiet: which regions are DOWN cannot matter (and is not read).
+    down = set((regions() if callable(regions) else regions) if by_region else ())
     if down and all(r in by_region for r in down):
         # Each DOWN region is quiet until its longest cover ends; together, until the
         # first of those.

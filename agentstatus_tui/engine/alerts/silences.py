@@ -114,6 +114,19 @@ def active_silences(conn: sqlite3.Connection, now: float) -> list[Silence]:
     return [_row(r) for r in rows]
 
 
+def not_over(conn: sqlite3.Connection, now: float) -> list[Silence]:
+    """The silences in force at `now` or still to come (`Silence.active` tells which
+    apply at a later moment)."""
+    if not _has_table(conn):
+        return []
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM silences WHERE ends_at > ?"
+        " AND (expired_at IS NULL OR expired_at > ?) ORDER BY ends_at, id",
+        (now, now),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
 def list_silences(conn: sqlite3.Connection, now: float, *,
                   include_expired: bool = False) -> list[Silence]:
     """Silences in force or still to come (with `include_expired`, every one), the

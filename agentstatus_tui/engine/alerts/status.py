@@ -4,17 +4,21 @@ silences and maintenance windows over it now."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from ..model import AgentConfig, Config
 from ..paging import PagingStatus, Quieted
 from . import pages
 from .holds import quiet_hold
+from .silences import Silence
 
 
 def paging_status(conn: sqlite3.Connection, config: Config, agent: AgentConfig,
-                  now: float, row: pages.PageRow | None = None) -> PagingStatus:
+                  now: float, row: pages.PageRow | None = None,
+                  silences: Sequence[Silence] | None = None) -> PagingStatus:
+    """`row` and `silences` as already read (else read now)."""
     row = pages.read(conn, agent.id) if row is None else row
-    hold = quiet_hold(conn, config, agent, now)
+    hold = quiet_hold(conn, config, agent, now, silences)
     silenced = maintenance = None
     if hold is not None and hold.until is not None:
         q = Quieted(hold.until, hold.reason)

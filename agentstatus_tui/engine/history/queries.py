@@ -37,6 +37,11 @@ _POINTS_SQL = (
 )
 
 
+def uptimes_at(points: Sequence[Point], now: float) -> dict[str, float | None]:
+    """Uptime over each of UPTIME_WINDOWS up to `now`, from `uptime_points`."""
+    return {name: uptime.uptime(points, now - span, now) for name, span in UPTIME_WINDOWS.items()}
+
+
 class HistoryQueries:
     conn: sqlite3.Connection
 
@@ -155,8 +160,12 @@ class HistoryQueries:
 
     def uptimes(self, agent_id: str, now: float) -> dict[str, float | None]:
         """Overall uptime over each of UPTIME_WINDOWS (24h, 7d, 30d) from one read."""
-        pts = self.points(agent_id, now - max(UPTIME_WINDOWS.values()))
-        return {name: uptime.uptime(pts, now - span, now) for name, span in UPTIME_WINDOWS.items()}
+        return uptimes_at(self.uptime_points(agent_id, now), now)
+
+    def uptime_points(self, agent_id: str, now: float) -> list[Point]:
+        """The overall changes every window of `uptimes` needs, as of `now` (still right
+        for a later `now` until the agent's verdict changes again)."""
+        return self.points(agent_id, now - max(UPTIME_WINDOWS.values()))
 
     def outages(
         self, agent_id: str, since: float, until: float | None = None, region: str | None = None

@@ -290,6 +290,11 @@ class IncidentStore:
             raise KeyError(incident_id)
         return _incident(row)
 
+    def open_agents(self) -> set[str]:
+        """The agents with an open incident."""
+        rows = self.conn.execute("SELECT agent_id FROM incidents WHERE resolved_at IS NULL")
+        return {str(r[0]) for r in rows}
+
     def open_for(self, agent_id: str) -> Incident | None:
         row = self.conn.execute(
             "SELECT * FROM incidents WHERE agent_id = ? AND resolved_at IS NULL", (agent_id,)

@@ -126,13 +126,18 @@ class IncidentTracker:
 
     # ------------------------------------------------------------------ runs, transitions
 
-    def process(self, results: Mapping[str, RunResult] | Iterable[RunResult] = ()) -> list[int]:
-        """Call after each stored run (and its alerts). Returns the incidents it changed."""
+    def process(self, results: Mapping[str, RunResult] | Iterable[RunResult] = (), *,
+                stored: bool = True) -> list[int]:
+        """Call after each stored run (and its alerts). Returns the incidents it changed.
+        `stored=False`: the runs stored no verdict change, so only their impact on open
+        incidents is followed (changes other processes stored are followed at the next
+        call that looks, which the Monitor makes every few seconds)."""
         runs = list(results.values()) if isinstance(results, Mapping) else list(results)
         for run in runs:
             self._follow_streak(run)
-        transitions = self._transitions_after(self._cursor)
-        if not transitions and not any(self.incidents.open_for(r.agent_id) for r in runs):
+        transitions = self._transitions_after(self._cursor) if stored else []
+        if not transitions and not (runs and self.incidents.open_agents().intersection(
+                r.agent_id for r in runs)):
             return []  # nothing to write: no transaction, no wait for the store's lock
         touched: dict[int, str] = {}
         cursor = self._cursor
