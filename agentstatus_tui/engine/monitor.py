@@ -645,14 +645,17 @@ class Monitor:
         # UNKNOWN rather than counted as the old verdict. Cron `check` runs don't know
         # their schedule, so their verdicts hold until the next one.
         stale_after = max(3 * agent.interval, 300.0) if polled else None
-        await self.accept(result, stale_after=stale_after)
+        await self.accept(result, stale_after=stale_after, polled=polled and not manual)
         return result
 
-    async def accept(self, result: RunResult, *, stale_after: float | None = None) -> None:
+    async def accept(self, result: RunResult, *, stale_after: float | None = None,
+                     polled: bool = False) -> None:
         """Follow one finished run: store it, update the agent's state, let alerts and
-        incidents follow the verdict changes, and publish the run and its changes."""
+        incidents follow the verdict changes, and publish the run and its changes.
+        `polled`: a run of the schedule, which may be stored together with others that
+        finish within a moment (nobody is waiting for it)."""
         st = self.states[result.agent_id]
-        transitions = await self._record(result, stale_after)
+        transitions = await self._record(result, stale_after, gather=polled)
         # Paused while the run was being stored: the engineer asked for no verdicts from
         # this agent (the pause's UNKNOWN is stored right after this run).
         if not st.paused or result.manual:
@@ -700,10 +703,11 @@ class Monitor:
                                          Verdict(t.current), t.at, snapshot))
 
     async def _record(
-        self, result: RunResult, stale_after: float | None = None
+        self, result: RunResult, stale_after: float | None = None, *, gather: bool = False
     ) -> list[Transition]:
         try:
-            return list(await self.writer.record(result, stale_after=stale_after))
+            return list(await self.writer.record(result, stale_after=stale_after,
+                                                 gather=gather))
         except Exception as exc:
             if not is_store_failure(exc):
                 log.exception("storing the run of %s failed", result.agent_id)

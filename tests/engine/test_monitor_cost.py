@@ -111,3 +111,41 @@ async def test_start_up_objects_are_kept_out_of_the_collectors_way(tmp_path: Pat
             assert gc.get_threshold()[0] >= YOUNG_GC_THRESHOLD
         finally:
             await mon.stop()
+
+
+async def test_polled_runs_go_to_the_store_writer_together_and_a_manual_run_at_once(
+    tmp_path: Path,
+) -> None:
+    """Runs of the schedule wait a moment for others to be committed with them (one
+    wake-up of the writer thread and one transaction for several runs); a manual run
+    does not wait, and takes the waiting ones along in order."""
+    agents = [agent(f"http://127.0.0.1:9/a{i}", f"a{i}") for i in range(3)]
+    mon = Monitor.open(config_for(*agents), data_dir=str(tmp_path))
+    mon.writer.gather = 3600.0  # only a hand-over by a manual run commits the polled ones
+    statements: list[str] = []
+    mon.writer.store.conn.set_trace_callback(statements.append)
+    try:
+        now = time.time()
+        polled = [asyncio.ensure_future(mon.accept(make_run(a.id, now, {"us": [None]}),
+                                                   polled=True)) for a in agents[:2]]
+        while len(mon.writer._gathered) < 2:
+            await asyncio.sleep(0.01)
+        assert not [s for s in statements if s.startswith("BEGIN")]
+        assert not any(p.done() for p in polled)
+        await mon.accept(make_run(agents[2].id, now, {"us": [None]}, manual=True))
+        await asyncio.gather(*polled)
+        # One transaction took the three runs (the pruning after it is another matter).
+        first = statements[statements.index("BEGIN IMMEDIATE"):statements.index("COMMIT")]
+        inserted = [s.split("VALUES ('")[1].split("'")[0]
+                    for s in statements if s.startswith("INSERT INTO runs")]
+        assert inserted == ["a0", "a0", "a1", "a1", "a2", "a2"]  # overall + region, in order
+        assert sum(s.startswith("INSERT INTO runs") for s in first) == 6, "\n".join(statements)
+        assert {mon.states[a.id].verdict for a in agents} == {Verdict.REACHABLE}
+        # With the product's moment, a polled run alone is committed by itself.
+        mon.writer.gather = 0.05
+        await asyncio.wait_for(mon.accept(make_run(agents[0].id, now + 60, {"us": [None]}),
+                                          polled=True), 30)
+        assert mon.states[agents[0].id].last is not None
+        assert mon.states[agents[0].id].last.started_at == now + 60
+    finally:
+        await mon.stop()
