@@ -12,16 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-
 from ..events import AlertChanged
 from ..history.db import failure_cause
 from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from ..paging import PagingStatus
-from . import channels as senders
 from . import pages, paging_health
-from .channels import DeliveryResult
 from .messages import AlertFacts, facts_from_run, safe_url
 from .outbox import (
     AlertHealth,
@@ -36,7 +32,10 @@ from .silences import Silence, not_over
 from .status import paging_status
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..heartbeat import Heartbeat
+    from .channels import DeliveryResult
 
 log = logging.getLogger("agentstatus.alerts")
 
@@ -456,6 +455,7 @@ class AlertCenter:
             task.add_done_callback(self._direct.discard)
 
     async def _send_direct(self, alert: NewAlert) -> None:
+        from .channels import DeliveryResult
         timeout = self.outbox.attempt_timeout
         result = DeliveryResult(False, error="not sent")
         for attempt in range(1, DIRECT_TRIES + 1):
@@ -473,6 +473,8 @@ class AlertCenter:
 
     async def _deliver_one(self, channel_name: str, facts: AlertFacts,
                            timeout: float) -> DeliveryResult:
+        from . import channels as senders
+        from .channels import DeliveryResult
         channel = self.config.channels.get(channel_name)
         if channel is None:
             return DeliveryResult(False, error=f"channel {channel_name!r} is no longer"
@@ -482,6 +484,8 @@ class AlertCenter:
 
     async def _deliver_group(self, channel_name: str, facts: list[AlertFacts],
                              timeout: float) -> DeliveryResult:
+        from . import channels as senders
+        from .channels import DeliveryResult
         channel = self.config.channels.get(channel_name)
         if channel is None:
             return DeliveryResult(False, error=f"channel {channel_name!r} is no longer"
@@ -490,6 +494,7 @@ class AlertCenter:
                                         secrets=self.config.secrets, timeout=timeout)
 
     def _http(self) -> httpx.AsyncClient:
+        from . import channels as senders
         # aiohttp sessions belong to one loop; tests and `check` may run several loops.
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from ..history import db
 from ..history.db import failure_cause
 from . import groups
-from .channels import DeliveryResult
 from .messages import AlertFacts
 
 if TYPE_CHECKING:
     from ..heartbeat import HeartbeatHealth
+    from .channels import DeliveryResult
 
 MIGRATIONS = (
     """
@@ -161,8 +161,8 @@ class _Row:
     group_id: int | None = None  # grouped with other agents' pages (groups.py)
 
 
-Sender = Callable[[str, AlertFacts, float], Awaitable[DeliveryResult]]
-GroupSender = Callable[[str, list[AlertFacts], float], Awaitable[DeliveryResult]]
+Sender = Callable[[str, AlertFacts, float], Awaitable["DeliveryResult"]]
+GroupSender = Callable[[str, list[AlertFacts], float], Awaitable["DeliveryResult"]]
 Publisher = Callable[[AlertRecord], None]
 
 
