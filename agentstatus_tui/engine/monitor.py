@@ -215,6 +215,8 @@ class Monitor:
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._current: dict[str, asyncio.Task[RunResult | None]] = {}
         self._wake: dict[str, Wake] = {}
+        # Per agent, its run that is answered and being stored (not joined by run_now).
+        self._storing: dict[str, asyncio.Task[object]] = {}
         self._alerts_caught_up = False  # alert rules saw every transition stored so far
         self._incidents_caught_up = False  # likewise the incident tracker
         # Per agent: when its stored verdict changes were read, and what they were.
@@ -512,9 +514,12 @@ class Monitor:
     # ------------------------------------------------------------------ actions
 
     async def run_now(self, agent_id: str) -> RunResult | None:
-        """A manual run; joins a run already in flight instead of doubling it."""
+        """A manual run; joins a run whose requests are in flight instead of doubling
+        them. A run already answered and only being stored is not joined: its answers
+        may be a moment old, and a new run doubles nothing at the agent."""
         current = self._current.get(agent_id)
-        if current is not None and not current.done():
+        if (current is not None and not current.done()
+                and self._storing.get(agent_id) is not current):
             return await asyncio.shield(current)
         return await self._start_run(self.states[agent_id].agent, manual=True)
 
@@ -645,7 +650,14 @@ class Monitor:
         # UNKNOWN rather than counted as the old verdict. Cron `check` runs don't know
         # their schedule, so their verdicts hold until the next one.
         stale_after = max(3 * agent.interval, 300.0) if polled else None
-        await self.accept(result, stale_after=stale_after, polled=polled and not manual)
+        me = asyncio.current_task()  # the task _start_run made for this run
+        if me is not None:
+            self._storing[agent.id] = me
+        try:
+            await self.accept(result, stale_after=stale_after, polled=polled and not manual)
+        finally:
+            if me is not None and self._storing.get(agent.id) is me:
+                del self._storing[agent.id]
         return result
 
     async def accept(self, result: RunResult, *, stale_after: float | None = None,
