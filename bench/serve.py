@@ -11,7 +11,9 @@ process (answers after 50 ms). Measures, while polling goes on:
     p99), and whether the stalled one is dropped (told to resync) with memory bounded;
   - daemon CPU with the 50 clients attached and without them;
   - a soak (--idle seconds): daemon CPU and RSS sampled throughout; then the same config
-    polled by the Monitor alone (no API) for as long;
+    polled by the Monitor alone (no API) for as long, or with --beside in its own process
+    from the start, measured over the same window as the daemon (the machine's other load
+    then weighs on both alike);
   - 50 clients attached to an idle daemon (nothing due): their CPU cost.
 Each goal is printed met or NOT met as it is measured, and again at the end:
 /agents p99 < 20 ms, a scrape < 50 ms (the first one too), events p99 < 50 ms with a
@@ -168,15 +170,20 @@ async def cpu_over(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100
 
 
-async def soak(pid: int, seconds: float) -> tuple[float, list[float]]:
-    """CPU % over the soak and RSS samples (MB) every few seconds."""
+async def soak(pid: int, seconds: float, beside: int | None = None
+               ) -> tuple[float, list[float], float | None]:
+    """CPU % over the soak and RSS samples (MB) every few seconds; and the CPU % of the
+    process `beside` over the same window."""
     samples = [rss_mb(pid)]
     cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    other0 = cpu_seconds(beside) if beside is not None else 0.0
     step = max(1.0, seconds / 30)
     while time.monotonic() - t0 < seconds:
         await asyncio.sleep(step)
         samples.append(rss_mb(pid))
-    return (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0) * 100, samples
+    wall = time.monotonic() - t0
+    other = (cpu_seconds(beside) - other0) / wall * 100 if beside is not None else None
+    return (cpu_seconds(pid) - cpu0) / wall * 100, samples, other
 
 
 def rss_growth(samples: list[float]) -> float:
@@ -202,6 +209,8 @@ async def bench(args: argparse.Namespace) -> None:
     text = config_text(agent_port, args.agents, args.regions)
     (tmp / "agents.yaml").write_text(text)
     proc = await start_daemon(tmp, "daemon", text, api_port)
+    beside = await start_alone(tmp) if args.beside else None
+    alone_cpu: float | None = None
     headers = {"Authorization": f"Bearer {TOKEN}"}
     conn = aiohttp.TCPConnector(limit=0)
     try:
@@ -291,7 +300,8 @@ async def bench(args: argparse.Namespace) -> None:
                   f"{args.clients} event clients, {without:.1f} % without (fan-out of every "
                   f"poll's events: {with_clients - without:+.1f} points)")
 
-            cpu, samples = await soak(proc.pid, args.idle)
+            cpu, samples, alone_cpu = await soak(proc.pid, args.idle,
+                                                  beside.pid if beside is not None else None)
             growth = rss_growth(samples)
             print(f"daemon while polling ({args.idle:.0f} s): CPU {cpu:.1f} % of a core, RSS "
                   f"{samples[0]:.0f} -> {samples[-1]:.0f} MB (min {min(samples):.0f}, max "
@@ -301,22 +311,35 @@ async def bench(args: argparse.Namespace) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
+        if beside is not None:
+            beside.send_signal(signal.SIGTERM)
+            await beside.wait()
     try:
-        alone = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", MONITOR_ALONE, str(tmp / "agents.yaml"), str(tmp / "alone"),
-            env={**os.environ, "BENCH_TOKEN": TOKEN}, stderr=asyncio.subprocess.DEVNULL)
-        await asyncio.sleep(max(15.0, ready * 2))  # its first round
-        alone_cpu = await cpu_over(alone.pid, args.idle)
-        print(f"the Monitor alone, same agents ({args.idle:.0f} s): CPU {alone_cpu:.1f} % of a "
-              f"core, RSS {rss_mb(alone.pid):.0f} MB")
+        if alone_cpu is None:
+            alone = await start_alone(tmp)
+            await asyncio.sleep(max(15.0, ready * 2))  # its first round
+            alone_cpu = await cpu_over(alone.pid, args.idle)
+            alone_rss = rss_mb(alone.pid)
+            alone.send_signal(signal.SIGTERM)
+            await alone.wait()
+        else:
+            alone_rss = 0.0
+        print(f"the Monitor alone, same agents ({args.idle:.0f} s"
+              f"{', over the same window' if args.beside else ''}): CPU {alone_cpu:.1f} % of a "
+              f"core" + (f", RSS {alone_rss:.0f} MB" if alone_rss else ""))
         goals.check("daemon CPU <= the Monitor alone + 1 point", cpu <= alone_cpu + 1.0,
                     f"{cpu:.1f} % vs {alone_cpu:.1f} %")
-        alone.send_signal(signal.SIGTERM)
-        await alone.wait()
         await idle_clients(tmp, agent_port, args, goals)
     finally:
         agent.terminate()
     goals.summary()
+
+
+async def start_alone(tmp: Path) -> asyncio.subprocess.Process:
+    """The Monitor alone (no API) polling the daemon's agents, with its own store."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", MONITOR_ALONE, str(tmp / "agents.yaml"), str(tmp / "alone"),
+        env={**os.environ, "BENCH_TOKEN": TOKEN}, stderr=asyncio.subprocess.DEVNULL)
 
 
 async def idle_clients(tmp: Path, agent_port: int, args: argparse.Namespace,
@@ -364,6 +387,9 @@ def main() -> None:
                    help="seconds of each CPU comparison (event clients on / off)")
     p.add_argument("--stall-wait", type=float, default=60.0,
                    help="seconds to wait for the stalled client to be dropped")
+    p.add_argument("--beside", action="store_true",
+                   help="run the Monitor alone beside the daemon from the start and compare "
+                   "their CPU over the same soak window (fairer on a shared machine)")
     p.add_argument("--quick", action="store_true",
                    help="a short run to try the bench itself: 50 agents, 10 s soak, 5 s "
                    "CPU windows (figures are not the goals' conditions)")

@@ -182,8 +182,8 @@ class Daemon:
     # ------------------------------------------------------------------ events
 
     def _on_event(self, event: Event) -> None:
-        """What the daemon keeps of each event costs little: the metrics count the run,
-        the agent's API object and the feed's frame are written when first read."""
+        """Little is done per event: the metrics follow it; the agent's API object and
+        the feed's frame are written when first read (with no reader, never)."""
         self.metrics.on_event(event)
         if isinstance(event, RunFinished | AgentPaused | TransitionEvent | PagingChanged):
             self.agent_docs.update(event.snapshot)  # (running, next run: live)
