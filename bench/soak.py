@@ -136,8 +136,9 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             windows.append(Window(now))
         return windows[-1]
 
-    def report(w: Window, now: float) -> None:
-        cpu = (time.process_time() - w.cpu0) / (now - w.start) * 100
+    def report(w: Window, now: float, cpu_now: float | None = None) -> None:
+        cpu_now = time.process_time() if cpu_now is None else cpu_now
+        cpu = (cpu_now - w.cpu0) / max(now - w.start, 1e-9) * 100
         p50 = statistics.median(w.ttfbs) * 1000 if w.ttfbs else float("nan")
         p95 = (statistics.quantiles(w.ttfbs, n=20)[-1] * 1000) if len(w.ttfbs) > 20 else p50
         w.p50, w.p95 = p50, p95
@@ -307,7 +308,14 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             print("by cumulative time:")
             stats.sort_stats("cumulative").print_stats(30)
         await prober.aclose()
-    report(windows[-1], loop.time())
+    if ended:
+        # The last window ends with polling; stopping (every agent recorded UNKNOWN,
+        # the store closed) is said apart, not as a window of polling.
+        if ended[1] > windows[-1].start:
+            report(windows[-1], ended[1], ended[0])
+        print(f"        stopping took {time.process_time() - ended[0]:.2f} s of CPU")
+    else:
+        report(windows[-1], loop.time())
     total_cpu = (time.process_time() - cpu0) / (time.perf_counter() - t0) * 100
     done = [w for w in windows if w.p50 is not None and w.p95 is not None and w.ttfbs]
     print()
