@@ -5,7 +5,7 @@ when it scrolls back in."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil
 from typing import Any, ClassVar
 
@@ -86,8 +86,10 @@ class GridPlan:
 
 def plan_columns(width: int, names: Iterable[str], regions: Sequence[str]) -> GridPlan:
     """Fit the grid into `width`: shorten region cells first, then drop uptime, then eval,
-    then narrow the names, then drop the last regions (the detail pane shows them all).
-    On a wide terminal names get the room they need."""
+    then narrow the names, then drop regions from the last (the detail pane shows them
+    all; at 40 columns none is left: the agent, its verdict and the last run's age).
+    Every column kept reads whole, its header too. On a wide terminal names get the room
+    they need."""
     wanted = max([NAME_MIN, *(len(n) for n in names)])
     name = min(wanted, NAME_MAX)
     regs = tuple(regions)
@@ -103,9 +105,12 @@ def plan_columns(width: int, names: Iterable[str], regions: Sequence[str]) -> Gr
         if plan.width() <= width:
             return plan
     plan = tries[-1]
-    while len(plan.regions) > 1 and plan.width() > width:
+    while plan.regions and plan.width() > width:
         plan = GridPlan(NAME_MIN, True, plan.regions[:-1], False, False)
-    return plan
+    # Every column left reads whole (no sideways scrolling): the room the dropped regions
+    # leave goes to the names.
+    room = max(0, width - plan.width())
+    return replace(plan, name_width=max(plan.name_width, min(name, plan.name_width + room)))
 
 
 def _cut(text: str, width: int) -> str:
