@@ -16,7 +16,7 @@ busy, which a probe waiting on it would count as the agent's latency.
 
 Usage: python bench/soak.py [--agents 500] [--interval 60] [--duration 180]
                             [--validations 10] [--window 30] [--delay 0.2] [--monitor]
-                            [--profile FILE]
+                            [--profile FILE] [--bare] [--loop uvloop|asyncio]
 Figures depend on the machine and what else runs on it.
 """
 
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import REQ_JSON, bare_aiohttp, free_port, serve
 
+from agentstatus_tui.engine import event_loop
 from agentstatus_tui.engine.events import RunFinished
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
 from agentstatus_tui.engine.monitor import Monitor
@@ -104,10 +105,11 @@ def _time_gc(phase: str, info: dict[str, int]) -> None:
 gc.callbacks.append(_time_gc)
 
 
-def calibrate(port: int, agents: int = 200, per: int = 10, conc: int = 64) -> tuple[float, float]:
+def calibrate(port: int, loop: str, agents: int = 200, per: int = 10,
+              conc: int = 64) -> tuple[float, float]:
     """Bare aiohttp on the same agent, now: (CPU seconds per request, median agent p50)."""
     c0 = time.process_time()
-    ttfbs = asyncio.run(bare_aiohttp(port, agents, per, conc))
+    ttfbs = event_loop.run(bare_aiohttp(port, agents, per, conc), loop=loop)
     cpu = (time.process_time() - c0) / (agents * per)
     return cpu, statistics.median(statistics.median(v) for v in ttfbs.values() if v)
 
@@ -250,7 +252,8 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
             else "bare aiohttp (the floor)" if args.bare else "the Prober")
     print(f"{args.agents} agents x {len(REGIONS)} regions, {args.validations} validations per run, "
           f"every {args.interval:g}s, for {args.duration:g}s, through {mode}; agent answers "
-          f"after {args.delay * 1000:.0f} ms. RSS at start {rss_start:.1f} MB", flush=True)
+          f"after {args.delay * 1000:.0f} ms, on the {args.loop} event loop. "
+          f"RSS at start {rss_start:.1f} MB", flush=True)
     cpu0, t0 = time.process_time(), time.perf_counter()
     rss_peak = rss_start
     sampling = True
@@ -399,15 +402,18 @@ def main() -> None:
     ap.add_argument("--bare", action="store_true",
                     help="poll with bare aiohttp on the same schedule (the floor any "
                          "client pays at this rate), not the Prober")
+    ap.add_argument("--loop", choices=event_loop.CHOICES, default=event_loop.loop_name(),
+                    help="the event loop to run on (default: the one `agentstatus` uses "
+                         "here); the baselines run on it too")
     args = ap.parse_args()
     port = free_port()
     server = Process(target=serve, args=(port, args.delay), daemon=True)
     server.start()
     time.sleep(0.5)
     try:
-        bare = [calibrate(port)]
-        fig = asyncio.run(soak(args, port))
-        bare.append(calibrate(port))
+        bare = [calibrate(port, args.loop)]
+        fig = event_loop.run(soak(args, port), loop=args.loop)
+        bare.append(calibrate(port, args.loop))
     finally:
         server.terminate()
     print_goals(args, fig, bare)

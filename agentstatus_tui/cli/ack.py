@@ -5,9 +5,9 @@ timeline, who and when on the page): its reminders and escalation stop."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
+from ..engine import event_loop
 from ..engine.incidents.tracker import current_user
 from ..engine.secrets import redact
 
@@ -59,4 +59,4 @@ def cmd_ack(args: argparse.Namespace) -> int:
             print(redact(line + (f" ({sent})" if sent else ""), config.secrets))
             return 0 if all(s == "delivered" for s in status.values()) else 1
 
-    return asyncio.run(main())
+    return event_loop.run(main())

@@ -8,6 +8,7 @@ import asyncio
 import sys
 import time
 
+from ..engine import event_loop
 from ..engine.alerts import channels as senders
 from ..engine.alerts.channels import DeliveryResult, channel_secrets
 from ..engine.alerts.messages import TEST_TEXT, AlertFacts
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 
 def cmd_test_alert(args: argparse.Namespace) -> int:
     if getattr(args, "demo", False):
-        return asyncio.run(_test_demo_channel(args))
+        return event_loop.run(_test_demo_channel(args))
     config = _config_for_channel(args)
     if config is None:
         return EXIT_USAGE
@@ -87,7 +88,7 @@ def _test_channel(config: Config, args: argparse.Namespace) -> int:
         print(f"agentstatus: unknown channel {args.channel!r} (channels: {known})",
               file=sys.stderr)
         return EXIT_USAGE
-    steps = asyncio.run(send_test(config, channel, timeout=args.timeout))
+    steps = event_loop.run(send_test(config, channel, timeout=args.timeout))
     hide = channel_secrets(channel, config.secrets)
     ok = True
     for step, result in steps:

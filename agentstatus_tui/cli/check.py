@@ -4,7 +4,6 @@ requests in detail, and a config's errors."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import sqlite3
@@ -13,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from ..engine import event_loop
 from ..engine.documents import check_document, run_document
 from ..engine.history.db import StoreError
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
@@ -137,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             return mon.config, results, paging
 
     try:
-        config, results, paging = asyncio.run(main())
+        config, results, paging = event_loop.run(main())
     except (StoreError, sqlite3.Error) as exc:
         return store_failed(args, exc)
     by_id = {r.agent_id: r for r in results}
@@ -243,7 +243,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 await mon.alerts.deliver_pending(mon.clock() + 30, flush=True)
             return mon.config, result
 
-    config, result = asyncio.run(main())
+    config, result = event_loop.run(main())
     if result is None:
         return 2
     if args.json:

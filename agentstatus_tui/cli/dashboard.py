@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..engine import event_loop
 from ..engine.model import Config
 from .attach import token
 from .common import config_given_or_found, demo_data_dir, load_config_from_args
@@ -31,7 +32,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        return asyncio.run(_dashboard(args))
+        return event_loop.run(_dashboard(args))
     except KeyboardInterrupt:
         return 130
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..engine import event_loop
 from ..engine.model import Config
 from .common import demo_data_dir, load_config_from_args
 
@@ -63,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("agentstatus: --heartbeat must be more than 0", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_main(args))
+        return event_loop.run(_main(args))
     except KeyboardInterrupt:
         return 130
 
@@ -158,9 +159,10 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: str,
     daemon.listening = where
     try:
         await daemon.start()
-        log.info("listening on %s", ", ".join(where))
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        log.info("listening on %s (event loop: %s)", ", ".join(where),
+                 type(loop).__module__.split(".")[0])
+        stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         reloads: set[asyncio.Task[list[str]]] = set()

@@ -94,6 +94,7 @@ async def test_the_seeds_curl_verbatim_against_the_units_daemon(tmp_path: Path):
         text = agents_config({"support-bot": agents.url("/ok")}, interval="5m")
         async with UnitDaemon(tmp_path, text) as d:
             assert "listening on unix:" in d.log and "http://127.0.0.1:8747" in d.log
+            assert "(event loop: uvloop)" in d.log  # the always-on monitor runs on uvloop
             before = len(agents.received("/ok"))
             env = {**os.environ, "AGENT_ID": "support-bot", "AGENTSTATUS_API_KEY": WRITE_TOKEN}
             out = await asyncio.to_thread(

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from ..event_loop import loop_factory
+
 T = TypeVar("T")
 
 
@@ -27,7 +29,7 @@ class ProbeThread:
     in-flight limit) must be created and used on that loop only."""
 
     def __init__(self, name: str = "probes") -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = loop_factory()()  # the same kind of loop as the front end's
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
