@@ -73,7 +73,7 @@ def matches(state: AgentSnapshot, query: str) -> bool:
     verdict: Verdict = state.verdict
     words = [verdict.value.lower()] + (["up"] if verdict.is_up else [])
     if state.paused:
-        words.append("paused")
+        words = ["paused"]  # not UNKNOWN, as the header counts it
     for token in query.lower().split():
         if token in name or any(w.startswith(token) for w in words):
             continue

@@ -23,6 +23,9 @@ from ..engine.text import when as when
 REACHABLE_MARK = "·"
 SKIPPED_MARK = "?"  # gold prompts configured, none ran: the semantic check did not run
 IN_FLIGHT_MARK = "~"
+# A paused agent is not polled: its verdict and every region of it read PAUSED (its
+# verdict is UNKNOWN in JSON and history), never UNKNOWN as if its runs failed to tell.
+PAUSED = "PAUSED"
 
 # Short forms for narrow terminals. Words stay words (no colour needed to read them).
 _SHORT_VERDICT = {

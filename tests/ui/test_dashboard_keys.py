@@ -116,7 +116,7 @@ async def test_r_reruns_the_selected_agent_and_R_reruns_all() -> None:
         await until(pilot, lambda: len(server.received("/broken")) > broken)
 
 
-async def test_p_pauses_polling_and_shows_unknown() -> None:
+async def test_p_pauses_polling_and_shows_paused() -> None:
     async with AgentServer() as server:
         server.route("/ok", Reply("4"))
         cfg = config(agent(server, "fast", "Fast Agent", "/ok", interval=0.3))
@@ -128,8 +128,8 @@ async def test_p_pauses_polling_and_shows_unknown() -> None:
             await until(pilot, lambda: not monitor.states["fast"].in_flight)
             assert monitor.states["fast"].verdict is Verdict.UNKNOWN
             assert app.grid.cell_text("fast", "verdict") == "PAUSED"
-            assert app.grid.cell_text("fast", "r:local") == "UNKNOWN"
-            assert app.header.text("counts").endswith("1 UNKNOWN")
+            assert app.grid.cell_text("fast", "r:local") == "PAUSED"
+            assert app.header.text("counts").endswith("0 UNKNOWN   1 PAUSED")
             seen = len(server.received("/ok"))
             await pilot.pause(1.0)  # three intervals: a polled agent would have run
             assert len(server.received("/ok")) == seen

@@ -58,7 +58,7 @@ async def test_grid_and_detail_show_the_fixed_data(monitor) -> None:
         assert g.cell_text("translator", "verdict") == "PAUSED"
         assert g.cell_text("new-agent", "verdict") == "UNKNOWN"
         assert g.cell_text("support-bot", "last") == "10s"
-        assert app.header.text("counts") == "2 UP   1 DEGRADED   2 DOWN   2 UNKNOWN"
+        assert app.header.text("counts") == "2 UP   1 DEGRADED   2 DOWN   1 UNKNOWN   1 PAUSED"
         assert app.detail.title == "Support Bot · UP for 14h 41m"
         await pilot.press("j")
         assert app.detail.title.startswith("Search Agent · DOWN for 12m")

@@ -12,10 +12,12 @@ from agentstatus_tui.ui.widgets.header import counts_variants, fit
 
 
 @pytest.mark.parametrize(("width", "shown"), [
-    (120, "AgentStatus   2 UP   1 DEGRADED   2 DOWN   2 UNKNOWN   alerts: none configured   "
-          "last run 11:06:37   local"),
+    (120, "AgentStatus   2 UP   1 DEGRADED   2 DOWN   1 UNKNOWN   1 PAUSED   "
+          "alerts: none configured   last run 11:06:37   local"),
     # The last run does not fit beside the alerts: `local` takes its place.
-    (80, "2 UP   1 DEGRADED   2 DOWN   2 UNKNOWN   alerts: none configured   local"),
+    (90, "2 UP   1 DEGRADED   2 DOWN   1 UNKNOWN   1 PAUSED   alerts: none configured   local"),
+    # Nor does `local`: the counts and the alerts stay.
+    (80, "2 UP   1 DEGRADED   2 DOWN   1 UNKNOWN   1 PAUSED   alerts: none configured"),
     # Too narrow for it: the counts and the DOWN count stay.
     (40, "2 DOWN   alerts: none configured"),
 ])

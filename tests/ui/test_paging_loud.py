@@ -102,6 +102,7 @@ def test_the_header_keeps_the_down_count_to_the_last_column() -> None:
             from agentstatus_tui.engine.model import Verdict
 
             self.verdict = Verdict(verdict)
+            self.paused = False
 
     states = [S("UP")] * 4 + [S("DEGRADED"), S("DOWN"), S("DOWN"), S("UNKNOWN")]
     failing = AlertHealth(1, 0, "HTTP 500", (ChannelFailure("slack", 6, "HTTP 500: x", 0.0),))

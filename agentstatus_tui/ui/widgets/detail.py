@@ -32,7 +32,7 @@ def title_text(state: AgentSnapshot, now: float) -> str:
     """`Support Bot · UP for 14h 41m` — minutes at most, so it rarely changes."""
     last = state.last.overall if state.last is not None else None
     skipped = fmt.eval_skipped(len(state.agent.gold_prompts), last)
-    verdict = "PAUSED" if state.paused else fmt.verdict_word(state.verdict, eval_skipped=skipped)
+    verdict = fmt.PAUSED if state.paused else fmt.verdict_word(state.verdict, eval_skipped=skipped)
     badge = state.paging.badge()
     paging = f" · {badge}" if badge else ""
     if state.since is None:
@@ -55,7 +55,11 @@ def _region_rows(state: AgentSnapshot) -> list[tuple[tuple[str, str | None], ...
     last = state.last
     rows: list[tuple[tuple[str, str | None], ...]] = []
     for region in state.agent.regions:
-        stats = None if state.paused or last is None else last.regions.get(region)
+        if state.paused:
+            rows.append(((region, None), (fmt.PAUSED, verdict_component(Verdict.UNKNOWN)),
+                         *((fmt.NONE, None),) * 5))
+            continue
+        stats = None if last is None else last.regions.get(region)
         if stats is None or stats.discarded:
             verdict = Verdict.UNKNOWN
             why = "canary failed" if stats is not None else fmt.NONE

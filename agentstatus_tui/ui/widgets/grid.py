@@ -129,6 +129,7 @@ def name_cell(name: str, marker: str, width: int) -> str:
 
 
 STALE = "verdict--unknown"  # what the dashboard knew before it lost its daemon
+UNKNOWN_STYLE = verdict_component(Verdict.UNKNOWN)  # dim: nothing is polled (paused)
 
 
 def row_texts(
@@ -144,18 +145,19 @@ def row_texts(
     out: dict[str, tuple[str, str | None]] = {}
     out["name"] = (name_cell(agent.name, state.paging.marker, plan.name_width), None)
     skipped = fmt.eval_skipped(len(agent.gold_prompts), last.overall if last else None)
-    word = "PAUSED" if paused else fmt.verdict_word(verdict, short=plan.short,
-                                                     eval_skipped=skipped)
+    word = fmt.PAUSED if paused else fmt.verdict_word(verdict, short=plan.short,
+                                                       eval_skipped=skipped)
     out["verdict"] = (word, STALE if stale else verdict_component(verdict))
     region_verdicts: Mapping[str, Verdict] = state.region_verdicts
     for region in plan.regions:
         if region not in agent.regions:
             out["r:" + region] = ("", None)
             continue
+        if paused:
+            out["r:" + region] = (fmt.PAUSED, STALE if stale else UNKNOWN_STYLE)
+            continue
         stats = last.regions.get(region) if last is not None else None
         rv = region_verdicts.get(region) or (stats.verdict if stats else Verdict.UNKNOWN)
-        if paused:
-            rv, stats = Verdict.UNKNOWN, None
         cell = fmt.region_cell(rv, stats, short=plan.short,
                                eval_skipped=fmt.eval_skipped(len(agent.gold_prompts), stats))
         out["r:" + region] = (cell, STALE if stale else verdict_component(rv))

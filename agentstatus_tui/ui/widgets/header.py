@@ -25,25 +25,36 @@ TITLE = "AgentStatus"
 GAP = 3  # spaces between the header's parts
 
 
-def _counts(states: Iterable[Any]) -> Counter[Verdict]:
-    return Counter(Verdict.UP if s.verdict.is_up else s.verdict for s in states)
+PAUSED = "PAUSED"  # counted apart: a paused agent is not polled, not of unknown health
+SHORT = {Verdict.DEGRADED.value: "DEG", Verdict.UNKNOWN.value: "UNK"}
+
+
+def _counts(states: Iterable[Any]) -> Counter[str]:
+    return Counter(PAUSED if s.paused else Verdict.UP.value if s.verdict.is_up
+                   else s.verdict.value for s in states)
+
+
+def _words(c: Counter[str]) -> list[str]:
+    """The counted words in order; PAUSED only when an agent is paused."""
+    return [v.value for v in ORDER] + ([PAUSED] if c[PAUSED] else [])
 
 
 def counts_text(states: Iterable[Any]) -> str:
-    """`4 UP   1 DEGRADED   2 DOWN   0 UNKNOWN` (REACHABLE counts as UP)."""
-    c = _counts(states)
-    return "   ".join(f"{c[v]} {v.value}" for v in ORDER)
+    """`4 UP   1 DEGRADED   2 DOWN   0 UNKNOWN` (REACHABLE counts as UP), then
+    `   1 PAUSED` when an agent is paused (it is not counted as UNKNOWN)."""
+    return counts_variants(states)[0]
 
 
 def counts_variants(states: Iterable[Any]) -> list[str]:
     """The counts from the widest to the narrowest; the last keeps only DOWN."""
     c = _counts(states)
-    short = {Verdict.DEGRADED: "DEG", Verdict.UNKNOWN: "UNK"}
+    words = _words(c)
+    down = Verdict.DOWN.value
     return [
-        "   ".join(f"{c[v]} {v.value}" for v in ORDER),
-        " ".join(f"{c[v]} {short.get(v, v.value)}" for v in ORDER),
-        " ".join(f"{c[v]} {short.get(v, v.value)}" for v in ORDER if c[v] or v is Verdict.DOWN),
-        f"{c[Verdict.DOWN]} DOWN",
+        "   ".join(f"{c[w]} {w}" for w in words),
+        " ".join(f"{c[w]} {SHORT.get(w, w)}" for w in words),
+        " ".join(f"{c[w]} {SHORT.get(w, w)}" for w in words if c[w] or w == down),
+        f"{c[down]} DOWN",
     ]
 
 
