@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine import event_loop
 from ..engine.documents import check_document, run_document
@@ -19,9 +19,13 @@ from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Ve
 from ..engine.paging import PagingStatus
 from ..engine.secrets import redact
 from ..engine.text import iso_utc_now, latency, percent
+from .check_scope import CheckScope, check_scope, paused_line, unknown_agents_line
 from .common import EXIT_STORE_FAILED, demo_data_dir, load_config_from_args, store_failure
 from .daemon_client import add_server_options
 from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_report
+
+if TYPE_CHECKING:
+    from ..engine.monitor import Monitor
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -31,10 +35,13 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         "check",
         parents=parents,
         help="run every agent once; exit 0 UP, 1 DEGRADED, 2 DOWN, 3 UNKNOWN (Nagios)",
-        description="Run every agent once, store the results, deliver the alerts they "
-        "cause, print verdicts. Exit codes follow the Nagios plugin convention; the most "
+        description="Run every agent once (or the AGENTs named), store the results, "
+        "deliver the alerts they cause, print verdicts. A paused agent is not checked and "
+        "never fails the exit code. Exit codes follow the Nagios plugin convention; the most "
         "urgent agent wins (DOWN > DEGRADED > UNKNOWN > UP).",
     )
+    p.add_argument("agents", nargs="*", metavar="AGENT",
+                   help="check only these agents (ids); a paused agent is not checked")
     p.add_argument("--json", action="store_true", help="print the JSON document (a stable contract)")
     p.add_argument(
         "--alert-deadline",
@@ -117,12 +124,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     failing: list[StoreError] = []  # the store could not be written during the round
     statuses: dict[str, PagingStatus] = {}  # silenced, flapping, acknowledged, …
 
-    async def main() -> tuple[Config, list[RunResult], DeliveryReport | None]:
+    async def main() -> tuple[Config, CheckScope, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
+            scope = check_scope(mon.config, args.agents, paused_agents(mon))
+            if scope.unknown:
+                return mon.config, scope, [], None
             started = mon.clock()
-            results = await mon.run_round(deliver_deadline=None)
-            # The dead man's switch hears of the round before paging waits on receivers.
-            pinged = await mon.heartbeat_after_round(results)
+            probed = scope.probed
+            results = await mon.run_round(probed, deliver_deadline=None)
+            # The dead man's switch hears of the round before paging waits on receivers
+            # (only of a whole round: a check of named agents does not ping it).
+            pinged = (None if scope.named else
+                      await mon.heartbeat_after_round(results, [a.id for a in probed]))
             # Grouped pages go now: this check has no more runs coming to group them with.
             await mon.alerts.deliver_pending(mon.clock() + args.alert_deadline, flush=True)
             paging = None
@@ -134,34 +147,53 @@ def cmd_check(args: argparse.Namespace) -> int:
                 mon.writer.health.failed(exc)
             if mon.store_failure is not None:
                 failing.append(mon.store_failure)
-            return mon.config, results, paging
+            return mon.config, scope, results, paging
 
     try:
-        config, results, paging = event_loop.run(main())
+        config, scope, results, paging = event_loop.run(main())
     except (StoreError, sqlite3.Error) as exc:
         return store_failed(args, exc)
+    if scope.unknown:
+        line = unknown_agents_line(scope.unknown, config)
+        print(f"AGENTSTATUS UNKNOWN - {line}")
+        print(f"agentstatus: {line}", file=sys.stderr)
+        return 3
     by_id = {r.agent_id: r for r in results}
-    verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in config.agents]
-    code = EXIT_CODES[most_urgent(verdicts)] if verdicts else 3
+    verdicts = [by_id[a.id].verdict if a.id in by_id else Verdict.UNKNOWN for a in scope.probed]
+    # Paused agents count in no verdict: all paused is OK, nothing at all is UNKNOWN.
+    code = EXIT_CODES[most_urgent(verdicts)] if verdicts else (0 if scope.paused else 3)
     if failing:  # nothing was saved: not OK, whatever the agents said (DOWN still wins)
         code = code if code == EXIT_CODES[Verdict.DOWN] else EXIT_STORE_FAILED
     if args.json:
-        doc = check_document(config, by_id, statuses or None)
+        doc = check_document(config, by_id, statuses or None, agents=scope.shown,
+                             paused=scope.paused)
         if paging is not None:
             doc["alerts"] = alerts_document(paging, config.secrets)
         if failing:
             doc["store"] = {"ok": False, "error": str(failing[0])}
         print(json.dumps(doc, indent=1))
     else:
-        line = nagios_line(verdicts)
+        line = nagios_line(verdicts, paused=len(scope.paused))
         print(store_failing_line(line, code, failing[0]) if failing else line)
-        for agent in config.agents:
-            print(redact(agent_line(agent.name, by_id.get(agent.id)), config.secrets))
+        for agent in scope.shown:
+            text = (paused_line(agent, scope.paused[agent.id], named=scope.named)
+                    if agent.id in scope.paused else agent_line(agent.name, by_id.get(agent.id)))
+            print(redact(text, config.secrets))
     # Undelivered pages go to stderr in both forms (cron mails it); the exit code stays
     # the agents' verdict.
     for line in delivery_lines(paging, config.secrets) if paging is not None else ():
         print(line, file=sys.stderr)
     return code
+
+
+def paused_agents(mon: Monitor) -> dict[str, float]:
+    """The agents paused in the store. A store that cannot say: none (checking a paused
+    agent is the safe side of not checking one that is not)."""
+    try:
+        return mon.store.paused_agents()
+    except (StoreError, sqlite3.Error) as exc:
+        mon.writer.health.failed(exc)
+        return {}
 
 
 def store_failed(args: argparse.Namespace, exc: BaseException) -> int:
@@ -185,16 +217,22 @@ def store_failing_line(line: str, code: int, failure: StoreError) -> str:
     return f"AGENTSTATUS {NAGIOS_STATE[code]} - STORE FAILING ({failure.cause}): {summary}"
 
 
-def nagios_line(verdicts: list[Verdict]) -> str:
+def nagios_line(verdicts: list[Verdict], *, paused: int = 0) -> str:
+    """The Nagios first line over the checked agents' verdicts; `paused` agents (not
+    checked) are counted apart and never make it fail: all paused is OK."""
     up = sum(1 for v in verdicts if v.is_up)
     degraded = verdicts.count(Verdict.DEGRADED)
     down = verdicts.count(Verdict.DOWN)
     unknown = verdicts.count(Verdict.UNKNOWN)
-    state = NAGIOS_STATE[EXIT_CODES[most_urgent(verdicts)] if verdicts else 3]
+    state = NAGIOS_STATE[EXIT_CODES[most_urgent(verdicts)] if verdicts else
+                         (0 if paused else 3)]
     parts = [f"{n} {word}" for n, word in
-             ((down, "DOWN"), (degraded, "DEGRADED"), (unknown, "UNKNOWN"), (up, "UP")) if n]
+             ((down, "DOWN"), (degraded, "DEGRADED"), (unknown, "UNKNOWN"), (up, "UP"),
+              (paused, "paused")) if n]
     summary = ", ".join(parts) or "no agents"
     perf = f"up={up};;; degraded={degraded};;; down={down};;; unknown={unknown};;;"
+    if paused:
+        perf += f" paused={paused};;;"
     return f"AGENTSTATUS {state} - {summary} | {perf}"
 
 

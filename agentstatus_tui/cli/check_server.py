@@ -30,8 +30,20 @@ def cmd_check_server(args: argparse.Namespace) -> int:
     agents = body.get("agents") if isinstance(body, dict) else None
     if not isinstance(agents, list) or not all(isinstance(a, dict) for a in agents):
         return unreachable(args, "the daemon's agent list is not the documented shape")
-    verdicts = [_verdict(a) for a in agents]
-    code = EXIT_CODES[most_urgent(verdicts)] if verdicts else EXIT_UNKNOWN
+    names = getattr(args, "agents", None) or []
+    if names:
+        unknown = [n for n in names if not any(n in (a.get("id"), a.get("name"))
+                                                for a in agents)]
+        if unknown:
+            known = ", ".join(str(a.get("id")) for a in agents) or "none"
+            return unreachable(args, f"no agent {', '.join(repr(n) for n in unknown)}"
+                                     f" (agents: {known})")
+        agents = [a for a in agents if a.get("id") in names or a.get("name") in names]
+    # A paused agent is not polled: it counts in no verdict (all paused is OK).
+    paused = sum(1 for a in agents if a.get("paused") is True)
+    verdicts = [_verdict(a) for a in agents if a.get("paused") is not True]
+    code = (EXIT_CODES[most_urgent(verdicts)] if verdicts
+            else 0 if paused else EXIT_UNKNOWN)
     store_error = _store_error(ready)
     if store_error is not None:  # the daemon saves nothing: not OK (DOWN still wins)
         code = code if code == EXIT_CODES[Verdict.DOWN] else EXIT_STORE_FAILED
@@ -42,7 +54,7 @@ def cmd_check_server(args: argparse.Namespace) -> int:
             doc["store"] = {"ok": False, "error": store_error}
         print(dumps(doc))
     else:
-        line = nagios_line(verdicts)
+        line = nagios_line(verdicts, paused=paused)
         if store_error is not None:
             summary = line.split(" - ", 1)[1]
             line = f"AGENTSTATUS {NAGIOS_STATE[code]} - STORE FAILING ({store_error}): {summary}"

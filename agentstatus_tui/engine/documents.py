@@ -4,7 +4,7 @@ renamed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .incidents.store import Incident
@@ -40,13 +40,21 @@ def agent_document(agent: AgentConfig, run: RunResult | None,
 
 
 def check_document(config: Config, by_id: Mapping[str, RunResult],
-                   paging: Mapping[str, PagingStatus] | None = None) -> dict[str, Any]:
-    """The `check --json` document: every agent of `config` with its run in `by_id` (and
-    its paging status in `paging`)."""
-    agents = [agent_document(agent, by_id.get(agent.id),
+                   paging: Mapping[str, PagingStatus] | None = None, *,
+                   agents: Sequence[AgentConfig] | None = None,
+                   paused: Collection[str] | None = None) -> dict[str, Any]:
+    """The `check --json` document: every agent of `config` (or `agents`) with its run in
+    `by_id` (and its paging status in `paging`). With `paused` (the paused agents' ids),
+    each agent says whether it is `paused`, as the API's agent objects do: a paused agent
+    is not probed, its verdict is UNKNOWN."""
+    docs = []
+    for agent in config.agents if agents is None else agents:
+        doc = agent_document(agent, by_id.get(agent.id),
                              paging.get(agent.id) if paging is not None else None)
-              for agent in config.agents]
-    return {"generated_at": iso_utc_now(), "agents": agents}
+        if paused is not None:
+            doc["paused"] = agent.id in paused
+        docs.append(doc)
+    return {"generated_at": iso_utc_now(), "agents": docs}
 
 
 def stats_document(s: Stats) -> dict[str, Any]:

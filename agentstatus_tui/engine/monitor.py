@@ -527,12 +527,15 @@ class Monitor:
         with self.prober.pacing.round(self.config.agents):  # room for every agent at once
             await asyncio.gather(*(self.run_now(a.id) for a in self.config.agents))
 
-    async def run_round(self, *, deliver_deadline: float | None = 30.0) -> list[RunResult]:
-        """Every agent once (for `check`), then deliver the alerts it caused within
-        `deliver_deadline` seconds; what is not delivered stays in the outbox."""
-        with self.prober.pacing.round(self.config.agents):  # room for every agent at once
+    async def run_round(self, agents: Sequence[AgentConfig] | None = None, *,
+                        deliver_deadline: float | None = 30.0) -> list[RunResult]:
+        """Every agent once (for `check`; `agents`: only these), then deliver the alerts
+        it caused within `deliver_deadline` seconds; what is not delivered stays in the
+        outbox."""
+        agents = self.config.agents if agents is None else agents
+        with self.prober.pacing.round(agents):  # room for every agent at once
             results = await asyncio.gather(
-                *(self._start_run(a, manual=False) for a in self.config.agents)
+                *(self._start_run(a, manual=False) for a in agents)
             )
         if deliver_deadline is not None:
             await self.alerts.deliver_pending(self.clock() + deliver_deadline, flush=True)
@@ -695,17 +698,22 @@ class Monitor:
         except Exception:  # watching the watcher must never stop the watcher
             log.exception("heartbeat failed")
 
-    async def heartbeat_after_round(self, results: Sequence[RunResult]) -> bool | None:
-        """`check`'s one ping at the end of its round, when every agent had a completed
-        run. True when the switch took it, False when it failed or the round did not
-        complete, None without a heartbeat."""
+    async def heartbeat_after_round(self, results: Sequence[RunResult],
+                                    active: Collection[str] | None = None) -> bool | None:
+        """`check`'s one ping at the end of its round, when every agent (every `active`
+        one: paused agents left out) had a completed run. True when the switch took it,
+        False when it failed or the round did not complete, None without a heartbeat."""
         heartbeat = self.alerts.heartbeat
         if heartbeat is None:
             return None
+        expected = {a.id for a in self.config.agents} if active is None else set(active)
         done = {r.agent_id for r in results if self._completed(r)}
-        if not self.config.agents or done != {a.id for a in self.config.agents}:
+        if not expected:
+            log.warning("heartbeat not pinged: every agent is paused")
+            return False
+        if done != expected:
             log.warning("heartbeat not pinged: %d of %d agents had a completed run",
-                        len(done), len(self.config.agents))
+                        len(done & expected), len(expected))
             return False
         return (await heartbeat.ping()).ok
 

@@ -61,9 +61,16 @@ async def test_each_exit_code_over_the_socket_and_tcp(tmp_path: Path):
             async with d.session(WRITE_TOKEN) as s, s.post("/api/v1/agents/a/pause") as r:
                 assert r.status == 200
             for code, out, _ in await check_both(d):
-                assert code == 3, out  # paused: the daemon's verdict is UNKNOWN
-                assert out.startswith("AGENTSTATUS UNKNOWN - 1 UNKNOWN |"), out
+                # Paused: UNKNOWN, but counted apart and never failing, as a local check.
+                assert code == 0, out
+                assert out.startswith("AGENTSTATUS OK - 1 paused | up=0;;; degraded=0;;; "
+                                      "down=0;;; unknown=0;;; paused=1;;;\n"), out
                 assert "\na: UNKNOWN (paused)" in out
+            for code, out, _ in await check_both(d, "a"):  # named: the same
+                assert code == 0 and "\na: UNKNOWN (paused)" in out, out
+            for code, out, _ in await check_both(d, "nobody"):
+                assert code == 3
+                assert out.startswith("AGENTSTATUS UNKNOWN - no agent 'nobody' (agents: a)")
             before = len(agents.requests)
             await check_both(d, "--json")
             assert len(agents.requests) == before  # --server never probes an agent
