@@ -538,13 +538,9 @@ class AgentStatusApp(App[int]):
 
     def incident_key_list(self) -> list[tuple[str, str, str]]:
         """(keys, description, binding id) of the incident panel, as the keymap binds them."""
-        from .help_screen import binding_rows
-        from .screens.incident import IncidentScreen
-        from .widgets.scroll_pane import ScrollPane
+        from .screens.incident import key_list
 
-        keymap = self.api.config.keymap
-        return [*binding_rows(IncidentScreen.BINDINGS, keymap),
-                *binding_rows(ScrollPane.BINDINGS, keymap)]
+        return key_list(self.api.config.keymap)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not self.leaving

@@ -18,6 +18,8 @@ from textual.widgets import DataTable, Static
 KeyRow = tuple[str, str, str]  # (keys, what it does, binding id)
 COLUMNS = ("KEY", "WHAT IT DOES", "ID (for keymap:)")
 NOTE = "UP· = up, no gold prompts · UP? = gold prompts did not run · ~ = run in flight"
+PANEL_NOTE = ("A step's keys act on that step only (the footer lists what works now); "
+              "enter moves on without ticking the step: d ticks it.")
 
 
 def binding_rows(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> list[KeyRow]:
@@ -79,16 +81,25 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def __init__(self, keys: list[KeyRow], incident_keys: list[KeyRow] | None = None,
-                 width: int = 120) -> None:
+                 width: int = 120, *, panel_only: bool = False) -> None:
+        """The dashboard's keys, then the incident panel's; `panel_only`: the incident
+        panel's own `?`, its keys alone (`keys` unused)."""
         super().__init__()
-        self.keys = keys
+        self.keys = [] if panel_only else keys
         self.incident_keys = incident_keys or []
+        self.panel_only = panel_only
         self.width = width
 
     def compose(self) -> ComposeResult:
         every = [*self.keys, *self.incident_keys]
         key_w, desc_w, id_w = widths(every, self.width)
         with VerticalScroll() as box:
+            if self.panel_only:
+                box.border_title = "incident panel keys · esc closes"
+                yield self._table("help-incident-keys", self.incident_keys,
+                                  (key_w, desc_w, id_w))
+                yield Static(PANEL_NOTE, classes="note")
+                return
             box.border_title = "keys · esc closes"
             yield Static("dashboard", classes="section")
             yield self._table("help-keys", self.keys, (key_w, desc_w, id_w))
@@ -104,9 +115,15 @@ class HelpScreen(ModalScreen[None]):
         table: DataTable[str | Text] = DataTable(id=table_id, cursor_type="none")
         for label, w in zip(COLUMNS, cols, strict=True):
             table.add_column(label, width=w)
+        height = 1  # the column labels
         for key, desc, binding_id in rows:
             lines = max(1, len(textwrap.wrap(desc, cols[1])))
             table.add_row(key, Text(desc, overflow="fold"), binding_id, height=lines)
+            height += lines
+        # As tall as its rows: the box scrolls them all. A table kept to the box's height
+        # (DataTable's own max-height) scrolls on its own, inside the box, and its last
+        # rows are out of reach of the box's scrolling.
+        table.styles.max_height = height
         return table
 
     def on_screen_resume(self) -> None:

@@ -18,7 +18,7 @@ INCIDENT_PANEL = frozenset({
     "incident.acknowledge", "incident.post-slack", "incident.note", "incident.item-down",
     "incident.item-up", "incident.toggle", "incident.edit", "incident.send",
     "incident.copy", "incident.region", "incident.verify", "incident.resolve",
-    "incident.followup", "incident.delete", "incident.done",
+    "incident.followup", "incident.delete", "incident.done", "incident.help",
     "pane.scroll-up", "pane.scroll-down", "pane.page-up", "pane.page-down", "pane.top",
     "pane.end",
     *(f"incident.go-{n}" for n in range(1, 9)),

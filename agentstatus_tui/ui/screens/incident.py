@@ -4,7 +4,7 @@ keyboard, with the step's live content and the incident's timeline."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -39,6 +39,7 @@ from ...engine.text import duration
 from .. import format as fmt
 from ..clipboard import copy_text
 from ..engine_guard import says_why
+from ..help_screen import HelpScreen, KeyRow, binding_rows
 from ..widgets.incident_steps import StepView, render, run_curl, step_marks, step_strip
 from ..widgets.scroll_pane import ScrollPane
 from .confirm import ConfirmScreen
@@ -70,6 +71,13 @@ def timeline_lines(height: int) -> int:
     return 6 if height < 34 else min(14, height - 28)
 
 
+def key_list(keymap: Mapping[str, str]) -> list[KeyRow]:
+    """(keys, description, binding id) of the incident panel, as the keymap binds them:
+    its own keys, then those of its scrolling panes."""
+    return [*binding_rows(IncidentScreen.BINDINGS, keymap),
+            *binding_rows(ScrollPane.BINDINGS, keymap)]
+
+
 class IncidentScreen(ModalScreen[None]):
     """`IncidentScreen(api, state, record)`: one incident (`record`, as `open_incident`
     returned it) of the agent whose snapshot is `state`. It draws from the record and the
@@ -83,6 +91,8 @@ class IncidentScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "back", id="incident.back",
                 tooltip="Back to the dashboard (the incident stays open)"),
+        Binding("question_mark", "help", "keys", key_display="?", id="incident.help",
+                tooltip="The incident panel's keys"),
         # Moving on and ticking are separate: enter never marks a step done.
         Binding("enter", "next_step", "next", id="incident.next-step",
                 tooltip="Next step, without marking this one done"),
@@ -346,6 +356,11 @@ class IncidentScreen(ModalScreen[None]):
         if action == "resolve" and self.record.incident.resolved_at is not None:
             return False
         return step == wanted
+
+    def action_help(self) -> None:
+        """The panel's own keys, as the keymap binds them, in the dashboard help's style."""
+        rows = key_list(self.api.config.keymap)
+        self.app.push_screen(HelpScreen([], rows, width=self.app.size.width, panel_only=True))
 
     def action_back(self) -> None:
         box = self._input
