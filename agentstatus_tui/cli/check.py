@@ -19,6 +19,7 @@ from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Ve
 from ..engine.paging import PagingStatus
 from ..engine.secrets import redact
 from ..engine.text import iso_utc_now, latency, percent
+from .check_ledger import PageLedger, remember_unstored, start_from_ledger
 from .check_scope import CheckScope, check_scope, paused_line, unknown_agents_line
 from .common import EXIT_STORE_FAILED, demo_data_dir, load_config_from_args, store_failure
 from .daemon_client import add_server_options
@@ -123,6 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return cmd_check_server(args)
     failing: list[StoreError] = []  # the store could not be written during the round
     statuses: dict[str, PagingStatus] = {}  # silenced, flapping, acknowledged, …
+    warnings: list[str] = []  # for stderr, after the output
 
     async def main() -> tuple[Config, CheckScope, list[RunResult], DeliveryReport | None]:
         async with open_monitor(args) as mon:
@@ -130,6 +132,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             if scope.unknown:
                 return mon.config, scope, [], None
             started = mon.clock()
+            # Pages sent by earlier checks while the store could not be written: not
+            # sent again, and folded back into the store once it takes writes.
+            ledger = PageLedger(mon.store.path)
+            kept = start_from_ledger(mon, ledger)
             probed = scope.probed
             results = await mon.run_round(probed, deliver_deadline=None)
             # The dead man's switch hears of the round before paging waits on receivers
@@ -147,6 +153,9 @@ def cmd_check(args: argparse.Namespace) -> int:
                 mon.writer.health.failed(exc)
             if mon.store_failure is not None:
                 failing.append(mon.store_failure)
+                warning = remember_unstored(mon, ledger, kept)
+                if warning is not None:
+                    warnings.append(warning)
             return mon.config, scope, results, paging
 
     try:
@@ -182,6 +191,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Undelivered pages go to stderr in both forms (cron mails it); the exit code stays
     # the agents' verdict.
     for line in delivery_lines(paging, config.secrets) if paging is not None else ():
+        print(line, file=sys.stderr)
+    for line in warnings:
         print(line, file=sys.stderr)
     return code
 

@@ -741,7 +741,7 @@ class Monitor:
         st = self.states[result.agent_id]
         if result.verdict == st.verdict:
             return []
-        self.alerts.page_unstored(result, st.verdict)
+        self.alerts.page_unstored(result, st.verdict, self.store_failure)
         return [Transition(0, result.agent_id, None, result.finished_at, st.verdict,
                            result.verdict)]
 

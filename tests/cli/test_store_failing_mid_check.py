@@ -6,6 +6,7 @@ a real damaged file, a real webhook receiver."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -55,10 +56,12 @@ class BreakTheStore:
 
 
 def run_check(cfg: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    # The pages sent while the store fails are remembered beside the test's files.
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(cfg.parent / "run")}
     return subprocess.run(
         [sys.executable, "-m", "agentstatus_tui", "check", "--config", str(cfg),
          "--data-dir", str(data), "--alert-deadline", "10"],
-        capture_output=True, text=True, timeout=55, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, timeout=55, stdin=subprocess.DEVNULL, env=env)
 
 
 async def check_with_broken_store(tmp_path: Path, data: Path, breaker: Callable[[], None],
@@ -99,13 +102,17 @@ async def test_disk_full_mid_check_is_said_once_and_down_still_pages(
     assert second.stdout.startswith(
         "AGENTSTATUS CRITICAL - STORE FAILING (database or disk is full): 1 DOWN, 30 UP")
     assert_said_once(second)
-    (page,) = [r.json for r in http.at("/hook")]
+    page, recovery = [r.json for r in http.at("/hook")]
     assert (page["event"], page["agent"]["id"]) == ("trigger", "broken-bot")
-    assert page["details"] == {"persisted": False}  # sent directly, not queued
-    # All UP again, still nothing can be saved: not OK either.
+    assert page["details"] == {  # sent directly, not queued
+        "persisted": False, "store": "STORE FAILING (database or disk is full): runs are "
+        "not being saved; this page was sent directly, without the outbox's retries"}
+    # All UP again, still nothing can be saved: not OK either. The recovery pages (this
+    # check knows the DOWN the last one paged, though the store could not keep it).
     assert third.returncode == 3
     assert third.stdout.startswith("AGENTSTATUS UNKNOWN - STORE FAILING (")
     assert "Traceback" not in third.stderr
+    assert (recovery["event"], recovery["incident"]) == ("resolve", page["incident"])
 
 
 async def test_file_damaged_after_open_is_said_once_and_down_still_pages(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..events import AlertChanged
-from ..history.db import failure_cause
+from ..history.db import StoreError, failure_cause
 from ..history.health import is_store_failure
 from ..model import AgentConfig, Config, RunResult, StatuspageChannel, Verdict
 from ..paging import PagingStatus
@@ -55,6 +55,14 @@ MANUAL_TYPES: Mapping[str, tuple[str, ...]] = {
 READ_FRESH = 15.0
 DIRECT_TRIES = 3  # a page sent without the outbox (a failing store): tries, no more
 RETENTION = 90 * 86400.0  # delivered / failed alerts are kept this long for the log
+
+
+def unstored_note(failure: StoreError | None) -> str:
+    """What a page sent directly says of the store, in the words of its STORE FAILING
+    line."""
+    cause = f" ({failure.cause})" if failure is not None else ""
+    return (f"STORE FAILING{cause}: runs are not being saved; this page was sent "
+            "directly, without the outbox's retries")
 
 
 class AlertCenter:
@@ -425,11 +433,14 @@ class AlertCenter:
 
     # ------------------------------------------------------------------ a failing store
 
-    def page_unstored(self, result: RunResult, previous: Verdict) -> None:
+    def page_unstored(self, result: RunResult, previous: Verdict,
+                      failure: StoreError | None = None) -> None:
         """The store could not take `result`, so no transition reaches the outbox: page
         its verdict change from memory instead. Best effort: a few tries within the
-        attempt timeout, nothing persisted (the alert says so), the page state kept in
-        memory so the same outage is not paged twice by this process."""
+        attempt timeout, nothing persisted (the alert says so, with the store's
+        `failure`), the page state kept in memory so the same outage is not paged twice
+        by this process (a one-shot `check` keeps it outside the store: see
+        `unstored_pages`)."""
         agent = next((a for a in self.config.agents if a.id == result.agent_id), None)
         if agent is None or result.verdict == previous:
             return
@@ -446,13 +457,24 @@ class AlertCenter:
         if decision is None:
             return
         facts = self._facts(agent, decision, previous, result.verdict, at, result)
-        facts = replace(facts, details={**facts.details, "persisted": False})
+        facts = replace(facts, details={**facts.details, "persisted": False,
+                                        "store": unstored_note(failure)})
         loop = asyncio.get_running_loop()
         for alert in self._fan_out(agent, facts, decision, None):
             task = loop.create_task(self._send_direct(alert),
                                     name=f"alerts:direct:{alert.channel}:{agent.id}")
             self._direct.add(task)
             task.add_done_callback(self._direct.discard)
+
+    def unstored_pages(self) -> dict[str, PageState]:
+        """The page state of each agent whose verdict change was paged (or decided) from
+        memory while the store could not be written."""
+        return dict(self._direct_pages)
+
+    def remember_unstored(self, states: Mapping[str, PageState]) -> None:
+        """Page states decided while the store could not be written, kept by an earlier
+        process (a cron `check`): the same outage is not paged again."""
+        self._direct_pages.update(states)
 
     async def _send_direct(self, alert: NewAlert) -> None:
         from .channels import DeliveryResult

@@ -143,6 +143,27 @@ class Store(HistoryQueries):
         with self.transaction():
             return self._mark_unknown(agent_id, at)
 
+    def record_changes(self, agent_id: str, changes: Sequence[tuple[float, Verdict]],
+                       reason: str) -> list[Transition]:
+        """Overall verdict changes that were seen but could not be stored then (the store
+        could not be written): each `(at, verdict)` that differs from the verdict before
+        it becomes a transition, in order, from the stored verdict on; the agent's overall
+        state ends at the last. No runs: they were lost. Inside the caller's transaction."""
+        prev, since = self._state(agent_id).get(None, (Verdict.UNKNOWN, None))
+        out: list[Transition] = []
+        for at, verdict in changes:
+            if verdict is prev:
+                continue
+            at = at if since is None else max(at, since)  # time never runs backwards
+            out.append(self._transition(agent_id, None, at, prev, verdict, reason))
+            prev, since = verdict, at
+        if out:
+            self.conn.execute(
+                "INSERT INTO agent_state(agent_id, region, verdict, since) VALUES (?, '', ?, ?)"
+                " ON CONFLICT(agent_id, region) DO UPDATE SET verdict = excluded.verdict,"
+                " since = excluded.since", (agent_id, prev.value, since))
+        return out
+
     def _state(self, agent_id: str) -> dict[str | None, tuple[Verdict, float]]:
         rows = self.conn.execute(
             "SELECT region, verdict, since FROM agent_state WHERE agent_id = ?", (agent_id,)
