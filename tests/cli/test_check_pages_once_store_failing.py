@@ -150,3 +150,33 @@ async def test_when_the_ledger_cannot_be_written_either_the_next_check_pages_aga
                 assert len(warning) == 1, out.stderr
                 assert "the next check pages them again" in warning[0]
                 assert len(pages(http)) == n  # paged again: never lost
+
+
+async def test_a_recovery_while_the_store_still_fails_pages_once_and_is_stored_later(
+    tmp_path: Path, http: HttpReceiver
+) -> None:
+    env = {"XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    with tmpfs(tmp_path / "data", size="2m") as data:
+        async with AgentServer() as server:
+            bot = server.route("/bot", Reply("4"))
+            cfg = tmp_path / "agents.yaml"
+            cfg.write_text(CONFIG.format(hook=http.url("/hook"), bot=bot))
+            assert (await asyncio.to_thread(run_check, cfg, data, env)).returncode == 0
+            server.routes[("/bot", None)] = FillsTheDisk(server, data)
+            assert (await asyncio.to_thread(run_check, cfg, data, env)).returncode == 2
+            server.routes[("/bot", None)] = Reply("4")
+            for _ in range(2):  # back up, the store still full: one recovery
+                out = await asyncio.to_thread(run_check, cfg, data, env)
+                assert out.returncode == 3, out.stdout  # UP, but nothing saved
+            trigger, recovery = pages(http)
+            assert (trigger["event"], recovery["event"]) == ("trigger", "resolve")
+            assert recovery["incident"] == trigger["incident"]
+            assert recovery["details"]["persisted"] is False
+
+            (data / "filler").unlink()
+            out = await asyncio.to_thread(run_check, cfg, data, env)
+            assert out.returncode == 0, out.stdout + out.stderr
+            assert len(pages(http)) == 2  # nothing more: the outage is over
+            assert [(p, c) for p, c, _ in overall_changes(data)] == [
+                ("UNKNOWN", "REACHABLE"), ("REACHABLE", "DOWN"), ("DOWN", "REACHABLE")]
+            assert not list((tmp_path / "run" / "agentstatus").iterdir())

@@ -87,6 +87,15 @@ class Unstored:
         return cls({str(a): UnstoredAgent.from_document(e) for a, e in doc.items()})
 
 
+def _moved_on(store: Store, agent_id: str, entry: UnstoredAgent) -> bool:
+    """Another process stored a verdict of the agent after the first change kept here
+    (a dashboard started once the store came back): the store knows better."""
+    row = store.conn.execute(
+        "SELECT since FROM agent_state WHERE agent_id = ? AND region = ''",
+        (agent_id,)).fetchone()
+    return bool(entry.changes) and row is not None and float(row[0]) > entry.changes[0][0]
+
+
 def news_for_store(store: Store, agent_id: str, entry: UnstoredAgent) -> bool:
     """Whether `entry` tells the store something it does not hold: a verdict other than
     its stored one, or another page state (a check that has not read the history sees
@@ -114,6 +123,10 @@ def fold_back(center: AlertCenter, store: Store, unstored: Unstored,
         folded: list[Transition] = []
         for agent_id, entry in unstored.agents.items():
             if agent_id not in agents:  # removed from the config since
+                continue
+            if _moved_on(store, agent_id, entry):
+                log.info("%s: the store holds newer verdicts than those seen while it "
+                         "could not be written; they are left out", agent_id)
                 continue
             folded += store.record_changes(agent_id, entry.changes, FOLDED_REASON)
             row = pages.read(store.conn, agent_id)
