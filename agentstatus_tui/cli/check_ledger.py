@@ -6,8 +6,10 @@ again. The pages, and the verdict changes behind them, are kept in a small file 
 the data dir — the user's runtime dir ($XDG_RUNTIME_DIR, a tmpfs), else the temp dir —
 keyed by the store's path, written atomically and readable by its owner only. The next
 check starts from it; once the store takes writes again, it is folded back into the store
-(history gets the outage, the page row its page) and deleted. When it cannot be written
-either, the next check pages again: a page twice is the safe side of a page lost."""
+(history gets the outage, the page row its page) and deleted. A page that reached no
+channel is kept as not sent: the next check pages it again. When the ledger cannot be
+written either, the next check pages again: a page twice is the safe side of a page
+lost."""
 
 from __future__ import annotations
 
@@ -129,7 +131,10 @@ def start_from_ledger(mon: Monitor, ledger: PageLedger) -> Unstored | None:
         return None
     for agent_id, entry in unstored.agents.items():
         st = mon.states.get(agent_id)
-        if st is not None and entry.verdict is not None and entry.since is not None:
+        # A page that reached nobody: the verdict is not taken as known, so the run that
+        # sees it again pages it again.
+        if (st is not None and not entry.retry and entry.verdict is not None
+                and entry.since is not None):
             st.verdict, st.since = entry.verdict, entry.since
     mon.alerts.remember_unstored({a: e.page for a, e in unstored.agents.items()})
     try:
@@ -147,6 +152,7 @@ def remember_unstored(mon: Monitor, ledger: PageLedger, kept: Unstored | None) -
     """After a round the store could not take: keep its verdict changes and pages in the
     ledger. Returns the one-line warning for stderr when the ledger cannot be written."""
     pages = mon.alerts.unstored_pages()
+    undelivered = mon.alerts.undelivered_pages()
     agents = dict(kept.agents) if kept is not None else {}
     for agent_id, st in mon.states.items():
         changes = [(t.at, t.current) for t in reversed(st.transitions)
@@ -154,7 +160,11 @@ def remember_unstored(mon: Monitor, ledger: PageLedger, kept: Unstored | None) -
         if not changes and agent_id not in agents:
             continue
         entry = agents.get(agent_id, UnstoredAgent())
-        entry = entry.followed_by(changes, pages.get(agent_id, entry.page))
+        if agent_id in pages:  # paged (or decided) from memory in this round
+            entry = entry.followed_by(changes, undelivered.get(agent_id, pages[agent_id]),
+                                      retry=agent_id in undelivered)
+        else:
+            entry = entry.followed_by(changes, entry.page, retry=entry.retry)
         if agent_id in agents or news_for_store(mon.store, agent_id, entry):
             agents[agent_id] = entry
     if not agents:

@@ -22,6 +22,7 @@ from agent_server import AgentServer, Received, Reply
 from aiohttp import web
 from disk_faults import fill, tmpfs
 from receivers import HttpReceiver
+from receivers import Reply as HookReply
 
 CONFIG = """\
 defaults: {{validations: 1, retries: 0, timeout: 2s}}
@@ -180,3 +181,32 @@ async def test_a_recovery_while_the_store_still_fails_pages_once_and_is_stored_l
             assert [(p, c) for p, c, _ in overall_changes(data)] == [
                 ("UNKNOWN", "REACHABLE"), ("REACHABLE", "DOWN"), ("DOWN", "REACHABLE")]
             assert not list((tmp_path / "run" / "agentstatus").iterdir())
+
+
+async def test_a_page_that_reached_no_channel_is_paged_again_by_the_next_check(
+    tmp_path: Path, http: HttpReceiver
+) -> None:
+    env = {"XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    with tmpfs(tmp_path / "data", size="2m") as data:
+        async with AgentServer() as server:
+            bot = server.route("/bot", Reply("4"))
+            cfg = tmp_path / "agents.yaml"
+            cfg.write_text(CONFIG.format(hook=http.url("/hook"), bot=bot))
+            assert (await asyncio.to_thread(run_check, cfg, data, env)).returncode == 0
+            server.routes[("/bot", None)] = FillsTheDisk(server, data)
+            http.script("/hook", HookReply(status=400, body="no"))  # the receiver refuses
+            out = await asyncio.to_thread(run_check, cfg, data, env)
+            assert out.returncode == 2 and "NOT delivered through hook" in out.stderr
+            for _ in range(2):  # the receiver takes it now: paged by the next check, once
+                assert (await asyncio.to_thread(run_check, cfg, data, env)).returncode == 2
+            refused, page = pages(http)
+            assert (refused["event"], page["event"]) == ("trigger", "trigger")
+
+            (data / "filler").unlink()
+            server.routes[("/bot", None)] = Reply("4")
+            assert (await asyncio.to_thread(run_check, cfg, data, env)).returncode == 0
+            recovery = pages(http)[-1]
+            assert len(pages(http)) == 3
+            assert (recovery["event"], recovery["incident"]) == ("resolve", page["incident"])
+            assert [(p, c) for p, c, _ in overall_changes(data)] == [
+                ("UNKNOWN", "REACHABLE"), ("REACHABLE", "DOWN"), ("DOWN", "REACHABLE")]

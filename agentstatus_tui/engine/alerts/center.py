@@ -112,8 +112,10 @@ class AlertCenter:
         self._channel_watch: asyncio.Task[None] | None = None
         self.policy = PagingPolicy(self)
         # Pages sent straight from memory while the store cannot queue them.
-        self._direct: set[asyncio.Task[None]] = set()
+        self._direct: set[asyncio.Task[bool]] = set()
         self._direct_pages: dict[str, PageState] = {}
+        # Each agent's latest direct page: its page state before, and its sends.
+        self._direct_sends: dict[str, tuple[PageState, list[asyncio.Task[bool]]]] = {}
         self._init_cursor(backfill)
         with contextlib.suppress(Exception):
             self.outbox.prune(clock() - RETENTION)
@@ -460,23 +462,38 @@ class AlertCenter:
         facts = replace(facts, details={**facts.details, "persisted": False,
                                         "store": unstored_note(failure)})
         loop = asyncio.get_running_loop()
+        sends = []
         for alert in self._fan_out(agent, facts, decision, None):
             task = loop.create_task(self._send_direct(alert),
                                     name=f"alerts:direct:{alert.channel}:{agent.id}")
             self._direct.add(task)
             task.add_done_callback(self._direct.discard)
+            sends.append(task)
+        if sends:
+            self._direct_sends[agent.id] = (state, sends)
 
     def unstored_pages(self) -> dict[str, PageState]:
         """The page state of each agent whose verdict change was paged (or decided) from
         memory while the store could not be written."""
         return dict(self._direct_pages)
 
+    def undelivered_pages(self) -> dict[str, PageState]:
+        """The agents whose latest direct page reached no channel (every send failed, or
+        is still under way), with their page state before it: that page is not sent yet.
+        One channel that took it is enough (the others' failures are logged): paging the
+        rest again would page that one twice."""
+        def delivered(task: asyncio.Task[bool]) -> bool:
+            return task.done() and not task.cancelled() and task.exception() is None \
+                and task.result()
+        return {agent_id: before for agent_id, (before, sends) in self._direct_sends.items()
+                if not any(delivered(t) for t in sends)}
+
     def remember_unstored(self, states: Mapping[str, PageState]) -> None:
         """Page states decided while the store could not be written, kept by an earlier
         process (a cron `check`): the same outage is not paged again."""
         self._direct_pages.update(states)
 
-    async def _send_direct(self, alert: NewAlert) -> None:
+    async def _send_direct(self, alert: NewAlert) -> bool:
         from .channels import DeliveryResult
         timeout = self.outbox.attempt_timeout
         result = DeliveryResult(False, error="not sent")
@@ -489,9 +506,10 @@ class AlertCenter:
             log.info("%s of %s sent directly through %s (the store is failing: not saved)",
                      alert.event, alert.agent_id, alert.channel)
         else:
-            log.error("%s of %s NOT delivered through %s (the store is failing: it will not"
-                      " be retried): %s", alert.event, alert.agent_id, alert.channel,
+            log.error("%s of %s NOT delivered through %s (the store is failing: it is not"
+                      " queued for retries): %s", alert.event, alert.agent_id, alert.channel,
                       result.error)
+        return result.ok
 
     async def _deliver_one(self, channel_name: str, facts: AlertFacts,
                            timeout: float) -> DeliveryResult:

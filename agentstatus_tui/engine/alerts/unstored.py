@@ -30,10 +30,12 @@ FOLDED_REASON = "seen while the store could not be written; paged directly"
 @dataclass(frozen=True)
 class UnstoredAgent:
     """One agent's verdict changes not stored (oldest first) and its page state after
-    them."""
+    them. `retry`: the page the last change asked for reached no channel, so `page` is
+    the state before it and the change is to be paged again (never lost)."""
 
     changes: tuple[tuple[float, Verdict], ...] = ()
     page: PageState = CLOSED
+    retry: bool = False
 
     @property
     def verdict(self) -> Verdict | None:
@@ -44,11 +46,17 @@ class UnstoredAgent:
         return self.changes[-1][0] if self.changes else None
 
     def followed_by(self, changes: Sequence[tuple[float, Verdict]],
-                    page: PageState) -> UnstoredAgent:
-        return UnstoredAgent((*self.changes, *changes), page)
+                    page: PageState, retry: bool) -> UnstoredAgent:
+        return UnstoredAgent((*self.changes, *changes), page, retry)
+
+    @property
+    def stored_changes(self) -> tuple[tuple[float, Verdict], ...]:
+        """The changes to fold back: all but a last one still to be paged (the run that
+        sees it again stores it, and the outbox pages it with its retries)."""
+        return self.changes[:-1] if self.retry else self.changes
 
     def document(self) -> dict[str, Any]:
-        return {"changes": [[at, v.value] for at, v in self.changes],
+        return {"changes": [[at, v.value] for at, v in self.changes], "retry": self.retry,
                 "page": None if not self.page.is_open else {
                     "dedup_key": self.page.dedup_key,
                     "alerted": self.page.alerted.value if self.page.alerted else None,
@@ -68,7 +76,7 @@ class UnstoredAgent:
             key, started = page.get("dedup_key"), page.get("started_at")
             state = PageState(str(key) if key is not None else None, alerted,
                               float(started) if started is not None else None)
-        return cls(changes, state)
+        return cls(changes, state, doc.get("retry") is True)
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ def fold_back(center: AlertCenter, store: Store, unstored: Unstored,
                 log.info("%s: the store holds newer verdicts than those seen while it "
                          "could not be written; they are left out", agent_id)
                 continue
-            folded += store.record_changes(agent_id, entry.changes, FOLDED_REASON)
+            folded += store.record_changes(agent_id, entry.stored_changes, FOLDED_REASON)
             row = pages.read(store.conn, agent_id)
             if row.page != entry.page:
                 pages.write(store.conn, row.with_page(entry.page), now)
