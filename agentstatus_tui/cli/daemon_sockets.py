@@ -49,21 +49,27 @@ class OtherDaemon:
     socket: Path
     data_dir: str | None  # None: it did not say
 
-    def line(self, mine: Path) -> str:
+    def reason(self, mine: Path) -> str:
+        """Why a dashboard for `mine` polls from here instead of showing this daemon."""
         theirs = (f"keeps its history in {self.data_dir}" if self.data_dir
                   else "did not say which data dir it keeps")
-        return (f"agentstatus: the daemon on {self.socket} {theirs}, not {mine}: polling "
+        return (f"the daemon on {self.socket} {theirs}, not {mine}: polling "
                 f"from here (--attach {self.socket} shows it instead)")
 
+    def line(self, mine: Path) -> str:
+        return f"agentstatus: {self.reason(mine)}"
 
-def find_daemon(named_data_dir: str | None) -> Path | None:
+
+def find_daemon(named_data_dir: str | None, said: list[str] | None = None) -> Path | None:
     """The default socket of a daemon keeping this data dir's history, if one answers;
     when only other daemons answer, one line on stderr says so (and the caller polls
-    from here)."""
+    from here). The reason is also added to `said`, for the dashboard to show."""
     mine = data_dir_path(named_data_dir)
     found, others = daemon_for(mine)
     if found is None and others:
         print(others[0].line(mine), file=sys.stderr)
+        if said is not None:
+            said.append(others[0].reason(mine))
     return found
 
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from .common import config_given_or_found, demo_data_dir, load_config_from_args
 if TYPE_CHECKING:
     from ..client.target import Target
     from ..engine.frontend import MonitorAPI
+    from ..ui.app import AgentStatusApp
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
@@ -43,18 +45,21 @@ async def _dashboard(args: argparse.Namespace) -> int:
 
         async with DemoAgents() as demo:
             return await _serve(demo.config(), demo_data_dir(args), args)
-    engine = choose_engine(args)
+    said: list[str] = []  # why it polls from here, though a daemon answers
+    engine = choose_engine(args, said)
     if engine is None:
         return 2
     if not isinstance(engine, Config):
         return await _attached(engine, args)
-    return await _serve(engine, args.data_dir, args)
+    return await _serve(engine, args.data_dir, args, said)
 
 
-def choose_engine(args: argparse.Namespace) -> Target | Config | None:
+def choose_engine(args: argparse.Namespace, said: list[str] | None = None
+                  ) -> Target | Config | None:
     """A daemon to attach to (`--attach`, or unless `--local` one keeping this dashboard's
     data dir that answers on a default socket), else the config to poll from here (None:
-    it could not be read, and the errors are printed)."""
+    it could not be read, and the errors are printed). Polling from here though another
+    daemon answers: the reason is printed on stderr and added to `said`."""
     if getattr(args, "attach", None):
         from ..client.target import parse_target
 
@@ -69,7 +74,7 @@ def choose_engine(args: argparse.Namespace) -> Target | Config | None:
         config = load_config_from_args(args)  # it may name the data dir
         if config is None:
             return None
-    found = find_daemon(named or (config.data_dir if config is not None else None))
+    found = find_daemon(named or (config.data_dir if config is not None else None), said)
     if found is not None:
         return _socket(found)
     return config if config is not None else load_config_from_args(args)
@@ -106,7 +111,8 @@ async def _attached(target: Target, args: argparse.Namespace) -> int:
         teardown_logging(handlers)
 
 
-async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace) -> int:
+async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace,
+                 said: Sequence[str] = ()) -> int:
     from ..engine.history import db
     from ..engine.logs import LOG_FILENAME, setup_logging, teardown_logging
     from ..engine.monitor import Monitor
@@ -118,16 +124,23 @@ async def _serve(config: Config, data_dir: str | None, args: argparse.Namespace)
     monitor = Monitor.open(config, data_dir=data_dir, probe_thread=True)
     try:
         monitor.load_history()
-        return await _run_app(monitor, args)
+        return await _run_app(monitor, args, said)
     finally:
         await monitor.stop()
         teardown_logging(handlers)
 
 
-async def _run_app(api: MonitorAPI, args: argparse.Namespace) -> int:
+def dashboard_app(api: MonitorAPI, args: argparse.Namespace, said: Sequence[str] = ()
+                  ) -> AgentStatusApp:
+    """The dashboard over `api`; what `said` holds is shown as a toast once it is up (the
+    same line on stderr is only seen after `q`)."""
     from ..ui.app import AgentStatusApp
 
-    app = AgentStatusApp(api, theme=getattr(args, "theme", None))
+    return AgentStatusApp(api, theme=getattr(args, "theme", None), notices=said)
+
+
+async def _run_app(api: MonitorAPI, args: argparse.Namespace, said: Sequence[str] = ()) -> int:
+    app = dashboard_app(api, args, said)
     # A dropped SSH session (SIGHUP) or a `kill` (SIGTERM) closes the dashboard the
     # way `q` does, so the store records that verdicts are unknown from now on instead
     # of counting the time the dashboard is gone as the last verdict.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -85,6 +85,8 @@ SCREENS = (".help_screen", ".screens.incident", ".screens.history", ".screens.al
            ".screens.confirm", ".screens.silence")  # imported when first needed, or a second after start-up
 
 DOWN_TOAST_SECONDS = 10.0  # how long a DOWN toast stays; later DOWNs merge into it
+NOTICE_SECONDS = 30.0  # a start-up notice (polling from here, not attached) stays this long
+
 
 class AgentStatusApp(App[int]):
     """`AgentStatusApp(api)`: the dashboard over one engine, local (the Monitor) or not.
@@ -122,6 +124,7 @@ class AgentStatusApp(App[int]):
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
         live: bool = True,
+        notices: Sequence[str] = (),
     ) -> None:
         crop_partial_updates()  # a changed cell costs its own bytes, not its whole row
         # Textual pops NO_COLOR while starting up: read it first.
@@ -130,6 +133,8 @@ class AgentStatusApp(App[int]):
         self.api = api
         self.clock = clock
         self.live = live  # False: no polling, no ticking (fixed-data snapshots)
+        # Said once the dashboard is up (why it polls from here though a daemon answers).
+        self.notices = tuple(notices)
         self.filter_text = ""
         self._down_pending: list[str] = []
         self._down_toasted: dict[str, float] = {}
@@ -210,6 +215,9 @@ class AgentStatusApp(App[int]):
         self.grid.focus()
         self._show_header()
         self.detail.show(self.selected_state())
+        for notice in self.notices:
+            self.notify(notice, title="NOT ATTACHED", severity="warning",
+                        timeout=NOTICE_SECONDS)
         if self.live:
             # Ages change in 10 s / 1 min steps; waking once a second costs nothing on the
             # wire because a cell is written only when its text changes.
