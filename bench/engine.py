@@ -12,7 +12,7 @@ median wall < 15 s.
 
 Usage: python bench/engine.py [--agents 100] [--validations 10] [--delay 0.2]
                               [--in-flight 64] [--repeat 3] [--cli] [--cli-agents 500]
-                              [--no-httpx]
+                              [--no-httpx] [--loop uvloop|asyncio]
 Figures depend on the machine and on what else runs on it: compare ratios, not absolutes.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import statistics
 import sys
@@ -31,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from agentstatus_tui.engine import event_loop
 from agentstatus_tui.engine.model import AgentConfig, Config, Region
 from agentstatus_tui.engine.probe.prober import Prober
 
@@ -147,7 +149,7 @@ def free_port() -> int:
 
 
 def check_cli(port: int, agents: int, per: int, in_flight: int | None = None,
-              delay: float = 0.2) -> tuple[float, float | None, float | None]:
+              delay: float = 0.2, loop: str = "uvloop") -> tuple[float, float | None, float | None]:
     """`agentstatus check --json` on N agents that answer in 200 ms: the whole product
     path (config, Monitor, store). Returns (wall seconds, median and worst agent p50 ms)."""
     import subprocess
@@ -168,6 +170,7 @@ def check_cli(port: int, agents: int, per: int, in_flight: int | None = None,
             [sys.executable, "-m", "agentstatus_tui", "check", "--json", "--config", str(cfg),
              "--data-dir", tmp],
             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, event_loop.ENV: loop},
         )
         wall = time.perf_counter() - t0
     if in_flight:
@@ -204,6 +207,9 @@ def main() -> None:
     ap.add_argument("--cli-in-flight", type=int, default=None,
                     help="a fixed max_in_flight for check (default: none, scaled)")
     ap.add_argument("--no-httpx", action="store_true", help="skip bare httpx (slow)")
+    ap.add_argument("--loop", choices=event_loop.CHOICES, default=event_loop.loop_name(),
+                    help="the event loop every variant runs on (default: the one "
+                         "`agentstatus` uses here)")
     args = ap.parse_args()
 
     port = free_port()
@@ -219,13 +225,14 @@ def main() -> None:
         variants["bare httpx"] = bare_httpx
     rows: dict[str, dict[str, float]] = {}
     print(f"{args.agents} agents x {args.validations} validations = {n} requests, "
-          f"{args.in_flight} in flight, agent answers after {args.delay * 1000:.0f} ms; "
+          f"{args.in_flight} in flight, agent answers after {args.delay * 1000:.0f} ms, "
+          f"on the {args.loop} event loop; "
           f"median of {args.repeat} runs")
     cli: tuple[float, float | None, float | None] | None = None
     try:
         if args.cli:
             checks = [check_cli(port, args.cli_agents, args.validations, args.cli_in_flight,
-                                args.delay) for _ in range(args.repeat)]
+                                args.delay, args.loop) for _ in range(args.repeat)]
             walls = sorted(c[0] for c in checks)
             print(f"  check wall over {len(walls)} runs: min {walls[0]:.1f} s,"
                   f" median {statistics.median(walls):.1f} s")
@@ -234,7 +241,8 @@ def main() -> None:
             samples = []
             for _ in range(args.repeat):
                 t0, c0 = time.perf_counter(), time.process_time()
-                ttfbs = asyncio.run(fn(port, args.agents, args.validations, args.in_flight))
+                ttfbs = event_loop.run(fn(port, args.agents, args.validations, args.in_flight),
+                                       loop=args.loop)
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 p50s = [statistics.median(v) for v in ttfbs.values() if v]
                 samples.append({"wall": wall, "cpu_req": cpu / n,

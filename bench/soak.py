@@ -16,7 +16,7 @@ busy, which a probe waiting on it would count as the agent's latency.
 
 Usage: python bench/soak.py [--agents 500] [--interval 60] [--duration 180]
                             [--validations 10] [--window 30] [--delay 0.2] [--monitor]
-                            [--profile FILE] [--bare] [--loop uvloop|asyncio]
+                            [--profile FILE] [--bare] [--beside] [--loop uvloop|asyncio]
 Figures depend on the machine and what else runs on it.
 """
 
@@ -29,7 +29,9 @@ import gc
 import json
 import os
 import pstats
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -354,7 +356,7 @@ async def soak(args: argparse.Namespace, port: int) -> dict[str, Any]:
 
 
 def print_goals(args: argparse.Namespace, fig: dict[str, Any],
-                bare: list[tuple[float, float]]) -> None:
+                bare: list[tuple[float, float]], beside: float | None = None) -> None:
     """Each goal beside its baseline measured in this run, marked met or not."""
     rate = args.agents * args.validations / args.interval
     bare_cpu = statistics.mean(c for c, _ in bare)
@@ -374,6 +376,12 @@ def print_goals(args: argparse.Namespace, fig: dict[str, Any],
     goals = [
         (f"CPU < {cpu_goal:.0f}% of one core at 60 s (steady)", f"{cpu:.1f}%",
          f"{bare_pct:.1f}% bare aiohttp ({cpu / bare_pct:.1f}x)", cpu < cpu_goal),
+    ]
+    if beside is not None:
+        goals.append(("  the same, bare aiohttp's soak beside it", "",
+                      f"{beside / scale:.1f}% same window ({cpu / (beside / scale):.1f}x)",
+                      cpu < cpu_goal))
+    goals += [
         ("RSS < 200 MB (peak)", f"{fig['rss_peak']:.0f} MB",
          f"{fig['rss_start']:.0f} MB at start", fig["rss_peak"] < 200),
         (f"median agent p50 <= {delay_ms + 15:.0f} ms", f"{med_p50:.1f} ms",
@@ -405,18 +413,37 @@ def main() -> None:
     ap.add_argument("--loop", choices=event_loop.CHOICES, default=event_loop.loop_name(),
                     help="the event loop to run on (default: the one `agentstatus` uses "
                          "here); the baselines run on it too")
+    ap.add_argument("--beside", action="store_true",
+                    help="also run bare aiohttp's soak (--bare) in a process of its own over "
+                         "the same window, and print its steady CPU beside this one's (on a "
+                         "shared machine, runs minutes apart differ more than the two do)")
     args = ap.parse_args()
     port = free_port()
     server = Process(target=serve, args=(port, args.delay), daemon=True)
     server.start()
     time.sleep(0.5)
+    floor = None
+    if args.beside and not args.bare:
+        floor = subprocess.Popen(
+            [sys.executable, __file__, "--bare", "--agents", str(args.agents),
+             "--interval", str(args.interval), "--duration", str(args.duration),
+             "--validations", str(args.validations), "--window", str(args.window),
+             "--delay", str(args.delay), "--loop", args.loop],
+            stdout=subprocess.PIPE, text=True)
     try:
         bare = [calibrate(port, args.loop)]
         fig = event_loop.run(soak(args, port), loop=args.loop)
         bare.append(calibrate(port, args.loop))
     finally:
         server.terminate()
-    print_goals(args, fig, bare)
+    beside = None
+    if floor is not None:
+        out, _ = floor.communicate()
+        steady = re.search(r"steady state \(after the first interval\): CPU ([0-9.]+)%", out)
+        beside = float(steady.group(1)) if steady else None
+        print(f"\nbare aiohttp's soak beside it: steady CPU "
+              f"{'?' if beside is None else f'{beside:.1f}%'} of one core")
+    print_goals(args, fig, bare, beside)
 
 
 if __name__ == "__main__":
