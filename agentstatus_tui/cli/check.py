@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
         "urgent agent wins (DOWN > DEGRADED > UNKNOWN > UP).",
     )
     p.add_argument("agents", nargs="*", metavar="AGENT",
-                   help="check only these agents (ids); a paused agent is not checked")
+                   help="check only these agents (ids or names); a paused agent is not "
+                   "checked")
     p.add_argument("--json", action="store_true", help="print the JSON document (a stable contract)")
     p.add_argument(
         "--alert-deadline",
