@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import uvloop
 
 from agentstatus_tui.engine import event_loop
 from agentstatus_tui.engine.probe.thread import ProbeThread
+
+uvloop = pytest.importorskip("uvloop")  # installed wherever pip can (not on Windows)
 
 
 async def _running_loop() -> type:
