@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine import event_loop
 from ..engine.documents import check_document, run_document
 from ..engine.history.db import StoreError
+from ..engine.history.health import is_store_failure
 from ..engine.model import EXIT_CODES, Config, ConfigError, RunResult, Stats, Verdict, most_urgent
 from ..engine.paging import PagingStatus
 from ..engine.secrets import redact
@@ -27,6 +28,7 @@ from .paging import DeliveryReport, alerts_document, delivery_lines, delivery_re
 
 if TYPE_CHECKING:
     from ..engine.monitor import Monitor
+    from .check_without_store import Unopened
 
 NAGIOS_STATE = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
@@ -84,9 +86,12 @@ def register(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentPar
 
 
 @asynccontextmanager
-async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
+async def open_monitor(args: argparse.Namespace, *,
+                       unopened_store: list[Unopened] | None = None) -> AsyncIterator[Any]:
     """The Monitor for a one-shot command, with the demo agents started first when
-    --demo is given (they live in this event loop)."""
+    --demo is given (they live in this event loop). With `unopened_store`, a store that
+    cannot be opened does not stop the command: the Monitor runs without it (see
+    check_without_store) and the failure is appended there."""
     from ..engine.logs import setup_logging, teardown_logging
     from ..engine.monitor import Monitor
 
@@ -109,7 +114,16 @@ async def open_monitor(args: argparse.Namespace) -> AsyncIterator[Any]:
     # where cron mails them; stdout stays the Nagios output or the JSON document.
     handlers = setup_logging(config.secrets, stream_level=logging.WARNING)
     try:
-        async with Monitor.open(config, data_dir=args.data_dir) as mon:
+        try:
+            mon = Monitor.open(config, data_dir=args.data_dir)
+        except Exception as exc:
+            if unopened_store is None or not is_store_failure(exc):
+                raise
+            from .check_without_store import monitor_without_store, unopened
+
+            unopened_store.append(unopened(config, args.data_dir, exc))
+            mon = monitor_without_store(config, unopened_store[0].failure)
+        async with mon:
             yield mon
     finally:
         teardown_logging(handlers)
@@ -126,17 +140,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     failing: list[StoreError] = []  # the store could not be written during the round
     statuses: dict[str, PagingStatus] = {}  # silenced, flapping, acknowledged, …
     warnings: list[str] = []  # for stderr, after the output
+    unopened_store: list[Unopened] = []  # the store could not even be opened
 
     async def main() -> tuple[Config, CheckScope, list[RunResult], DeliveryReport | None]:
-        async with open_monitor(args) as mon:
-            scope = check_scope(mon.config, args.agents, paused_agents(mon))
+        async with open_monitor(args, unopened_store=unopened_store) as mon:
+            without = unopened_store[0] if unopened_store else None
+            if without is not None:
+                warnings.append(without.line())
+            scope = check_scope(mon.config, args.agents,
+                                paused_agents(mon) if without is None else {})
             if scope.unknown:
                 return mon.config, scope, [], None
             started = mon.clock()
             # Pages sent by earlier checks while the store could not be written: not
             # sent again, and folded back into the store once it takes writes.
-            ledger = PageLedger(mon.store.path)
-            kept = start_from_ledger(mon, ledger)
+            ledger = PageLedger(mon.store.path if without is None else without.db_path)
+            kept = start_from_ledger(mon, ledger, fold=without is None)
             probed = scope.probed
             results = await mon.run_round(probed, deliver_deadline=None)
             # The dead man's switch hears of the round before paging waits on receivers

@@ -122,10 +122,13 @@ def _write_private(path: Path, text: str) -> None:
 # ---------------------------------------------------------------- a check's use of it
 
 
-def start_from_ledger(mon: Monitor, ledger: PageLedger) -> Unstored | None:
+def start_from_ledger(mon: Monitor, ledger: PageLedger, *,
+                      fold: bool = True) -> Unstored | None:
     """Before the round: the agents' verdicts and pages as the earlier checks left them
     (the store could not take them), then, if the store takes writes again, folded back
-    into it and the ledger deleted. Returns what is still only in the ledger."""
+    into it and the ledger deleted. Returns what is still only in the ledger. Without
+    `fold` (the store could not even be opened) nothing is folded: the ledger is all the
+    check knows."""
     unstored = ledger.load()
     if unstored is None:
         return None
@@ -137,6 +140,8 @@ def start_from_ledger(mon: Monitor, ledger: PageLedger) -> Unstored | None:
                 and entry.since is not None):
             st.verdict, st.since = entry.verdict, entry.since
     mon.alerts.remember_unstored({a: e.page for a, e in unstored.agents.items()})
+    if not fold:
+        return unstored
     try:
         fold_back(mon.alerts, mon.store, unstored, mon.clock())
     except Exception as exc:

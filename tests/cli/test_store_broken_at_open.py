@@ -1,9 +1,12 @@
-"""A store that cannot be opened is one line naming the file and the cause, exit 3
-(Nagios UNKNOWN) with a Nagios first line saying so, never a traceback: for `check`, the
-dashboard and every other command. Real files, a real tmpfs, real processes."""
+"""A store that cannot be opened is one line naming the file and the cause, never a
+traceback: exit 3 (Nagios UNKNOWN) for the dashboard and every other command; `check`
+still probes every agent (a broken disk must not silence the pager: its Nagios first line
+says STORE FAILING with the cause, and the exit code is the agents'). Real files, a real
+tmpfs, real processes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -23,9 +26,27 @@ agents:
 """
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agentstatus_tui", *argv],
+def run_cli(*argv: str, runtime: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`runtime`: the runtime dir, where `check` keeps the pages it sends while the
+    store fails."""
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)} if runtime is not None else None
+    return subprocess.run([sys.executable, "-m", "agentstatus_tui", *argv], env=env,
                           capture_output=True, text=True, timeout=50, stdin=subprocess.DEVNULL)
+
+
+def run_check(tmp_path: Path, cfg: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    return run_cli("check", "--config", str(cfg), "--data-dir", str(data),
+                   runtime=tmp_path / "run")
+
+
+def assert_checked_anyway(out: subprocess.CompletedProcess[str], cause: str) -> None:
+    """The agent (nothing listens on its port) was probed: DOWN, exit 2, and the first
+    line says the store fails and why."""
+    assert out.returncode == 2, out.stdout + out.stderr
+    first, agent = out.stdout.splitlines()
+    assert first.startswith("AGENTSTATUS CRITICAL - STORE FAILING (cannot be opened: "), first
+    assert cause in first and "): 1 DOWN |" in first
+    assert agent.startswith("a: DOWN ")
 
 
 def make_store(data: Path) -> Path:
@@ -78,17 +99,14 @@ def assert_one_line_failure(out: subprocess.CompletedProcess[str], file: Path,
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_check_on_a_broken_store_is_unknown_naming_file_and_cause(tmp_path: Path,
-                                                                  case: str) -> None:
+def test_check_on_a_broken_store_still_probes_naming_file_and_cause(tmp_path: Path,
+                                                                    case: str) -> None:
     cfg = tmp_path / "agents.yaml"
     cfg.write_text(CONFIG)
     data = tmp_path / "data"
     cause = BROKEN[case](data)
-    out = run_cli("check", "--config", str(cfg), "--data-dir", str(data))
-    assert out.returncode == 3
-    first = out.stdout.splitlines()[0]
-    assert first.startswith(f"AGENTSTATUS UNKNOWN - store failed: {data / 'agentstatus.db'}: ")
-    assert cause in first
+    out = run_check(tmp_path, cfg, data)
+    assert_checked_anyway(out, cause)
     assert_one_line_failure(out, data / "agentstatus.db", cause)
 
 
@@ -97,9 +115,8 @@ def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
     cfg.write_text(CONFIG)
     data = tmp_path / "data"
     data.write_text("not a directory")
-    out = run_cli("check", "--config", str(cfg), "--data-dir", str(data))
-    assert out.returncode == 3
-    assert out.stdout.startswith(f"AGENTSTATUS UNKNOWN - store failed: {data}: ")
+    out = run_check(tmp_path, cfg, data)
+    assert_checked_anyway(out, "is a file, not a directory")
     assert_one_line_failure(out, data, "not a directory")
 
 
@@ -118,10 +135,9 @@ def test_read_only_data_dir(tmp_path: Path) -> None:
     cfg = tmp_path / "agents.yaml"
     cfg.write_text(CONFIG)
     with tmpfs(tmp_path / "ro", read_only=True) as data:
-        out = run_cli("check", "--config", str(cfg), "--data-dir", str(data))
+        out = run_check(tmp_path, cfg, data)
         dash = run_cli("--config", str(cfg), "--data-dir", str(data))
-    assert out.returncode == 3
-    assert out.stdout.startswith("AGENTSTATUS UNKNOWN - store failed: ")
+    assert_checked_anyway(out, "Read-only file system")
     assert_one_line_failure(out, data / "agentstatus.db", "Read-only file system")
     assert dash.returncode == 3
     assert "Traceback" not in dash.stderr and "Read-only file system" in dash.stderr
@@ -133,8 +149,8 @@ def test_read_only_data_dir_with_an_existing_store(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro") as data:
         make_store(data)
         remount_read_only(data)
-        out = run_cli("check", "--config", str(cfg), "--data-dir", str(data))
-    assert out.returncode == 3
+        out = run_check(tmp_path, cfg, data)
+    assert_checked_anyway(out, "Read-only file system")
     assert_one_line_failure(out, data / "agentstatus.db", "Read-only file system")
 
 
@@ -143,7 +159,6 @@ def test_disk_full_at_open(tmp_path: Path) -> None:
     cfg.write_text(CONFIG)
     with tmpfs(tmp_path / "full", size="64k") as data:
         fill(data)
-        out = run_cli("check", "--config", str(cfg), "--data-dir", str(data))
-    assert out.returncode == 3
-    assert out.stdout.startswith("AGENTSTATUS UNKNOWN - store failed: ")
+        out = run_check(tmp_path, cfg, data)
+    assert_checked_anyway(out, "full")
     assert_one_line_failure(out, data / "agentstatus.db", "full")

@@ -124,11 +124,17 @@ async def test_file_damaged_after_open_is_said_once_and_down_still_pages(
     def corrupt() -> None:
         damage(db, 4096, db.stat().st_size - 4096)  # every page after the schema
 
-    first, second, _ = await check_with_broken_store(tmp_path, data, corrupt, http,
-                                                     healthy=5)
+    first, second, third = await check_with_broken_store(tmp_path, data, corrupt, http,
+                                                         healthy=5)
     assert first.returncode == 0, first.stderr
     assert second.returncode == 2
     assert second.stdout.startswith("AGENTSTATUS CRITICAL - STORE FAILING (")
     assert_said_once(second)
-    (page,) = [r.json for r in http.at("/hook")]
+    # The damaged file cannot even be opened by the next check: every agent is probed
+    # all the same, and the recovery resolves the page the last check sent.
+    assert third.returncode == 3, third.stdout + third.stderr
+    assert third.stdout.startswith("AGENTSTATUS UNKNOWN - STORE FAILING (cannot be opened: ")
+    assert "6 UP" in third.stdout.splitlines()[0]
+    page, recovery = [r.json for r in http.at("/hook")]
     assert (page["event"], page["agent"]["id"]) == ("trigger", "broken-bot")
+    assert (recovery["event"], recovery["incident"]) == ("resolve", page["incident"])

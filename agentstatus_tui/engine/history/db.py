@@ -66,10 +66,15 @@ def _read_only_said(path: str | os.PathLike[str]) -> Iterator[None]:
         raise
 
 
+def data_dir_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where the data dir is (`data_dir`), without making it."""
+    raw = override or os.environ.get("AGENTSTATUS_DATA_DIR")
+    return Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir(APP_NAME))
+
+
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """`--data-dir`, else $AGENTSTATUS_DATA_DIR, else the platformdirs user data dir."""
-    raw = override or os.environ.get("AGENTSTATUS_DATA_DIR")
-    path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir(APP_NAME))
+    path = data_dir_path(override)
     with store_errors(path):
         if path.exists() and not path.is_dir():
             raise StoreError(path, "is a file, not a directory")

@@ -33,13 +33,14 @@ class StoreHealth:
     def failure(self) -> StoreError | None:
         return self._failure
 
-    def failed(self, exc: BaseException) -> StoreError:
-        """Record a failure; returns it as a StoreError naming the file."""
+    def failed(self, exc: BaseException, *, said: bool = False) -> StoreError:
+        """Record a failure; returns it as a StoreError naming the file. `said`: the
+        caller told it already, in its own words (nothing is logged)."""
         err = exc if isinstance(exc, StoreError) else StoreError(self.path, failure_cause(exc))
         with self._lock:
             first = self._failure is None
             self._failure = err
-        if first:
+        if first and not said:
             log.error("STORE FAILING: %s — runs are not being saved; DOWN alerts are sent "
                       "directly, without the outbox's retries", err)
         return err
