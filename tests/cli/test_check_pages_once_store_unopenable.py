@@ -213,7 +213,7 @@ async def test_without_a_ledger_an_up_pages_nothing_and_a_down_after_it_pages_on
         assert pages(http) == []  # a first UP: nothing to page
 
         server.routes[("/bot", None)] = DOWN
-        for _ in range(2):
+        for _ in range(3):
             assert (await check(cfg, data, env)).returncode == 2
         (page,) = pages(http)
         assert page["event"] == "trigger"
