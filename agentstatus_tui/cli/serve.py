@@ -98,10 +98,9 @@ def public_port_rule(tcp: Tcp | None) -> Callable[[Config], list[str]]:
 
 async def _serve(args: argparse.Namespace, config: Config, data_dir: str,
                  config_path: str | None) -> int:
-    from aiohttp import web
-
     from ..engine.logs import setup_logging, teardown_logging
     from ..serve.app import make_app
+    from ..serve.bad_requests import ApiRunner
     from ..serve.daemon import Daemon
     from ..serve.listen import (
         ListenError,
@@ -138,7 +137,7 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: str,
 
     daemon = Daemon(config, data_dir=data_dir, config_path=config_path,
                     heartbeat=args.heartbeat, check_config=rule, on_config=on_config)
-    runner = web.AppRunner(make_app(daemon), access_log=None, shutdown_timeout=3.0)
+    runner = ApiRunner(make_app(daemon), access_log=None, shutdown_timeout=3.0)
     await runner.setup()
     try:
         where = []

@@ -21,6 +21,7 @@ from . import documents, engine_reads, silences_api
 from .auth import caller
 from .errors import ApiError
 from .feed import Frame, bound_send_buffer
+from .ids import whole_number
 from .openapi import openapi_document
 
 if TYPE_CHECKING:
@@ -120,9 +121,10 @@ def _agent_id(request: web.Request) -> str:
 
 def _incident_id(request: web.Request) -> int:
     raw = request.match_info["incident_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    number = whole_number(raw)
+    if number is None:
         raise ApiError(404, f"no incident '{raw[:40]}'")
-    return int(raw)
+    return number
 
 
 async def _body(request: web.Request) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from . import engine_reads
 from .api import DAEMON, MAX_TEXT, _body, _int
 from .auth import caller
 from .errors import ApiError
+from .ids import whole_number
 
 if TYPE_CHECKING:
     from ..engine.incidents.checklist import Checklist
@@ -94,9 +95,10 @@ def _float(request: web.Request, name: str, default: float) -> float:
 
 
 def _whole(raw: str, what: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    number = whole_number(raw)
+    if number is None:
         raise ApiError(404, f"no {what} '{raw[:40]}'")
-    return int(raw)
+    return number
 
 
 def _rate_limited(daemon: Daemon, key: str, what: str) -> None:
@@ -173,11 +175,10 @@ async def alert_health(request: web.Request) -> web.Response:
 async def alert_status(request: web.Request) -> web.Response:
     daemon = _daemon(request)
     raw = request.query.get("ids", "")
-    parts = [p for p in raw.split(",") if p.strip()]
-    if len(parts) > 1000 or not all(p.strip().isdigit() and len(p.strip()) <= 12
-                                    for p in parts):
+    ids = [whole_number(p.strip()) for p in raw.split(",") if p.strip()]
+    if len(ids) > 1000 or None in ids:
         raise ApiError(400, "ids must be up to 1000 alert ids, separated by commas")
-    found = await daemon.monitor.alert_status([int(p) for p in parts])
+    found = await daemon.monitor.alert_status([i for i in ids if i is not None])
     return _send(daemon, {str(k): v for k, v in found.items()})
 
 
