@@ -6,6 +6,7 @@ from aiohttp import web
 
 from . import auth, frontend_api
 from .api import DAEMON, routes
+from .bad_requests import json_error_bodies
 from .daemon import Daemon
 from .errors import json_errors
 from .status import status
@@ -26,6 +27,7 @@ def make_app(daemon: Daemon) -> web.Application:
         client_max_size=MAX_BODY,
     )
     app[DAEMON] = daemon
+    app.on_response_prepare.append(json_error_bodies)
     app.add_routes(routes())
     app.add_routes(frontend_api.routes())
     app.router.add_get("/metrics", metrics)

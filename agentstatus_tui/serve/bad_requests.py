@@ -5,6 +5,7 @@ answer and traceback."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiohttp import web
@@ -59,3 +60,18 @@ class ApiRunner(web.AppRunner):
         return ApiServer(made.request_handler, request_factory=made.request_factory,
                          handler_cancellation=made.handler_cancellation,
                          loop=made._loop, **made._kwargs)
+
+
+async def json_error_bodies(request: web.Request, response: web.StreamResponse) -> None:
+    """An error aiohttp answers after routing but before the middlewares (417 to an
+    `Expect` header other than 100-continue) gets the JSON error shape as well."""
+    if (response.status < 400 or not isinstance(response, web.Response)
+            or response.content_type == "application/json"):
+        return
+    text = (response.text or "").strip().splitlines()
+    message = (text[0] if text else "") or (response.reason or "error").lower()
+    error = {"code": CODES.get(response.status, "error"), "message": message[:MAX_MESSAGE]}
+    body = json.dumps({"error": error}).encode()
+    response.body = body
+    response.content_type = "application/json"
+    response.headers["Content-Length"] = str(len(body))  # set for the plain text already

@@ -22,6 +22,7 @@ CODES: Mapping[int, str] = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    417: "expectation_failed",
     422: "invalid",
     429: "rate_limited",
     500: "internal",

@@ -182,9 +182,9 @@ SINCE = {"name": "since", "in": "query", "required": False,
          "schema": {"type": "string"}}
 AUTH_ERRORS = {"401": _err("no valid bearer token (TCP only)"),
                "403": _err("the token may only read")}
-# Answered by the HTTP server itself, before any route: an `Expect` header other than
-# 100-continue (plain text, not the JSON error shape).
-HTTP_ERRORS: Schema = {"417": {"description": "an Expect header other than 100-continue"}}
+# Answered by the HTTP server itself, before the route's handler: an `Expect` header other
+# than 100-continue (the JSON error shape like every other error).
+HTTP_ERRORS: Schema = {"417": _err("an Expect header other than 100-continue")}
 
 
 def _op(summary: str, ok: Schema, *, params: list[Schema] | None = None,

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 from agent_server import closed_port
 from serve_process import WRITE_TOKEN, ServeProcess, agents_config
 
@@ -92,3 +93,40 @@ async def test_ids_in_other_digits_are_refused_not_a_server_error(daemon: ServeP
         assert set(json.loads(text)["error"]) >= {"code", "message"}
     await daemon.stop()
     assert "Traceback" not in daemon.log, daemon.log
+
+
+# Extra headers of the kinds the fuzzer's negative examples add (random names and values):
+# each was a plain-text answer, whose `json.loads` fails as for an empty body.
+HEADERS = [
+    ({"Expect": "x"}, 417),
+    ({"Expect": "100-continue"}, 200),
+    ({"Content-Length": "x"}, 400),
+    ({"Content-Length": ""}, 400),
+    ({"Transfer-Encoding": "gzip"}, 400),
+]
+
+
+@pytest.mark.parametrize(("header", "status"), HEADERS)
+async def test_odd_headers_get_the_json_error_shape(daemon: ServeProcess,
+                                                    header: dict[str, str], status: int):
+    def call() -> tuple[int, str, str]:
+        answer = requests.get(daemon.base + "/api/v1/agents", timeout=20,
+                              headers={"Authorization": f"Bearer {WRITE_TOKEN}", **header})
+        return answer.status_code, answer.headers.get("Content-Type", ""), answer.text
+
+    got, content_type, text = await asyncio.to_thread(call)
+    assert got == status, (header, got, text)
+    assert content_type.startswith("application/json"), (header, content_type, text)
+    if status >= 400:
+        assert set(json.loads(text)["error"]) >= {"code", "message"}, text
+
+
+async def test_the_document_promises_the_json_error_shape_for_every_error(
+        daemon: ServeProcess):
+    document = await daemon.get_json("/api/v1/openapi.json")
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, answer in op["responses"].items():
+                if int(status) >= 400:
+                    schema = answer.get("content", {}).get("application/json", {})
+                    assert schema, (method, path, status)
