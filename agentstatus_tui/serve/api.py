@@ -129,7 +129,10 @@ def _incident_id(request: web.Request) -> int:
 
 async def _body(request: web.Request) -> dict[str, Any]:
     """A JSON object body (empty body: {}); anything else is 400."""
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError:  # e.g. a Content-Encoding the body is not in
+        raise ApiError(400, "the body cannot be decoded (see its Content-Encoding)") from None
     if not raw.strip():
         return {}
     try:

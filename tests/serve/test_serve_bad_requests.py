@@ -130,3 +130,16 @@ async def test_the_document_promises_the_json_error_shape_for_every_error(
                 if int(status) >= 400:
                     schema = answer.get("content", {}).get("application/json", {})
                     assert schema, (method, path, status)
+
+
+async def test_a_body_not_in_its_content_encoding_is_a_400_not_a_server_error(
+        daemon: ServeProcess):
+    def call() -> tuple[int, str]:
+        answer = requests.post(daemon.base + "/api/v1/silences", data=b"{}", timeout=20,
+                               headers={"Authorization": f"Bearer {WRITE_TOKEN}",
+                                        "Content-Encoding": "gzip"})
+        return answer.status_code, answer.text
+
+    status, text = await asyncio.to_thread(call)
+    assert status == 400, (status, text)
+    assert json.loads(text)["error"]["code"] == "bad_request"
