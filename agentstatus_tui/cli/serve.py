@@ -137,7 +137,12 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: str,
 
     daemon = Daemon(config, data_dir=data_dir, config_path=config_path,
                     heartbeat=args.heartbeat, check_config=rule, on_config=on_config)
-    runner = ApiRunner(make_app(daemon), access_log=None, shutdown_timeout=3.0)
+    # lingering_time=0: a request body the API did not read (refused before reading it,
+    # or not in its Content-Encoding) closes the connection after the answer, instead of
+    # being read and thrown away for up to 10 s (and a body that cannot be decoded
+    # raising again there, logged by aiohttp as an unhandled exception).
+    runner = ApiRunner(make_app(daemon), access_log=None, shutdown_timeout=3.0,
+                       lingering_time=0)
     await runner.setup()
     try:
         where = []

@@ -143,3 +143,5 @@ async def test_a_body_not_in_its_content_encoding_is_a_400_not_a_server_error(
     status, text = await asyncio.to_thread(call)
     assert status == 400, (status, text)
     assert json.loads(text)["error"]["code"] == "bad_request"
+    await daemon.stop()
+    assert "Traceback" not in daemon.log, daemon.log[-3000:]
