@@ -8,32 +8,17 @@ full tmpfs, a real agent and a real webhook receiver."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
 import stat
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from agent_server import AgentServer, Received, Reply
 from aiohttp import web
+from cron_checks import CONFIG, DOWN, overall_changes, pages, run_check
 from disk_faults import fill, tmpfs
 from receivers import HttpReceiver
 from receivers import Reply as HookReply
-
-CONFIG = """\
-defaults: {{validations: 1, retries: 0, timeout: 2s}}
-channels:
-  hook: {{type: webhook, url: "{hook}"}}
-agents:
-  - id: pager-bot
-    url: {bot}
-    alerts: {{channels: [hook]}}
-"""
-DOWN = Reply(status=503, body={"error": "overloaded"})
 
 
 class FillsTheDisk:
@@ -54,26 +39,6 @@ class FillsTheDisk:
 async def http() -> AsyncIterator[HttpReceiver]:
     async with HttpReceiver() as rx:
         yield rx
-
-
-def run_check(cfg: Path, data: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentstatus_tui", "check", "--config", str(cfg),
-         "--data-dir", str(data), "--alert-deadline", "10"],
-        capture_output=True, text=True, timeout=50, stdin=subprocess.DEVNULL,
-        env={**os.environ, **env})
-
-
-def pages(http: HttpReceiver) -> list[Any]:
-    return [r.json for r in http.at("/hook")]
-
-
-def overall_changes(data: Path) -> list[tuple[str, str, float]]:
-    with sqlite3.connect(data / "agentstatus.db") as conn:
-        rows = conn.execute(
-            "SELECT previous, current, at FROM transitions WHERE agent_id = 'pager-bot'"
-            " AND region IS NULL ORDER BY id").fetchall()
-    return [(str(p), str(c), float(at)) for p, c, at in rows]
 
 
 async def test_cron_checks_on_a_full_disk_page_once_and_recovery_pages_once(

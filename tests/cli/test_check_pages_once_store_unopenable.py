@@ -8,35 +8,20 @@ agent and a real webhook receiver."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import shutil
-import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from agent_server import AgentServer, Reply
+from cron_checks import CONFIG, DOWN, check, overall_changes, pages
 from disk_faults import damage, fill, remount_read_only, tmpfs
 from receivers import HttpReceiver
 
 from agentstatus_tui.engine.config.load import load_config
 from agentstatus_tui.engine.monitor import Monitor
-
-CONFIG = """\
-defaults: {{validations: 1, retries: 0, timeout: 2s}}
-channels:
-  hook: {{type: webhook, url: "{hook}"}}
-agents:
-  - id: pager-bot
-    url: {bot}
-    alerts: {{channels: [hook]}}
-"""
-DOWN = Reply(status=503, body={"error": "overloaded"})
 
 
 # Each way a store cannot be opened: break(disk, data) -> the cause SQLite or the system
@@ -102,32 +87,6 @@ async def http() -> AsyncIterator[HttpReceiver]:
         yield rx
 
 
-def run_check(cfg: Path, data: Path, env: dict[str, str],
-              *more: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agentstatus_tui", "check", "--config", str(cfg),
-         "--data-dir", str(data), "--alert-deadline", "10", *more],
-        capture_output=True, text=True, timeout=50, stdin=subprocess.DEVNULL,
-        env={**os.environ, **env})
-
-
-async def check(cfg: Path, data: Path, env: dict[str, str],
-                *more: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(run_check, cfg, data, env, *more)
-
-
-def pages(http: HttpReceiver) -> list[Any]:
-    return [r.json for r in http.at("/hook")]
-
-
-def overall_changes(data: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(data / "agentstatus.db") as conn:
-        rows = conn.execute(
-            "SELECT previous, current FROM transitions WHERE agent_id = 'pager-bot'"
-            " AND region IS NULL ORDER BY id").fetchall()
-    return [(str(p), str(c)) for p, c in rows]
-
-
 def assert_says_why(out: subprocess.CompletedProcess[str], named: Path, cause: str) -> None:
     """One line on stderr names the file (or data dir) and the cause, and says what the
     check does without the store."""
@@ -190,7 +149,7 @@ async def test_unopenable_store_pages_once_resolves_once_and_history_shows_it_la
             assert last.returncode == 0, last.stdout + last.stderr
             assert "STORE FAILING" not in last.stdout and "store failed" not in last.stderr
             assert len(pages(http)) == 2  # nothing more: the outage is over
-            assert overall_changes(data) == [
+            assert [(p, c) for p, c, _ in overall_changes(data)] == [
                 ("UNKNOWN", "REACHABLE"), ("REACHABLE", "DOWN"), ("DOWN", "REACHABLE")]
             assert not list((runtime / "agentstatus").iterdir())  # folded back, deleted
 
